@@ -1,0 +1,2 @@
+def register(router) -> None:
+    """This app's API resources are registered here."""

@@ -1,0 +1,91 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Notification, SocialAccount, TimelineEntry
+
+
+class SocialAccountAdminForm(forms.ModelForm):
+    """Credentials are write-only: the form never shows what is stored."""
+
+    new_credentials = forms.JSONField(
+        label=_("New credentials"),
+        required=False,
+        help_text=_(
+            'Leave empty to keep the stored ones. Bluesky {"app_password": ...}, '
+            'Mastodon {"access_token": ...}, X {"consumer_key", "consumer_secret", '
+            '"access_token", "access_token_secret", "bearer_token"}.'
+        ),
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = SocialAccount
+        fields = ["network", "kind", "user", "handle", "external_id", "base_url", "state"]
+
+    def save(self, commit=True):
+        account = super().save(commit=False)
+        if self.cleaned_data.get("new_credentials"):
+            account.credentials = self.cleaned_data["new_credentials"]
+        if commit:
+            account.save()
+        return account
+
+
+@admin.register(SocialAccount)
+class SocialAccountAdmin(admin.ModelAdmin):
+    form = SocialAccountAdminForm
+    list_display = [
+        "handle",
+        "network",
+        "kind",
+        "user",
+        "state",
+        "last_synced_at",
+        "items_synced",
+        "items_failed",
+    ]
+    list_filter = ["network", "kind", "state"]
+    search_fields = ["handle", "external_id", "user__username"]
+    readonly_fields = [
+        "last_error",
+        "last_synced_at",
+        "next_sync_at",
+        "items_synced",
+        "items_failed",
+        "created_at",
+        "updated_at",
+    ]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(TimelineEntry)
+class TimelineEntryAdmin(admin.ModelAdmin):
+    list_display = [
+        "occurred_at",
+        "kind",
+        "network",
+        "direction",
+        "contact",
+        "account",
+        "short_text",
+    ]
+    list_filter = ["kind", "network", "direction", "intent", "sentiment", "language"]
+    search_fields = ["external_id", "text", "contact__display_name"]
+    raw_id_fields = ["contact", "identity", "account", "created_by", "handled_by", "assigned_to"]
+    readonly_fields = ["created_at", "content_type", "object_id"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+    list_select_related = ["contact", "account"]
+
+    @admin.display(description=_("text"))
+    def short_text(self, obj: TimelineEntry) -> str:
+        return obj.text[:80]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "title", "read_at"]
+    list_filter = ["read_at"]
+    search_fields = ["title", "user__username"]
+    raw_id_fields = ["user"]

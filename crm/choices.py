@@ -1,0 +1,60 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Network(models.TextChoices):
+    BLUESKY = "bluesky", "Bluesky"
+    MASTODON = "mastodon", "Mastodon"
+    X = "x", "X"
+
+
+class EntryKind(models.TextChoices):
+    # Social interactions (from sync, listening, or sent by us).
+    MENTION = "mention", _("Mention")
+    REPLY = "reply", _("Reply")
+    QUOTE = "quote", _("Quote")
+    FOLLOW = "follow", _("Follow")
+    LIKE = "like", _("Like")
+    REPOST = "repost", _("Repost")
+    DM = "dm", _("Direct message")
+    POST = "post", _("Post")
+    # Events recorded by Momento itself.
+    NOTE = "note", _("Note")
+    STAGE_CHANGE = "stage_change", _("Stage change")
+    PURCHASE = "purchase", _("Purchase")
+    TICKET = "ticket", _("Ticket")
+    CSAT = "csat", _("Satisfaction rating")
+    TASK = "task", _("Task")
+
+
+SOCIAL_KINDS = frozenset(
+    {
+        EntryKind.MENTION,
+        EntryKind.REPLY,
+        EntryKind.QUOTE,
+        EntryKind.FOLLOW,
+        EntryKind.LIKE,
+        EntryKind.REPOST,
+        EntryKind.DM,
+        EntryKind.POST,
+    }
+)
+
+
+class Direction(models.TextChoices):
+    INBOUND = "in", _("Inbound")
+    OUTBOUND = "out", _("Outbound")
+    INTERNAL = "internal", _("Internal")
+
+
+class Intent(models.TextChoices):
+    COMPLAINT = "complaint", _("Complaint")
+    QUESTION = "question", _("Question")
+    PRAISE = "praise", _("Praise")
+    OTHER = "other", _("Other")
+
+
+class Sentiment(models.TextChoices):
+    POSITIVE = "positive", _("Positive")
+    NEUTRAL = "neutral", _("Neutral")
+    NEGATIVE = "negative", _("Negative")

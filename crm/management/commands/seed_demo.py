@@ -1,0 +1,188 @@
+"""Load the bilingual demo company. Idempotent: every row has a stable key, so a second
+run adds nothing."""
+
+from __future__ import annotations
+
+import random
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from contacts.models import Contact, SocialIdentity, Stage, Tag
+from contacts.services import contact_change_stage
+from crm import demo
+from crm.models import SocialAccount, TimelineEntry
+
+DEMO_PASSWORD = "momento-demo"  # noqa: S105 — printed in the README, demo only
+USERS = [
+    ("manager", "Marta", "Manager", "Manager", True),
+    ("ana", "Ana", "Sales", "Sales", False),
+    ("bruno", "Bruno", "Sales", "Sales", False),
+    ("sofia", "Sofía", "Support", "Support", False),
+    ("diego", "Diego", "Support", "Support", False),
+]
+NETWORK_BASE = {
+    "bluesky": ("https://bsky.social", "https://bsky.app/profile/{handle}", "{handle}.bsky.social"),
+    "mastodon": ("https://mastodon.social", "https://mastodon.social/@{handle}", "{handle}"),
+    "x": ("https://api.x.com", "https://x.com/{handle}", "{handle}"),
+}
+
+
+class Command(BaseCommand):
+    help = "Load believable bilingual demo data (users, accounts, ~200 contacts, ~2,000 entries)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--contacts", type=int, default=200)
+
+    @transaction.atomic
+    def handle(self, *args, contacts: int, **options):
+        rng = random.Random(20261123)
+        now = timezone.now().replace(minute=0, second=0, microsecond=0)
+        users = self._users()
+        accounts = self._accounts(users)
+        tags = [
+            Tag.objects.get_or_create(name=n)[0]
+            for n in ("vip", "fibra", "empresa", "student", "churn-risk")
+        ]
+
+        existing = set(
+            SocialIdentity.objects.filter(external_id__startswith="demo-").values_list(
+                "external_id", flat=True
+            )
+        )
+        new_contacts = 0
+        for n in range(contacts):
+            p = demo.person(rng, n)
+            network = ("bluesky", "mastodon", "x")[n % 3]
+            handle_base = p["name"].lower().replace(" ", ".").encode(
+                "ascii", "ignore"
+            ).decode() + str(n)
+            handle = NETWORK_BASE[network][2].format(handle=handle_base)
+            external_id = f"demo-{network}-{n}"
+            stage = 2 if n % 8 == 0 else 1 if n % 3 == 0 else 0
+            entry_count = rng.randint(4, 16)
+            if external_id in existing:
+                continue
+            contact = Contact.objects.create(
+                display_name=p["name"],
+                company=p["company"],
+                language=p["lang"],
+                email=f"{handle_base}@example.com" if stage else "",
+                owner=users["ana"] if n % 2 else users["bruno"] if stage else None,
+            )
+            if rng.random() < 0.3:
+                contact.tags.add(rng.choice(tags))
+            identity = SocialIdentity.objects.create(
+                contact=contact,
+                network=network,
+                external_id=external_id,
+                handle=handle,
+                display_name=p["name"],
+                follower_count=int(rng.paretovariate(1.2) * 40),
+                profile_url=NETWORK_BASE[network][1].format(handle=handle),
+            )
+            account = accounts[network]
+            entries = []
+            for k, (kind, direction, intent, text, when) in enumerate(
+                demo.entry_plan(rng, p["lang"], stage, entry_count, now, accounts["bluesky"].handle)
+            ):
+                entries.append(
+                    TimelineEntry(
+                        contact=contact,
+                        kind=kind,
+                        network=network,
+                        direction=direction,
+                        external_id=f"demo-{network}-{n}-{k}",
+                        text=text,
+                        account=account,
+                        identity=identity if direction == "in" else None,
+                        created_by=users["sofia"] if direction == "out" else None,
+                        occurred_at=when,
+                        language=p["lang"] if text else "",
+                        intent=intent if intent in demo.SENTIMENT else "",
+                        sentiment=demo.SENTIMENT.get(intent, ""),
+                        handled_at=when if direction == "in" and rng.random() < 0.7 else None,
+                        raw={"demo": True},
+                    )
+                )
+            TimelineEntry.objects.bulk_create(entries, ignore_conflicts=True)
+            for target in range(1, stage + 1):
+                contact_change_stage(
+                    contact=contact,
+                    stage=target,
+                    rule="" if target == 2 else "Follow of our account",
+                    actor=users["ana"] if target == 2 else None,
+                    reason="Bought the 600Mb fibre plan"
+                    if target == 2
+                    else "Followed @" + account.handle,
+                )
+            new_contacts += 1
+
+        # last_interaction_at from the timeline, in one statement per contact batch.
+        latest = dict(
+            TimelineEntry.objects.filter(
+                contact__identities__external_id__startswith="demo-", network__gt=""
+            )
+            .values_list("contact_id")
+            .annotate(m=Max("occurred_at"))
+            .order_by()
+        )
+        for contact in Contact.objects.filter(pk__in=latest, last_interaction_at__isnull=True):
+            contact.last_interaction_at = latest[contact.pk]
+            contact.save(update_fields=["last_interaction_at"])
+
+        total = Contact.objects.count()
+        entries = TimelineEntry.objects.count()
+        by_stage = dict(Contact.objects.values_list("stage").annotate(n=Count("id")).order_by())
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data: {new_contacts} new contacts; {total} contacts "
+                f"({', '.join(f'{Stage(s).label}: {c}' for s, c in sorted(by_stage.items()))}), "
+                f"{entries} timeline entries. Log in as manager / ana / sofia with password {DEMO_PASSWORD!r}."
+            )
+        )
+
+    def _users(self):
+        User = get_user_model()
+        users = {}
+        for username, first, last, group, staff in USERS:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "is_staff": staff,
+                    "email": f"{username}@momento.example",
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            user.groups.add(Group.objects.get(name=group))
+            users[username] = user
+        return users
+
+    def _accounts(self, users):
+        specs = [
+            ("bluesky", "brand", None, "momentofibra.bsky.social"),
+            ("mastodon", "personal", users["ana"], "ana@mastodon.social"),
+            ("x", "personal", users["bruno"], "bruno_momento"),
+        ]
+        accounts = {}
+        for network, kind, user, handle in specs:
+            accounts[network], _ = SocialAccount.objects.get_or_create(
+                network=network,
+                handle=handle,
+                defaults={
+                    "kind": kind,
+                    "user": user,
+                    "base_url": NETWORK_BASE[network][0],
+                    "state": SocialAccount.State.PAUSED,
+                    "last_error": "Demo account without credentials: connect a real one to sync.",
+                },
+            )
+        return accounts

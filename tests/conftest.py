@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="marta", role="Manager", is_staff=True)
+
+
+@pytest.fixture
+def sales(db):
+    return UserFactory(username="ana", role="Sales")
+
+
+@pytest.fixture
+def support(db):
+    return UserFactory(username="sofia", role="Support")
+
+
+@pytest.fixture
+def outsider(db):
+    """A signed-in user with no role: sees nothing."""
+    return UserFactory(username="nobody")
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def api_as(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client

@@ -1,0 +1,127 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from contacts.models import StageChange
+from tests.factories import ContactFactory, SocialIdentityFactory, TimelineEntryFactory
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = [
+    "<script>window.pwned=1</script>",
+    '<img src=x onerror="alert(1)">',
+    "\u202eevil RTL override\u202c and \u200fmark",
+    "emoji 😡🔥👩🏽‍💻 and zalgo Z̷̢a̸l̵g̶o",
+    "x" * 5000,
+    "broken surrogate \ud800 here",
+]
+
+
+def test_contact_page_escapes_hostile_social_text(client, sales):
+    client.force_login(sales)
+    contact = ContactFactory(display_name='<b onmouseover="x()">Evil</b>')
+    SocialIdentityFactory(contact=contact, handle='"><script>alert(1)</script>')
+    for text in HOSTILE:
+        TimelineEntryFactory(
+            contact=contact, text=text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        )
+    response = client.get(f"/contacts/{contact.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<script>window.pwned" not in html
+    assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in html
+    assert "<img src=x" not in html
+    assert "<b onmouseover" not in html
+    assert '"><script>alert(1)' not in html
+    assert "\u202eevil RTL override" in html  # kept, but isolated by dir="auto"/bidi CSS
+    assert "😡🔥" in html
+    assert "x" * 5000 in html  # long posts are kept whole (folded in <details>)
+
+
+def test_contact_page_query_count_is_constant(client, sales, django_assert_max_num_queries):
+    client.force_login(sales)
+    contact = ContactFactory()
+    SocialIdentityFactory(contact=contact)
+    TimelineEntryFactory.create_batch(2, contact=contact)
+    with django_assert_max_num_queries(12) as small:
+        assert client.get(f"/contacts/{contact.pk}/").status_code == 200
+    SocialIdentityFactory.create_batch(3, contact=contact)
+    TimelineEntryFactory.create_batch(150, contact=contact)
+    with django_assert_max_num_queries(12) as big:
+        response = client.get(f"/contacts/{contact.pk}/")
+    assert response.content.count(b'class="entry ') == 50
+    assert len(small.captured_queries) == len(big.captured_queries)
+
+
+def test_timeline_loads_more_as_you_scroll(client, sales):
+    client.force_login(sales)
+    contact = ContactFactory()
+    now = timezone.now()
+    entries = [
+        TimelineEntryFactory(
+            contact=contact, occurred_at=now - timedelta(minutes=i), text=f"post {i}"
+        )
+        for i in range(60)
+    ]
+    page = client.get(f"/contacts/{contact.pk}/").content.decode()
+    assert 'hx-trigger="revealed, click"' in page
+    cursor = page.split("?cursor=")[1].split('"')[0].split("&")[0]
+    more = client.get(
+        f"/contacts/{contact.pk}/?cursor={cursor}", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<html" not in more
+    assert more.count('class="entry ') == 10
+    assert f"entry-{entries[50].pk}" in more and f"entry-{entries[49].pk}" not in more
+    assert client.get(f"/contacts/{contact.pk}/?cursor=%%%").status_code == 404
+
+
+def test_contact_list_search_and_stage_filter(client, sales, django_assert_max_num_queries):
+    client.force_login(sales)
+    lead = ContactFactory(display_name="Carmen Lead", stage=1)
+    ContactFactory(display_name="Carmen Stranger", stage=0)
+    SocialIdentityFactory(contact=lead, handle="carmen.bsky.social")
+    html = client.get("/contacts/?search=carmen&stage=1").content.decode()
+    assert "Carmen Lead" in html and "Carmen Stranger" not in html
+    html = client.get("/contacts/?search=@carmen.bsky").content.decode()
+    assert "Carmen Lead" in html and "Carmen Stranger" not in html
+    rows = client.get(
+        "/contacts/?search=carmen", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="contact-rows"
+    ).content.decode()
+    assert "<html" not in rows and "Carmen Stranger" in rows
+
+    ContactFactory.create_batch(120)
+    with django_assert_max_num_queries(10):
+        html = client.get("/contacts/").content.decode()
+    assert html.count("/contacts/") >= 50 and "Load more" in html
+
+
+def test_stage_change_and_note_forms(client, sales):
+    client.force_login(sales)
+    contact = ContactFactory()
+    response = client.post(f"/contacts/{contact.pk}/stage/", {"stage": 9}, follow=True)
+    assert b"Choose a valid stage" in response.content
+    assert not StageChange.objects.exists()
+    response = client.post(
+        f"/contacts/{contact.pk}/stage/", {"stage": 2, "reason": "Bought"}, follow=True
+    )
+    assert StageChange.objects.get().reason == "Bought"
+    response = client.post(
+        f"/contacts/{contact.pk}/notes/", {"text": "Called, <b>interested</b>"}, follow=True
+    )
+    assert b"Called, &lt;b&gt;interested&lt;/b&gt;" in response.content
+
+
+def test_spanish_interface(client, sales):
+    client.force_login(sales)
+    response = client.post("/i18n/setlang/", {"language": "es", "next": "/contacts/"})
+    assert response.status_code == 302
+    html = client.get("/contacts/").content.decode()
+    assert "Contactos" in html and "Buscar" in html
+    assert 'lang="es"' in html
+
+
+def test_unbuilt_sections_say_so(client, sales):
+    client.force_login(sales)
+    for path in ("/inbox/", "/campaigns/", "/support/", "/reports/", "/contacts/pipeline/"):
+        assert b"This section is not built yet." in client.get(path).content, path

@@ -1,0 +1,119 @@
+"""Anonymous users get nothing; each role gets what its job needs."""
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import api_as
+from tests.factories import ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "/",
+    "/contacts/",
+    "/inbox/",
+    "/campaigns/",
+    "/support/",
+    "/reports/",
+    "/contacts/pipeline/",
+    "/notifications/",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_anonymous_pages_redirect_to_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_anonymous_contact_page_and_api(client, api):
+    contact = ContactFactory(display_name="Secret Person")
+    response = client.get(f"/contacts/{contact.pk}/")
+    assert response.status_code == 302
+    for path in (
+        "/api/v1/contacts/",
+        f"/api/v1/contacts/{contact.pk}/",
+        f"/api/v1/contacts/{contact.pk}/timeline/",
+        "/api/schema/",
+        "/api/docs/",
+    ):
+        response = api.get(path)
+        assert response.status_code in (401, 403), path
+        assert b"Secret Person" not in response.content
+    assert api.post(f"/api/v1/contacts/{contact.pk}/stage/", {"stage": 1}).status_code == 401
+
+
+def test_role_matrix_api(manager, sales, support, outsider):
+    contact = ContactFactory()
+    payload = {"display_name": "New Lead"}
+    expectations = {
+        # user: (list, create, stage change, delete)
+        "manager": (200, 201, 200, 204),
+        "sales": (200, 201, 200, 403),
+        "support": (200, 403, 403, 403),
+        "outsider": (403, 403, 403, 403),
+    }
+    for user in (manager, sales, support, outsider):
+        client = api_as(user)
+        target = ContactFactory()
+        got = (
+            client.get("/api/v1/contacts/").status_code,
+            client.post("/api/v1/contacts/", payload, format="json").status_code,
+            client.post(
+                f"/api/v1/contacts/{contact.pk}/stage/",
+                {"stage": 2 if user is manager else 1},
+                format="json",
+            ).status_code,
+            client.delete(f"/api/v1/contacts/{target.pk}/").status_code,
+        )
+        name = {manager: "manager", sales: "sales", support: "support", outsider: "outsider"}[user]
+        assert got == expectations[name], name
+
+
+def test_role_matrix_pages(client, sales, support, outsider):
+    contact = ContactFactory()
+    client.force_login(outsider)
+    assert client.get("/contacts/").status_code == 403
+    assert client.get(f"/contacts/{contact.pk}/").status_code == 403
+
+    client.force_login(support)
+    assert client.get(f"/contacts/{contact.pk}/").status_code == 200
+    assert client.post(f"/contacts/{contact.pk}/stage/", {"stage": 1}).status_code == 403
+    contact.refresh_from_db()
+    assert contact.stage == 0
+
+    client.force_login(sales)
+    response = client.post(f"/contacts/{contact.pk}/stage/", {"stage": 1, "reason": "qualified"})
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert contact.stage == 1
+
+
+def test_failed_logins_are_throttled(client, sales):
+    for _ in range(4):
+        response = client.post(reverse("login"), {"username": "ana", "password": "wrong"})
+        assert response.status_code == 200
+    assert (
+        client.post(reverse("login"), {"username": "ana", "password": "wrong"}).status_code == 429
+    )
+    # Locked out now, even with the right password.
+    locked = client.post(reverse("login"), {"username": "ana", "password": "pw"})
+    assert locked.status_code == 429
+    assert b"Too many failed logins" in locked.content
+
+
+def test_login_works(client, sales):
+    response = client.post(reverse("login"), {"username": "ana", "password": "pw"})
+    assert response.status_code == 302
+    assert client.get("/contacts/").status_code == 200
+
+
+def test_security_headers(client, sales):
+    client.force_login(sales)
+    response = client.get("/contacts/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"

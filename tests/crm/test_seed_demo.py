@@ -1,0 +1,38 @@
+import pytest
+from django.core.management import call_command
+
+from contacts.models import Contact, SocialIdentity, StageChange
+from crm.models import SocialAccount, TimelineEntry
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_bilingual_spread_and_idempotent():
+    call_command("seed_demo", contacts=60)
+    counts = (
+        Contact.objects.count(),
+        SocialIdentity.objects.count(),
+        TimelineEntry.objects.count(),
+        StageChange.objects.count(),
+        SocialAccount.objects.count(),
+    )
+    assert counts[0] == 60
+    assert counts[2] >= 60 * 5
+    assert set(Contact.objects.values_list("stage", flat=True)) == {0, 1, 2}
+    assert set(Contact.objects.values_list("language", flat=True)) == {"en", "es"}
+    assert {"complaint", "question", "praise"} <= set(
+        TimelineEntry.objects.values_list("intent", flat=True)
+    )
+    assert (
+        TimelineEntry.objects.filter(kind="dm").exists()
+        and TimelineEntry.objects.filter(kind="follow").exists()
+    )
+    assert set(SocialAccount.objects.values_list("kind", flat=True)) == {"brand", "personal"}
+
+    call_command("seed_demo", contacts=60)
+    assert counts == (
+        Contact.objects.count(),
+        SocialIdentity.objects.count(),
+        TimelineEntry.objects.count(),
+        StageChange.objects.count(),
+        SocialAccount.objects.count(),
+    )

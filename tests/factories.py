@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from contacts.models import Contact, SocialIdentity
+from crm.models import SocialAccount, TimelineEntry
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("pw")
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    display_name = factory.Faker("name")
+
+
+class SocialIdentityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SocialIdentity
+
+    contact = factory.SubFactory(ContactFactory)
+    network = "bluesky"
+    external_id = factory.Sequence(lambda n: f"did:plc:test{n}")
+    handle = factory.Sequence(lambda n: f"person{n}.test")
+
+
+class SocialAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SocialAccount
+
+    network = "bluesky"
+    kind = "brand"
+    handle = factory.Sequence(lambda n: f"brand{n}.test")
+    base_url = "http://127.0.0.1:2583"
+
+
+class TimelineEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimelineEntry
+
+    contact = factory.SubFactory(ContactFactory)
+    kind = "mention"
+    network = "bluesky"
+    external_id = factory.Sequence(lambda n: f"at://did:plc:x/app.bsky.feed.post/{n}")
+    direction = "in"
+    text = factory.Faker("sentence")
+    occurred_at = factory.LazyFunction(timezone.now)
