@@ -45,18 +45,54 @@ class IntentEvidence:
     matched: list[str] = field(default_factory=list)
 
 
+_NEGATORS = frozenset(
+    {
+        "no",
+        "not",
+        "never",
+        "nunca",
+        "ni",
+        "nada",
+        "jamas",
+        "tampoco",
+        "dont",
+        "didnt",
+        "isnt",
+        "wasnt",
+        "arent",
+        "doesnt",
+        "don't",
+        "didn't",
+        "isn't",
+        "wasn't",
+        "aren't",
+        "doesn't",
+    }
+)
+
+
+def _negated(folded: str, start: int) -> bool:
+    """True if one of the three words before ``start`` is a negator."""
+    before = folded[max(0, start - 30) : start].split()[-3:]
+    return any(w.strip(".,!?¿¡") in _NEGATORS for w in before)
+
+
 def _match(
     cues: tuple[Cue, ...], folded: str, evidence: IntentEvidence, kind: str
 ) -> float:
     score = 0.0
     for cue in cues:
-        if cue.pattern.search(folded):
-            score += cue.weight
-            if cue.valence > 0:
-                evidence.valence_pos += cue.valence
-            else:
-                evidence.valence_neg += cue.valence
-            evidence.matched.append(f"{kind}:{cue.pattern.pattern[:30]}")
+        found = cue.pattern.search(folded)
+        if not found:
+            continue
+        if kind == "praise" and _negated(folded, found.start()):
+            continue  # "no fue nada amable", "not impressed"
+        score += cue.weight
+        if cue.valence > 0:
+            evidence.valence_pos += cue.valence
+        else:
+            evidence.valence_neg += cue.valence
+        evidence.matched.append(f"{kind}:{cue.pattern.pattern[:30]}")
     return score
 
 

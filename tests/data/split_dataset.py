@@ -34,7 +34,10 @@ def main() -> None:
         cut = round(len(members) * DEV_SHARE)
         dev.extend(members[:cut])
         holdout.extend(members[cut:])
-    for name, part in (("classification_dev.csv", dev), ("classification_holdout.csv", holdout)):
+    for name, part in (
+        ("classification_dev.csv", dev),
+        ("classification_holdout.csv", holdout),
+    ):
         with (HERE / name).open("w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=FIELDS)
             writer.writeheader()
