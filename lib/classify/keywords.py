@@ -48,7 +48,7 @@ def topic_keywords(text: object, language: str = "", limit: int = 12) -> list[st
     """
     try:
         prepared = prepare(text)
-    except Exception:  # noqa: BLE001 - keywords must never raise
+    except Exception:
         return []
     stemmer = _stemmer(language) if language in ("en", "es") else None
     seen: set[str] = set()

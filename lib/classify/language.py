@@ -64,7 +64,7 @@ def _spanish_probability(text: str) -> float | None:
         return None
     try:
         values = detector.compute_language_confidence_values(text)
-    except Exception:  # noqa: BLE001 - never let detection break classify()
+    except Exception:
         return None
     for value in values:
         if value.language.name == "SPANISH":

@@ -83,7 +83,7 @@ def english_raw(text: str) -> float:
         return 0.0
     try:
         compound = _get_vader().polarity_scores(text)["compound"]
-    except Exception:  # noqa: BLE001 - vader must not break classify()
+    except Exception:
         return 0.0
     return _denormalize(float(compound))
 

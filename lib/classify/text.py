@@ -64,7 +64,7 @@ def sanitize(value: object) -> str:
     else:
         try:
             text = value if isinstance(value, str) else str(value)
-        except Exception:  # noqa: BLE001 - a hostile __str__ must not break us
+        except Exception:
             return ""
     text = text[:MAX_CHARS]
     # Re-pair valid surrogate pairs, replace lone ones.
