@@ -66,9 +66,7 @@ def evaluate(rows: list[dict[str, str]], name: str = "") -> Report:
                 wrong.append(f"{name_}={got!r} (gold {row[name_]!r})")
         report.confusion[(row["intent"], result.intent)] += 1
         if wrong:
-            report.errors.append(
-                f"{row['text']!r}: " + ", ".join(wrong) + f" score={result.score}"
-            )
+            report.errors.append(f"{row['text']!r}: " + ", ".join(wrong) + f" score={result.score}")
     return report
 
 
@@ -85,10 +83,7 @@ def format_report(report: Report, show_errors: bool = False) -> str:
     lines.append("intent confusion (rows = gold, columns = predicted):")
     lines.append(f"{'':<11}" + "".join(f"{i:>10}" for i in INTENTS))
     for gold in INTENTS:
-        lines.append(
-            f"{gold:<11}"
-            + "".join(f"{report.confusion[(gold, p)]:>10}" for p in INTENTS)
-        )
+        lines.append(f"{gold:<11}" + "".join(f"{report.confusion[(gold, p)]:>10}" for p in INTENTS))
     if show_errors:
         lines.append("errors:")
         lines.extend("  " + e for e in report.errors)

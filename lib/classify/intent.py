@@ -77,9 +77,7 @@ def _negated(folded: str, start: int) -> bool:
     return any(w.strip(".,!?¿¡") in _NEGATORS for w in before)
 
 
-def _match(
-    cues: tuple[Cue, ...], folded: str, evidence: IntentEvidence, kind: str
-) -> float:
+def _match(cues: tuple[Cue, ...], folded: str, evidence: IntentEvidence, kind: str) -> float:
     score = 0.0
     for cue in cues:
         found = cue.pattern.search(folded)
@@ -111,9 +109,7 @@ def gather(
         ev.other += _match(OTHER_CUES[lang], folded, ev, "other")
     if "?" in raw or "¿" in raw:
         ev.question += 2.5
-    sentences = [
-        s.strip(" ,;-") for s in _SENTENCE_SPLIT_RE.split(folded) if s.strip(" ,;-")
-    ]
+    sentences = [s.strip(" ,;-") for s in _SENTENCE_SPLIT_RE.split(folded) if s.strip(" ,;-")]
     if any(QUESTION_START[lang].match(s) for lang in langs for s in sentences[:4]):
         ev.question += 2.0
     ev.directed = bool(handles) or any(DOMAIN[lang].search(folded) for lang in LANGS)
@@ -121,15 +117,11 @@ def gather(
     sarcasm_marker = any(SARCASM[lang].search(folded) for lang in LANGS) or any(
         e in SARCASM_EMOJI for e in emoji
     )
-    ev.sarcastic = (
-        sarcasm_marker and (ev.complaint >= 1.5 or ev.praise >= 2.0) and ev.directed
-    )
+    ev.sarcastic = sarcasm_marker and (ev.complaint >= 1.5 or ev.praise >= 2.0) and ev.directed
     return ev
 
 
-def decide(
-    ev: IntentEvidence, compound: float, emoji: list[str]
-) -> tuple[str, dict[str, float]]:
+def decide(ev: IntentEvidence, compound: float, emoji: list[str]) -> tuple[str, dict[str, float]]:
     complaint, question, praise, other = ev.complaint, ev.question, ev.praise, ev.other
     negative_emoji = sum(1 for e in emoji if emoji_valence(e) <= -1.5)
     positive_emoji = sum(1 for e in emoji if emoji_valence(e) >= 1.5)

@@ -118,16 +118,12 @@ def spanish_raw(text: str) -> float:
     for phrase, valence in PHRASES.items():
         for match in re.finditer(r"\b" + re.escape(phrase) + r"\b", folded):
             before = folded[max(0, match.start() - 15) : match.start()].split()[-2:]
-            negated = phrase.split()[0] not in NEGATORS and any(
-                w in NEGATORS for w in before
-            )
+            negated = phrase.split()[0] not in NEGATORS and any(w in NEGATORS for w in before)
             total += valence * (NEGATION_SCALAR if negated else 1.0)
             covered.append(match.span())
     spans = [(m.group(0), m.start()) for m in _TOKEN_RE.finditer(folded)]
     tokens = [t for t, _ in spans]
-    skip = {
-        i for i, (_, pos) in enumerate(spans) if any(a <= pos < b for a, b in covered)
-    }
+    skip = {i for i, (_, pos) in enumerate(spans) if any(a <= pos < b for a, b in covered)}
     raw_tokens = words(text)
     if len(raw_tokens) != len(tokens):
         raw_tokens = tokens

@@ -16,9 +16,7 @@ from pathlib import Path
 #: latency bounded; social posts are far shorter).
 MAX_CHARS = 10_000
 
-_SCRIPT_RE = re.compile(
-    r"<(script|style)\b[^>]*>.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL
-)
+_SCRIPT_RE = re.compile(r"<(script|style)\b[^>]*>.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _TAG_RE = re.compile(r"</?[a-zA-Z][^<>]{0,500}>|<!--.*?-->", re.DOTALL)
 _URL_RE = re.compile(
     r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|ly|co|es|io|mx|ar|me|info)/\S*",
@@ -26,13 +24,9 @@ _URL_RE = re.compile(
 )
 _HANDLE_RE = re.compile(r"(?<![\w@])@\w{1,30}")
 _HASHTAG_RE = re.compile(r"(?<![\w#])#(\w{1,60})")
-_CAMEL_RE = re.compile(
-    r"(?<=[a-záéíóúñü])(?=[A-ZÁÉÍÓÚÑ])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])"
-)
+_CAMEL_RE = re.compile(r"(?<=[a-záéíóúñü])(?=[A-ZÁÉÍÓÚÑ])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
 # Bidi controls, zero-width chars (ZWJ U+200D is kept: it glues emoji), BOM.
-_INVISIBLE_RE = re.compile(
-    "[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]"
-)
+_INVISIBLE_RE = re.compile("[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACE_RE = re.compile(r"\s+")
 
@@ -123,9 +117,7 @@ def prepare(value: object) -> Prepared:
     text = EMOJI_RE.sub(" ", text)
     text = _EMOJI_MODIFIERS_RE.sub("", text)
     text = _SPACE_RE.sub(" ", text).strip()
-    return Prepared(
-        raw=raw, text=text, emoji=emoji, handles=handles, hashtags=hashtags, urls=urls
-    )
+    return Prepared(raw=raw, text=text, emoji=emoji, handles=handles, hashtags=hashtags, urls=urls)
 
 
 def words(text: str) -> list[str]:

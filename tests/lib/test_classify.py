@@ -129,9 +129,7 @@ def test_hostile_input_never_raises(value: object) -> None:
         assert all(isinstance(k, str) and k for k in keywords)
 
 
-@pytest.mark.parametrize(
-    "value", [v for v in HOSTILE if not isinstance(v, _BadStr)][:22]
-)
+@pytest.mark.parametrize("value", [v for v in HOSTILE if not isinstance(v, _BadStr)][:22])
 def test_hostile_input_handled_without_safety_net(value: object) -> None:
     # classify() swallows internal errors; make sure we don't rely on that.
     _classify(value)
@@ -157,9 +155,7 @@ def test_random_unicode_fuzz() -> None:
 
 
 def test_html_and_noise_are_ignored() -> None:
-    c = classify(
-        "<p>Gracias <b>@momento</b>!! 😍</p><script>var x = 'terrible awful';</script>"
-    )
+    c = classify("<p>Gracias <b>@momento</b>!! 😍</p><script>var x = 'terrible awful';</script>")
     assert (c.language, c.intent, c.sentiment) == ("es", "praise", "positive")
     assert topic_keywords(
         "<script>hack()</script> @momento https://t.co/x #InternetCaido", "es"
@@ -237,9 +233,7 @@ def test_english_negation() -> None:
 
 
 def test_topic_keywords_normalised() -> None:
-    kws = topic_keywords(
-        "Los PEDIDOS de @MomentoShop no llegan!! 😡 https://x.co/a", "es"
-    )
+    kws = topic_keywords("Los PEDIDOS de @MomentoShop no llegan!! 😡 https://x.co/a", "es")
     assert kws == ["ped", "lleg"]
     assert all(k == k.lower() for k in kws)
     assert topic_keywords("Atención al cliente", "es") == topic_keywords(
@@ -272,9 +266,7 @@ def test_topic_keywords_group_outage_variants_es() -> None:
 
 
 def test_topic_keywords_plural_and_inflections_share_stems() -> None:
-    assert topic_keywords("orders delayed", "en") == topic_keywords(
-        "order delays", "en"
-    )
+    assert topic_keywords("orders delayed", "en") == topic_keywords("order delays", "en")
     assert topic_keywords("facturas", "es") == topic_keywords("factura", "es")
 
 
