@@ -276,6 +276,11 @@ CELERY_TASK_ROUTES = {
     "campaigns.tasks.listen_*": {"queue": "sync"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic jobs (beat copies them into django-celery-beat's tables, where managers can
+# pause or retime them in the admin). Apps add theirs here.
+CELERY_BEAT_SCHEDULE = {
+    "outbound-reap-stale": {"task": "crm.tasks.outbound_reap_stale", "schedule": 300.0},
+}
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)

@@ -210,3 +210,71 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class OutboundMessage(models.Model):
+    """Something we send through one of our accounts: a public reply, a DM, a post, a
+    like or a follow. The row is the outbox: it is created first, sent by a task that
+    claims it, and never sent twice (the idempotency key is unique, and a send whose
+    outcome is unknown is not retried blindly)."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("Public reply")
+        DM = "dm", _("Direct message")
+        POST = "post", _("Post")
+        LIKE = "like", _("Like")
+        FOLLOW = "follow", _("Follow")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Outcome unknown")
+
+    account = models.ForeignKey(
+        SocialAccount, on_delete=models.PROTECT, related_name="outbound", verbose_name=_("account")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    contact = models.ForeignKey(
+        "contacts.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="outbound"
+    )
+    in_reply_to = models.ForeignKey(
+        TimelineEntry,
+        verbose_name=_("in reply to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="answers",
+    )
+    recipient = models.ForeignKey(
+        "contacts.SocialIdentity",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    text = models.TextField(_("text"), blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    not_before = models.DateTimeField(_("send at"), null=True, blank=True)
+    external_id = models.CharField(max_length=512, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    entry = models.OneToOneField(
+        TimelineEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="outbound"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
+        indexes = [models.Index(fields=["state", "not_before"], name="outbound_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} via {self.account} ({self.get_state_display()})"

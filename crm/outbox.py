@@ -1,0 +1,240 @@
+"""The outbox: everything Momento sends to a network goes through here.
+
+``outbound_queue`` records the intent (one row per idempotency key) and queues
+``crm.tasks.outbound_send`` after commit; ``outbound_deliver`` claims the row and sends
+it once. A send whose outcome is unknown (a timeout after the request left, a worker
+killed mid-send) is retried only on networks that deduplicate by key (Mastodon's
+``Idempotency-Key``); elsewhere it is marked ``unknown`` for a person to check, never
+re-sent blindly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contacts.models import Contact, SocialIdentity
+
+from .choices import Direction
+from .models import OutboundMessage, SocialAccount, TimelineEntry
+from .networks import adapter_for
+from .networks.base import AuthError, InvalidRequest, NetworkError, RateLimited, TransientError
+
+Kind = OutboundMessage.Kind
+State = OutboundMessage.State
+
+#: A message still ``sending`` after this long was interrupted (see ``outbound_reap``).
+STALE_SENDING = timedelta(minutes=10)
+
+
+@dataclass
+class RetryLater(Exception):
+    """Raised by ``outbound_deliver`` when the task should run again at ``at``."""
+
+    at: datetime
+
+
+def outbound_queue(
+    *,
+    account: SocialAccount,
+    kind: str,
+    text: str = "",
+    in_reply_to: TimelineEntry | None = None,
+    recipient: SocialIdentity | None = None,
+    contact: Contact | None = None,
+    user: AbstractBaseUser | None = None,
+    idempotency_key: str | None = None,
+    not_before: datetime | None = None,
+) -> OutboundMessage:
+    """Record something to send through ``account`` and queue it after commit.
+
+    Queuing the same ``idempotency_key`` twice returns the first message unchanged.
+    Raises ``ValidationError`` with field messages for what cannot be sent.
+    """
+    text = (text or "").strip()
+    errors: dict[str, str] = {}
+    if kind not in Kind.values:
+        errors["kind"] = _("Unknown message kind.")
+    if kind in {Kind.REPLY, Kind.DM, Kind.POST} and not text:
+        errors["text"] = _("Write something to send.")
+    if kind in {Kind.REPLY, Kind.LIKE} and (in_reply_to is None or not in_reply_to.external_id):
+        errors["in_reply_to"] = _("Choose a social item to answer.")
+    if in_reply_to is not None and in_reply_to.network and in_reply_to.network != account.network:
+        errors["account"] = _("This account is on another network than the item.")
+    if kind in {Kind.DM, Kind.FOLLOW} and recipient is None:
+        errors["recipient"] = _("Choose who receives it.")
+    if recipient is not None and recipient.network != account.network:
+        errors["account"] = _("This account is on another network than the recipient.")
+    if account.state == SocialAccount.State.NEEDS_RECONNECT:
+        errors["account"] = _("This account needs to be reconnected before it can send.")
+    if errors:
+        raise ValidationError(errors)
+
+    if contact is None:
+        contact = (in_reply_to.contact if in_reply_to else None) or (
+            recipient.contact if recipient else None
+        )
+    key = idempotency_key or uuid.uuid4().hex
+    try:
+        with transaction.atomic():
+            message, created = OutboundMessage.objects.get_or_create(
+                idempotency_key=key,
+                defaults={
+                    "account": account,
+                    "kind": kind,
+                    "text": text,
+                    "in_reply_to": in_reply_to,
+                    "recipient": recipient,
+                    "contact": contact,
+                    "created_by": user,
+                    "not_before": not_before,
+                },
+            )
+    except IntegrityError:
+        message, created = OutboundMessage.objects.get(idempotency_key=key), False
+    if created:
+        _schedule(message)
+    return message
+
+
+def _schedule(message: OutboundMessage) -> None:
+    from .tasks import outbound_send
+
+    eta = message.not_before if message.not_before and message.not_before > timezone.now() else None
+    transaction.on_commit(lambda: outbound_send.apply_async((message.pk,), eta=eta))
+
+
+def outbound_deliver(*, message_id: int) -> OutboundMessage | None:
+    """Send one queued message, once. Returns it, or None if another worker has it or it
+    is no longer pending. Raises ``RetryLater`` for a rate limit or a retryable error."""
+    now = timezone.now()
+    claimed = OutboundMessage.objects.filter(pk=message_id, state=State.PENDING).update(
+        state=State.SENDING, attempts=F("attempts") + 1, last_error=""
+    )
+    if not claimed:
+        return None
+    message = OutboundMessage.objects.select_related(
+        "account", "in_reply_to", "recipient", "contact"
+    ).get(pk=message_id)
+    if message.not_before and message.not_before > now:
+        _set_state(message, State.PENDING)
+        raise RetryLater(at=message.not_before)
+    adapter = adapter_for(message.account)
+    try:
+        sent = _send(adapter, message)
+    except RateLimited as exc:
+        _set_state(message, State.PENDING, error=str(exc))
+        raise RetryLater(at=exc.reset_at) from exc
+    except TransientError as exc:
+        if getattr(adapter, "idempotent_sends", False) and message.attempts < 5:
+            _set_state(message, State.PENDING, error=str(exc))
+            raise RetryLater(at=now + timedelta(seconds=30 * 2**message.attempts)) from exc
+        _set_state(message, State.UNKNOWN, error=str(exc))
+        return message
+    except AuthError as exc:
+        SocialAccount.objects.filter(pk=message.account_id).update(
+            state=SocialAccount.State.NEEDS_RECONNECT, last_error=str(exc)
+        )
+        _set_state(message, State.FAILED, error=str(exc))
+        return message
+    except (InvalidRequest, NetworkError) as exc:
+        _set_state(message, State.FAILED, error=str(exc))
+        return message
+    _record_sent(message, sent)
+    return message
+
+
+def _send(adapter, message: OutboundMessage):
+    key = message.idempotency_key
+    if message.kind == Kind.REPLY:
+        return adapter.reply(
+            in_reply_to=message.in_reply_to.external_id, text=message.text, idempotency_key=key
+        )
+    if message.kind == Kind.DM:
+        from .networks.base import Author
+
+        recipient = message.recipient
+        thread = message.in_reply_to.thread_id if message.in_reply_to else ""
+        return adapter.send_dm(
+            recipient=Author(external_id=recipient.external_id, handle=recipient.handle),
+            text=message.text,
+            thread_id=thread,
+            idempotency_key=key,
+        )
+    if message.kind == Kind.POST:
+        return adapter.post(text=message.text, idempotency_key=key)
+    if message.kind == Kind.LIKE:
+        return adapter.like(external_id=message.in_reply_to.external_id)
+    from .networks.base import Author
+
+    recipient = message.recipient
+    return adapter.follow(author=Author(external_id=recipient.external_id, handle=recipient.handle))
+
+
+def _set_state(message: OutboundMessage, state: str, *, error: str = "") -> None:
+    message.state = state
+    message.last_error = error
+    message.save(update_fields=["state", "last_error"])
+
+
+@transaction.atomic
+def _record_sent(message: OutboundMessage, sent) -> None:
+    entry = None
+    if message.contact_id:
+        reply_to = message.in_reply_to
+        entry = TimelineEntry.objects.create(
+            contact_id=message.contact_id,
+            kind=message.kind,
+            network=message.account.network,
+            external_id=sent.external_id
+            if message.kind in {Kind.REPLY, Kind.DM, Kind.POST}
+            else "",
+            text=message.text,
+            url=sent.url,
+            direction=Direction.OUTBOUND,
+            account=message.account,
+            in_reply_to=reply_to.external_id if reply_to else "",
+            thread_id=sent.thread_id or (reply_to.thread_id if reply_to else ""),
+            created_by=message.created_by,
+            occurred_at=timezone.now(),
+            raw=sent.raw,
+        )
+        if reply_to is not None and reply_to.handled_at is None:
+            TimelineEntry.objects.filter(pk=reply_to.pk).update(
+                handled_at=timezone.now(), handled_by=message.created_by
+            )
+    message.state = State.SENT
+    message.external_id = sent.external_id
+    message.url = sent.url
+    message.entry = entry
+    message.sent_at = timezone.now()
+    message.save(update_fields=["state", "external_id", "url", "entry", "sent_at"])
+
+
+def outbound_reap(*, now: datetime | None = None) -> int:
+    """Messages stuck in ``sending`` (a worker died mid-send): retry where the network
+    deduplicates by key, else mark ``unknown``. Returns how many were touched."""
+    now = now or timezone.now()
+    stale = OutboundMessage.objects.filter(state=State.SENDING, created_at__lt=now - STALE_SENDING)
+    touched = 0
+    for message in stale.select_related("account"):
+        adapter_cls = adapter_for(message.account).__class__
+        if getattr(adapter_cls, "idempotent_sends", False):
+            _set_state(message, State.PENDING, error=_("Interrupted; retried with the same key."))
+            _schedule(message)
+        else:
+            _set_state(
+                message,
+                State.UNKNOWN,
+                error=_("Interrupted while sending: check the network before sending again."),
+            )
+        touched += 1
+    return touched
