@@ -249,6 +249,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/img/favicon.svg",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for the stage choices wherever they appear (contacts, rules).
+    "ENUM_NAME_OVERRIDES": {"StageEnum": "contacts.models.Stage"},
 }
 
 # --- Celery ---------------------------------------------------------------------------
@@ -280,6 +282,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # pause or retime them in the admin). Apps add theirs here.
 CELERY_BEAT_SCHEDULE = {
     "outbound-reap-stale": {"task": "crm.tasks.outbound_reap_stale", "schedule": 300.0},
+    "contacts-task-reminders": {"task": "contacts.tasks.task_reminders_send", "schedule": 60.0},
+    "contacts-score-refresh-all": {
+        "task": "contacts.tasks.contacts_score_refresh_all",
+        "schedule": 24 * 3600.0,
+    },
 }
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
