@@ -261,7 +261,7 @@ def contact_import_step(*, import_id: int, batch: int = BATCH) -> tuple[bool, st
                 if job.mapping.get(header):
                     values[job.mapping[header]] = cell.strip()
             form = RowForm(values)
-            line = position + 1  # the header is line 1
+            line = reader.line_num  # as a spreadsheet numbers it: the header is line 1
             if not form.is_valid():
                 job.errors.append({"row": line, "errors": form.errors.get_json_data()})
                 continue

@@ -71,6 +71,11 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["stage", "-id"], name="contact_stage_newest"),
             models.Index(fields=["-last_interaction_at", "-id"], name="contact_recent"),
+            # Contacts nobody has heard from, newest first: the tail of the list by
+            # last interaction (see contacts.paging).
+            models.Index(
+                fields=["-id"], condition=Q(last_interaction_at__isnull=True), name="contact_never"
+            ),
             models.Index(fields=["email"], name="contact_email"),
             models.Index(fields=["-score", "-id"], name="contact_score"),
             models.Index(fields=["display_name", "id"], name="contact_name"),

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connections
+from django.db.models import F, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
@@ -73,6 +74,8 @@ def _value(obj, field: str) -> Any:
 
 def sorted_page(qs: QuerySet, *, sort: Sort, cursor: str | None, size: int) -> Page:
     """One page of ``qs`` in ``sort`` order after ``cursor``."""
+    if qs.query.is_empty():
+        return Page(items=[], next_cursor=None)
     fields = sort.fields
     values = None
     if cursor:
@@ -84,15 +87,31 @@ def sorted_page(qs: QuerySet, *, sort: Sort, cursor: str | None, size: int) -> P
         rows = list(_seek(qs, fields, values, sort.descending)[: size + 1])
     else:
         lead = fields[0]
-        rows = []
         in_tail = values is not None and values[0] is None
-        if not in_tail:
-            head = qs.filter(**{f"{lead}__isnull": False})
-            rows = list(_seek(head, fields, values, sort.descending)[: size + 1])
-        if len(rows) <= size:
-            tail = qs.filter(**{f"{lead}__isnull": True})
-            rest = _seek(tail, fields[1:], values[1:] if in_tail else None, sort.descending)
-            rows += list(rest[: size + 1 - len(rows)])
+        tail = _seek(
+            qs.filter(**{f"{lead}__isnull": True}),
+            fields[1:],
+            values[1:] if in_tail else None,
+            sort.descending,
+        )
+        if in_tail:
+            rows = list(tail[: size + 1])
+        else:
+            head = _seek(qs.filter(**{f"{lead}__isnull": False}), fields, values, sort.descending)[
+                : size + 1
+            ]
+            if connections[qs.db].features.supports_slicing_ordering_in_compound:
+                # One round trip: both halves are index scans capped at a page, and the
+                # outer sort puts the dated ones first.
+                order = [
+                    getattr(F(f), "desc" if sort.descending else "asc")(nulls_last=True)
+                    for f in fields
+                ]
+                rows = list(head.union(tail[: size + 1], all=True).order_by(*order)[: size + 1])
+            else:
+                rows = list(head)
+                if len(rows) <= size:
+                    rows += list(tail[: size + 1 - len(rows)])
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]
