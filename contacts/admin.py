@@ -120,9 +120,6 @@ class ContactAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     actions = ["merge_selected"]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).defer("search_document")
-
     def save_model(self, request, obj, form, change):
         # A stage edited here is recorded like any other: through the one service; the
         # other fields' old and new values go to the contact's history.

@@ -30,6 +30,12 @@ class Tag(models.Model):
         return self.name
 
 
+class ContactManager(models.Manager):
+    def get_queryset(self):
+        # The search documents can be large and are only read by PostgreSQL itself.
+        return super().get_queryset().defer("search_document", "timeline_document")
+
+
 class Contact(models.Model):
     display_name = models.CharField(_("display name"), max_length=200)
     stage = models.PositiveSmallIntegerField(_("stage"), choices=Stage, default=Stage.DISCOVERED)
@@ -56,9 +62,14 @@ class Contact(models.Model):
     # triggers (contacts migration 0003); always NULL on SQLite, where search falls back
     # to icontains.
     search_document = SearchVectorField(null=True, editable=False)
+    # Every word of the contact's timeline (stripped lexemes, no positions), appended by
+    # a statement trigger on crm_timelineentry inserts; rebuilt on erase and merge.
+    timeline_document = SearchVectorField(null=True, editable=False)
     last_interaction_at = models.DateTimeField(_("last interaction"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ContactManager()
 
     class Meta:
         verbose_name = _("contact")

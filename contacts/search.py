@@ -1,10 +1,11 @@
 """Contact search: PostgreSQL full-text search, or ``icontains`` on other databases.
 
 On PostgreSQL a contact matches when every word typed (as a prefix, so "carm" finds
-"Carmen", and without accents, so "lucia" finds "Lucía") is in its search document (name, company, email, handles; migration 0003) or
-in the text of one of its timeline entries (a GIN expression index on
-``crm_timelineentry.text``). Each word is tried as written ('simple') and stemmed in
-English and Spanish, so "comprando" finds "comprar" and "routers" finds "router".
+"Carmen", and without accents, so "lucia" finds "Lucía") is in its profile document
+(name, company, email, handles) or in its timeline document (every word of its
+timeline), both kept current by triggers (contacts migration 0003) and GIN-indexed.
+Each word is tried as written ('simple') and stemmed in English and Spanish, so
+"comprar" finds "comprando" and "router" finds "routers".
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import BooleanField, Func, Q, QuerySet
 
 from crm.models import TimelineEntry
 
 CONFIGS = ("simple", "english", "spanish")
+#: Up to this many matches, search hands PostgreSQL the matching ids (see contact_search).
+PROBE = 1000
 _WORD = re.compile(r"[\w@.+-]+", re.UNICODE)
 
 
@@ -28,37 +32,23 @@ def tsquery_text(text: str) -> str:
 
 
 class TextMatch(Func):
-    """``<vector> @@ <prefix query in every config>`` as a boolean usable in ``filter()``.
-    With ``vectorize`` the expression is text and is turned into the same vector the
-    timeline's GIN index holds (the SQL must match migration 0003 exactly)."""
+    """``<tsvector column> @@ <prefix query in every config>``, a boolean for filter()."""
 
     output_field = BooleanField()
 
-    def __init__(self, expression, query: str, *, vectorize: bool = False):
+    def __init__(self, expression, query: str):
         super().__init__(expression)
         self.query = query
-        self.vectorize = vectorize
 
     def as_sql(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
-        if self.vectorize:
-            sql = " || ".join(f"to_tsvector('{c}'::regconfig, {_arg(c, sql)})" for c in CONFIGS)
-            params = list(params) * len(CONFIGS)
-        query = " || ".join(f"to_tsquery('{c}'::regconfig, {_arg(c, '%s')})" for c in CONFIGS)
+        query = " || ".join(f"to_tsquery('{c}'::regconfig, {_arg(c)})" for c in CONFIGS)
         return f"({sql}) @@ ({query})", [*params, *[self.query] * len(CONFIGS)]
 
 
-def _arg(config: str, sql: str) -> str:
-    # The 'simple' vector is built from unaccented text ("lucia" finds "Lucía").
-    return f"contacts_unaccent({sql})" if config == "simple" else sql
-
-
-def timeline_matching(text: str) -> QuerySet[TimelineEntry]:
-    """Timeline entries whose text matches ``text`` (PostgreSQL: through the GIN index)."""
-    if settings.IS_POSTGRES:
-        query = tsquery_text(text)
-        return TimelineEntry.objects.filter(TextMatch("text", query, vectorize=True))
-    return TimelineEntry.objects.filter(text__icontains=text.strip())
+def _arg(config: str) -> str:
+    # The 'simple' vectors are built from unaccented text ("lucia" finds "Lucía").
+    return "contacts_unaccent(%s)" if config == "simple" else "%s"
 
 
 def contact_search(queryset: QuerySet, text: str) -> QuerySet:
@@ -70,20 +60,62 @@ def contact_search(queryset: QuerySet, text: str) -> QuerySet:
         query = tsquery_text(text)
         if not query:
             return queryset
-        # Two GIN bitmap scans, unioned: contacts by document, contacts by what they wrote.
-        own = Contact.objects.filter(TextMatch("search_document", query)).values("pk")
-        wrote = timeline_matching(text).values("contact_id")
-        return queryset.filter(pk__in=own.union(wrote))
+        match = Q(TextMatch("search_document", query)) | Q(TextMatch("timeline_document", query))
+        # PostgreSQL cannot estimate how many rows a prefix query matches, so it may walk
+        # the whole list in order looking for a rare word. Probe the GIN indexes first:
+        # a rare word becomes a short list of ids; a common one is found within the
+        # first rows of the list order, which is then the fast plan.
+        ids = _probe(Contact.objects.filter(match).values_list("pk", flat=True)[: PROBE + 1])
+        if len(ids) <= PROBE:
+            return queryset.filter(pk__in=ids)
+        return queryset.filter(match)
     text = text.lstrip("@")
     if not text:
         return queryset
     handles = SocialIdentity.objects.filter(
         Q(handle__icontains=text) | Q(display_name__icontains=text)
     ).values("contact_id")
+    wrote = TimelineEntry.objects.filter(text__icontains=text).values("contact_id")
     return queryset.filter(
         Q(display_name__icontains=text)
         | Q(email__icontains=text)
         | Q(company__icontains=text)
         | Q(pk__in=handles)
-        | Q(pk__in=timeline_matching(text).values("contact_id"))
+        | Q(pk__in=wrote)
     )
+
+
+def _probe(queryset) -> list:
+    """Run ``queryset`` through bitmap scans of the GIN indexes only: with a LIMIT and a
+    bad row estimate, PostgreSQL would otherwise read every row's documents."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off; SET enable_indexscan = off")
+        try:
+            return list(queryset)
+        finally:
+            cursor.execute("RESET enable_seqscan; RESET enable_indexscan")
+
+
+def timeline_documents_rebuild(*contact_ids: int) -> None:
+    """Recompute the timeline documents of these contacts from their entries (after
+    text was removed or entries moved); a no-op off PostgreSQL."""
+    if settings.IS_POSTGRES and contact_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE contacts_contact SET timeline_document = contacts_timeline_document(id)"
+                " WHERE id = ANY(%s)",
+                [list(contact_ids)],
+            )
+
+
+def timeline_documents_merge(*, survivor_id: int, other_id: int) -> None:
+    """Add ``other_id``'s timeline words to ``survivor_id``'s (cheaper than a rebuild)."""
+    if settings.IS_POSTGRES:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE contacts_contact s SET timeline_document ="
+                " coalesce(s.timeline_document, ''::tsvector)"
+                " || coalesce(o.timeline_document, ''::tsvector)"
+                " FROM contacts_contact o WHERE s.id = %s AND o.id = %s",
+                [survivor_id, other_id],
+            )

@@ -25,13 +25,9 @@ __all__ = [
 
 def contact_list_queryset() -> QuerySet[Contact]:
     """Contacts with what a list row shows, in a constant number of queries."""
-    return (
-        Contact.objects.defer("search_document")
-        .select_related("owner")
-        .prefetch_related(
-            Prefetch("identities", queryset=SocialIdentity.objects.order_by("network", "id")),
-            "tags",
-        )
+    return Contact.objects.select_related("owner").prefetch_related(
+        Prefetch("identities", queryset=SocialIdentity.objects.order_by("network", "id")),
+        "tags",
     )
 
 
@@ -95,8 +91,7 @@ def contact_duplicates(contact: Contact, *, limit: int = 10) -> list[Duplicate]:
     if not found:
         return []
     contacts = (
-        Contact.objects.defer("search_document")
-        .filter(pk__in=found)
+        Contact.objects.filter(pk__in=found)
         .select_related("owner")
         .prefetch_related(
             Prefetch("identities", queryset=SocialIdentity.objects.order_by("network", "id"))

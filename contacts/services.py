@@ -31,6 +31,7 @@ from .models import (
     Tag,
     Task,
 )
+from .search import timeline_documents_merge, timeline_documents_rebuild
 
 #: The contact fields whose changes are written to the audit history.
 AUDITED_FIELDS = ("display_name", "email", "phone", "company", "language", "owner")
@@ -540,6 +541,7 @@ def contact_merge(
     if len(locked) != 2:
         raise ValidationError({"other_id": _("That contact no longer exists.")})
     survivor, other = locked[survivor.pk], locked[other.pk]
+    timeline_documents_merge(survivor_id=survivor.pk, other_id=other.pk)
 
     moved: dict[str, int] = {}
     for relation in contact_relations():
@@ -611,13 +613,12 @@ def contact_export(*, contact: Contact, actor: AbstractBaseUser | None) -> dict[
     the rows of every table that refers to it (identities, timeline, purchases, tasks,
     stage changes, history, and any other app's rows). Recorded in the history."""
     data: dict[str, Any] = {
-        "contact": _rows_as_dicts(Contact.objects.filter(pk=contact.pk).defer("search_document"))[
-            0
-        ],
+        "contact": _rows_as_dicts(Contact.objects.filter(pk=contact.pk))[0],
         "exported_at": timezone.now().isoformat(),
     }
     data["contact"]["tags"] = sorted(contact.tags.values_list("name", flat=True))
     data["contact"].pop("search_document", None)
+    data["contact"].pop("timeline_document", None)
     related = {}
     for relation in contact_relations():
         if relation.model is Contact.tags.through:
@@ -685,6 +686,7 @@ def contact_erase(*, contact: Contact, actor: AbstractBaseUser | None) -> dict[s
         external_id=Concat(Value("erased:"), MD5("external_id"))
     )
     erased_entries = entries.update(text="", url="", raw={}, in_reply_to="", thread_id="")
+    timeline_documents_rebuild(pk)
     Task.objects.filter(contact_id=pk).update(title=ERASED)
     for audit in ContactAudit.objects.filter(contact_id=pk):
         audit.changes = {

@@ -66,9 +66,7 @@ HISTORY_SIZE = 20
 
 def _get_contact_for_user(request: HttpRequest, pk: int) -> Contact:
     """The contact ``pk`` if this user may see it (all staff share one CRM), else 404."""
-    return get_object_or_404(
-        Contact.objects.defer("search_document").select_related("owner"), pk=pk
-    )
+    return get_object_or_404(Contact.objects.select_related("owner"), pk=pk)
 
 
 def _filtered(request: HttpRequest, queryset):

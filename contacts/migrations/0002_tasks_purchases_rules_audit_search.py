@@ -121,6 +121,11 @@ class Migration(migrations.Migration):
             name='search_document',
             field=django.contrib.postgres.search.SearchVectorField(editable=False, null=True),
         ),
+        migrations.AddField(
+            model_name='contact',
+            name='timeline_document',
+            field=django.contrib.postgres.search.SearchVectorField(editable=False, null=True),
+        ),
         migrations.AddIndex(
             model_name='contact',
             index=models.Index(fields=['-score', '-id'], name='contact_score'),

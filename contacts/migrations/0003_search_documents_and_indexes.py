@@ -4,9 +4,13 @@
   display name as one tsvector ('simple' without accents for exact words and handle
   parts, plus English and Spanish stems of names and companies), kept current by triggers on contacts and
   identities, with a GIN index.
-- crm_timelineentry.text: a GIN expression index on simple || english || spanish
-  vectors, so "contacts who wrote X" is an index scan joined to contacts. The expression
-  must match contacts.search.TIMELINE_VECTOR_SQL exactly.
+- contacts_contact.timeline_document: every word of the contact's timeline as stripped
+  lexemes (simple without accents, English and Spanish stems), appended by a statement
+  trigger on crm_timelineentry inserts (one UPDATE per contact per inserted batch, skipped
+  when nothing new), with a GIN index. A GIN index on the timeline's text joined to
+  contacts was measured first: a common word then matches a large share of 1,000,000
+  entries and the join costs hundreds of milliseconds; per contact, PostgreSQL walks
+  contacts in list order and stops after a page (docs/benchmarks.md, "Timeline").
 """
 
 from django.db import migrations
@@ -68,29 +72,68 @@ CREATE TRIGGER contacts_identity_document
 AFTER INSERT OR DELETE OR UPDATE OF handle, display_name, contact_id ON contacts_socialidentity
 FOR EACH ROW EXECUTE FUNCTION contacts_identity_document_trg()
 """,
-    "CREATE INDEX contact_search ON contacts_contact USING gin (search_document)",
-    """
-CREATE INDEX timeline_text_search ON crm_timelineentry USING gin ((
-  to_tsvector('simple'::regconfig, contacts_unaccent(text))
-  || to_tsvector('english'::regconfig, text)
-  || to_tsvector('spanish'::regconfig, text)))
+    r"""
+CREATE OR REPLACE FUNCTION contacts_text_vector(t text) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT to_tsvector('simple'::regconfig, contacts_unaccent(t))
+      || to_tsvector('english'::regconfig, t)
+      || to_tsvector('spanish'::regconfig, t)
+$$
+""",
+    r"""
+CREATE OR REPLACE FUNCTION contacts_timeline_document(cid bigint) RETURNS tsvector
+LANGUAGE sql STABLE AS $$
+  SELECT strip(contacts_text_vector(string_agg(text, ' ')))
+    FROM crm_timelineentry WHERE contact_id = cid AND text <> ''
+$$
+""",
+    r"""
+CREATE OR REPLACE FUNCTION contacts_timeline_insert_trg() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  -- Lock in id order so concurrent sync pages cannot deadlock on shared contacts.
+  PERFORM 1 FROM contacts_contact
+    WHERE id IN (SELECT contact_id FROM new_entries WHERE text <> '')
+    ORDER BY id FOR UPDATE;
+  UPDATE contacts_contact c
+     SET timeline_document = coalesce(c.timeline_document, ''::tsvector) || n.doc
+    FROM (SELECT contact_id, strip(contacts_text_vector(string_agg(text, ' '))) AS doc
+            FROM new_entries WHERE text <> '' GROUP BY contact_id) n
+   WHERE c.id = n.contact_id
+     AND NOT (tsvector_to_array(n.doc)
+              <@ coalesce(tsvector_to_array(c.timeline_document), '{}'::text[]));
+  RETURN NULL;
+END
+$$
 """,
     """
+CREATE TRIGGER contacts_timeline_document
+AFTER INSERT ON crm_timelineentry REFERENCING NEW TABLE AS new_entries
+FOR EACH STATEMENT EXECUTE FUNCTION contacts_timeline_insert_trg()
+""",
+    "CREATE INDEX contact_search ON contacts_contact USING gin (search_document)",
+    "CREATE INDEX contact_timeline_search ON contacts_contact USING gin (timeline_document)",
+    """
 UPDATE contacts_contact
-   SET search_document = contacts_document(id, display_name, email, company)
+   SET search_document = contacts_document(id, display_name, email, company),
+       timeline_document = contacts_timeline_document(id)
 """,
 ]
 
 BACKWARD = [
-    "DROP INDEX IF EXISTS timeline_text_search",
+    "DROP INDEX IF EXISTS contact_timeline_search",
     "DROP INDEX IF EXISTS contact_search",
+    "DROP TRIGGER IF EXISTS contacts_timeline_document ON crm_timelineentry",
+    "DROP FUNCTION IF EXISTS contacts_timeline_insert_trg()",
+    "DROP FUNCTION IF EXISTS contacts_timeline_document(bigint)",
+    "DROP FUNCTION IF EXISTS contacts_text_vector(text)",
     "DROP TRIGGER IF EXISTS contacts_identity_document ON contacts_socialidentity",
     "DROP FUNCTION IF EXISTS contacts_identity_document_trg()",
     "DROP TRIGGER IF EXISTS contacts_contact_document ON contacts_contact",
     "DROP FUNCTION IF EXISTS contacts_contact_document_trg()",
     "DROP FUNCTION IF EXISTS contacts_document(bigint, text, text, text)",
     "DROP FUNCTION IF EXISTS contacts_unaccent(text)",
-    "UPDATE contacts_contact SET search_document = NULL",
+    "UPDATE contacts_contact SET search_document = NULL, timeline_document = NULL",
 ]
 
 

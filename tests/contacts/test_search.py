@@ -83,12 +83,45 @@ def test_icontains_fallback_when_not_postgresql(people):
         assert ids("STONE") == {bob.pk}
 
 
-def test_search_uses_the_gin_indexes(people):
+def test_search_probes_the_gin_indexes_then_picks_a_plan(people, monkeypatch):
     from django.db import connection
+    from django.db.models import Q
 
+    from contacts import search
+
+    match = Q(search.TextMatch("search_document", "'router':*")) | Q(
+        search.TextMatch("timeline_document", "'router':*")
+    )
     with connection.cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off")
-        plan = contact_search(Contact.objects.all(), "router").explain()
-        cursor.execute("SET enable_seqscan = on")
-    assert "contact_search" in plan
-    assert "timeline_text_search" in plan
+        cursor.execute("SET enable_seqscan = off; SET enable_indexscan = off")
+        plan = Contact.objects.filter(match).explain()
+        cursor.execute("RESET enable_seqscan; RESET enable_indexscan")
+    assert "contact_search" in plan and "contact_timeline_search" in plan
+    lucia, _ = people
+    rare = str(contact_search(Contact.objects.all(), "router").query)
+    assert "@@" not in rare and f"IN ({lucia.pk})" in rare  # a short list of ids
+    monkeypatch.setattr(search, "PROBE", 0)
+    common = contact_search(Contact.objects.all(), "router")
+    assert "@@" in str(common.query) and list(common) == [lucia]
+
+
+def test_timeline_document_follows_inserts_and_erasure(people, sales):
+    from contacts.services import contact_erase
+
+    lucia, bob = people
+    TimelineEntryFactory.create_batch(3, contact=bob, text="Necesito ayuda con la factura")
+    assert ids("factura") == {bob.pk}
+    TimelineEntryFactory(contact=lucia, text="Yo también pregunto por la factura")
+    assert ids("factura") == {lucia.pk, bob.pk}
+    contact_erase(contact=bob, actor=sales)
+    assert ids("factura") == {lucia.pk}
+    assert ids("dropping") == set()
+
+
+def test_merge_keeps_the_other_contacts_words_searchable(people, sales):
+    from contacts.services import contact_merge
+
+    lucia, bob = people
+    contact_merge(survivor=lucia, other=bob, actor=sales)
+    assert ids("dropping") == {lucia.pk}
+    assert ids("bob@mastodon.social") == {lucia.pk}
