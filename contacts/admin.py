@@ -195,19 +195,23 @@ class SocialIdentityAdmin(admin.ModelAdmin):
     raw_id_fields = ["contact"]
 
 
-@admin.register(StageChange)
-class StageChangeAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "contact", "from_stage", "to_stage", "actor", "rule"]
-    list_filter = ["to_stage", "stage_rule"]
-    search_fields = ["contact__display_name", "reason", "rule"]
-    raw_id_fields = ["contact", "actor"]
-    list_select_related = ["contact", "actor"]
+class RecordAdmin(admin.ModelAdmin):
+    """Records of what happened: read in the admin, written only by the services."""
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(StageChange)
+class StageChangeAdmin(RecordAdmin):
+    list_display = ["created_at", "contact", "from_stage", "to_stage", "actor", "rule"]
+    list_filter = ["to_stage", "stage_rule"]
+    search_fields = ["contact__display_name", "reason", "rule"]
+    raw_id_fields = ["contact", "actor"]
+    list_select_related = ["contact", "actor"]
 
 
 @admin.register(StageRule)
@@ -305,19 +309,13 @@ class PurchaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactAudit)
-class ContactAuditAdmin(admin.ModelAdmin):
+class ContactAuditAdmin(RecordAdmin):
     list_display = ["created_at", "contact", "actor", "action", "note"]
     list_filter = ["action"]
     search_fields = ["contact__display_name", "note", "actor__username"]
     raw_id_fields = ["contact", "actor"]
     list_select_related = ["contact", "actor"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ContactImport)
