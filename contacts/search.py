@@ -52,6 +52,23 @@ class TextMatch(Func):
         return f"({sql}) @@ ({query})", [*params, *[self.query] * len(CONFIGS)]
 
 
+class IdIn(Func):
+    """``<column> IN (unnest(<one array parameter>))``: thousands of ids in one
+    parameter, where ``pk__in`` would send one parameter each."""
+
+    output_field = BooleanField()
+
+    def __init__(self, expression, ids: list[int]):
+        super().__init__(expression)
+        self.ids = list(ids)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        # unnest() tells the planner how many ids there are, so it looks each one up
+        # rather than scanning the list order against an array.
+        return f"{sql} IN (SELECT unnest(%s::bigint[]))", [*params, self.ids]
+
+
 def _arg(config: str) -> str:
     # The 'simple' vectors are built from unaccented text ("lucia" finds "Lucía").
     return "contacts_unaccent(%s)" if config == "simple" else "%s"
@@ -78,7 +95,7 @@ def contact_search(queryset: QuerySet, text: str) -> QuerySet:
         if matches <= limit:
             ids = _probe(Contact.objects.filter(match).values_list("pk", flat=True)[: limit + 1])
             if len(ids) <= limit:
-                return queryset.filter(pk__in=ids)
+                return queryset.filter(IdIn("pk", ids))
         return queryset.filter(match)
     text = text.lstrip("@")
     if not text:
@@ -127,8 +144,8 @@ def _estimated_matches(text: str) -> tuple[float, float]:
     words = [w.strip("@.+-") for w in _WORD.findall(text)]
     with connection.cursor() as cursor:
         cursor.execute(_ESTIMATE_SQL, [[w for w in words if w]])
-        matches, contacts = cursor.fetchone()
-    return float(matches or 0), float(contacts or 0)
+        share, contacts = cursor.fetchone()
+    return float(share or 0) * float(contacts or 0), float(contacts or 0)
 
 
 def _probe(queryset) -> list:

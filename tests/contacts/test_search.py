@@ -99,7 +99,7 @@ def test_search_probes_the_gin_indexes_then_picks_a_plan(people, monkeypatch):
     assert "contact_search" in plan and "contact_timeline_search" in plan
     lucia, _ = people
     rare = str(contact_search(Contact.objects.all(), "router").query)
-    assert "@@" not in rare and f"IN ({lucia.pk})" in rare  # a short list of ids
+    assert "@@" not in rare and "unnest(" in rare  # a short list of ids
     monkeypatch.setattr(search, "PROBE", 0)
     common = contact_search(Contact.objects.all(), "router")
     assert "@@" in str(common.query) and list(common) == [lucia]
