@@ -63,7 +63,8 @@ def _on_commit_score(contact_ids: Iterable[int]) -> None:
 
     ids = sorted(set(contact_ids))
     if ids:
-        transaction.on_commit(lambda: contacts_score_refresh.delay(ids))
+        # A score is worth a refresh, not a failed request: robust logs a broker error.
+        transaction.on_commit(lambda: contacts_score_refresh.delay(ids), robust=True)
 
 
 @transaction.atomic
