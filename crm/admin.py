@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Notification, SocialAccount, TimelineEntry
+from .models import Notification, OutboundMessage, SocialAccount, TimelineEntry
 
 
 class SocialAccountAdminForm(forms.ModelForm):
@@ -89,3 +89,29 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ["read_at"]
     search_fields = ["title", "user__username"]
     raw_id_fields = ["user"]
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "account", "state", "attempts", "contact", "sent_at"]
+    list_filter = ["state", "kind", "account__network"]
+    search_fields = ["text", "idempotency_key", "external_id"]
+    raw_id_fields = ["contact", "in_reply_to", "recipient", "entry", "created_by"]
+    readonly_fields = [
+        "idempotency_key",
+        "state",
+        "attempts",
+        "last_error",
+        "external_id",
+        "url",
+        "entry",
+        "sent_at",
+        "created_at",
+    ]
+    date_hierarchy = "created_at"
+
+    def has_change_permission(self, request, obj=None):
+        # What was sent is history; only pending messages may still be edited.
+        return super().has_change_permission(request, obj) and (
+            obj is None or obj.state == "pending"
+        )

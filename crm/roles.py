@@ -18,7 +18,15 @@ SALES, SUPPORT, MANAGER = "Sales", "Support", "Manager"
 ROLE_NAMES = (SALES, SUPPORT, MANAGER)
 
 ROLE_PERMISSIONS: Mapping[str, Mapping[str, Iterable[str] | Mapping[str, Iterable[str]]]] = {
-    MANAGER: {"crm": ALL, "contacts": ALL, "campaigns": ALL, "support": ALL},
+    MANAGER: {
+        "crm": ALL,
+        "contacts": ALL,
+        "campaigns": ALL,
+        "support": ALL,
+        # Pick staff in the admin's autocompletes; pause or retime periodic jobs.
+        "auth": {"user": READ},
+        "django_celery_beat": ALL,
+    },
     SALES: {
         "contacts": WRITE,
         "campaigns": ALL,
