@@ -1,0 +1,1 @@
+from tests.peers_fixtures import *  # noqa: F401,F403
