@@ -72,20 +72,7 @@ const fail = (msg, err) => {
 if (!process.env.DB_POSTGRES_URL) fail('DB_POSTGRES_URL is not set')
 if (!process.env.REDIS_HOST) fail('REDIS_HOST is not set')
 
-const appDir = process.env.MOMENTO_PEERS_APP_DIR || process.cwd()
-const requireFromApp = createRequire(path.join(appDir, 'package.json'))
-let devEnv
-try {
-  devEnv = await import(pathToFileURL(requireFromApp.resolve('@atproto/dev-env')).href)
-} catch (err) {
-  fail(`cannot load @atproto/dev-env from ${appDir} (run scripts/peers/install.sh)`, err)
-}
-
-const rateLimits = /^(1|true|yes|on)$/i.test(process.env.BSKY_PDS_RATE_LIMITS ?? '')
-const intervalMs = Number(process.env.BSKY_PROCESS_INTERVAL_MS || 1000)
-const loopbackUrl = (port) => `http://${LOOPBACK}:${port}`
-
-// --- 3. start ---------------------------------------------------------------------
+// --- 3. stop on SIGTERM, SIGINT or the end of stdin (registered before the slow import) ---
 let network
 let stopping = false
 let loopDone = Promise.resolve()
@@ -100,6 +87,7 @@ const shutdown = async (why) => {
   }, 20_000)
   hardExit.unref()
   try {
+    // Still starting: nothing to close politely, exiting ends every server.
     await loopDone
     if (network) await network.close()
   } catch (err) {
@@ -114,6 +102,20 @@ process.stdin.on('error', () => shutdown('stdin error'))
 const commands = readline.createInterface({ input: process.stdin, terminal: false })
 commands.on('close', () => shutdown('stdin closed'))
 
+const appDir = process.env.MOMENTO_PEERS_APP_DIR || process.cwd()
+const requireFromApp = createRequire(path.join(appDir, 'package.json'))
+let devEnv
+try {
+  devEnv = await import(pathToFileURL(requireFromApp.resolve('@atproto/dev-env')).href)
+} catch (err) {
+  fail(`cannot load @atproto/dev-env from ${appDir} (run scripts/peers/install.sh)`, err)
+}
+
+// --- 4. start ---------------------------------------------------------------------
+const rateLimits = /^(1|true|yes|on)$/i.test(process.env.BSKY_PDS_RATE_LIMITS ?? '')
+const intervalMs = Number(process.env.BSKY_PROCESS_INTERVAL_MS || 1000)
+const loopbackUrl = (port) => `http://${LOOPBACK}:${port}`
+
 const started = Date.now()
 try {
   network = await devEnv.TestNetwork.create({
@@ -124,12 +126,7 @@ try {
     },
   })
 } catch (err) {
-  if (stopping) await new Promise(() => {})
   fail('TestNetwork.create failed', err)
-}
-if (stopping) {
-  // A signal came while starting: let shutdown() close what was made.
-  await new Promise(() => {})
 }
 
 process.stdout.write(
@@ -148,7 +145,7 @@ process.stdout.write(
   }) + '\n',
 )
 
-// --- 4. index continuously ------------------------------------------------------------
+// --- 5. index continuously ------------------------------------------------------------
 // processAll() runs are serialized: the timer loop and "process" commands share one chain.
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 let chain = Promise.resolve()
