@@ -8,12 +8,13 @@ import re
 import secrets
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
 
-from tests.peers import bsky_network, mastodon_mock
+from tests.peers import PeersError, bsky_network, mastodon_mock
 
 # --------------------------------------------------------------------------------------
 # helpers
@@ -162,8 +163,10 @@ def test_bsky_rate_limits_flag(tmp_path):
 
         client = Client(base_url=f"{network.pds_url}/xrpc")
         data = models.ComAtprotoServerCreateSession.Data(identifier=carol.handle, password=carol.password)
-        for _ in range(remaining):
-            client.com.atproto.server.create_session(data)
+        # Use up the budget (in parallel: each login hashes the password for ~0.3 s).
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            sessions = list(pool.map(lambda _: client.com.atproto.server.create_session(data), range(remaining)))
+        assert {s.did for s in sessions} == {carol.did}
         with pytest.raises(RateLimitExceededError) as excinfo:
             client.com.atproto.server.create_session(data)
         err = excinfo.value
@@ -179,6 +182,27 @@ def test_bsky_rate_limits_flag(tmp_path):
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres") as conn:
         row = conn.execute("select count(*) from pg_database where datname = %s", (db_name,)).fetchone()
     assert row[0] == 0
+
+
+def test_bsky_startup_failure_cleans_up(tmp_path):
+    """A network that is not ready in time raises a clear error and leaves nothing behind."""
+    import psycopg
+
+    def our_databases():
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres") as conn:
+            rows = conn.execute("select datname from pg_database where datname like 'momento_bsky_%'").fetchall()
+        return {r[0] for r in rows}
+
+    def our_nodes():
+        out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+        return {line.split()[0] for line in out.splitlines() if "bsky_network.mjs" in line}
+
+    dbs_before, nodes_before = our_databases(), our_nodes()
+    with pytest.raises(PeersError, match=r"timed out before it was ready .*stderr"):
+        with bsky_network(tmp_path, startup_timeout=0.5):
+            pytest.fail("the network cannot be ready in half a second")
+    assert our_databases() == dbs_before
+    assert our_nodes() == nodes_before
 
 
 # --------------------------------------------------------------------------------------
