@@ -101,6 +101,13 @@ def _stop_process(proc: subprocess.Popen, *, timeout: float) -> None:
         proc.wait(timeout=10)
 
 
+def _close_stdin(proc: subprocess.Popen) -> None:
+    """Close our end of the process's stdin; the peers stop when it closes."""
+    if proc.stdin is not None:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+
+
 # --------------------------------------------------------------------------------------
 # Bluesky
 # --------------------------------------------------------------------------------------
@@ -408,7 +415,7 @@ def bsky_network(
             start_new_session=True,
         )
         stack.callback(_stop_process, proc, timeout=30)
-        stack.callback(lambda: proc.stdin and proc.stdin.close())  # runs first: stdin EOF also stops it
+        stack.callback(_close_stdin, proc)  # runs first: the end of stdin also stops it
 
         lines: queue.Queue = queue.Queue()
 
@@ -659,11 +666,10 @@ def mastodon_mock(
             if ready:
                 stack.callback(log_file.close)
                 stack.callback(_stop_process, proc, timeout=10)
-                stack.callback(lambda p=proc: p.stdin and p.stdin.close())
+                stack.callback(_close_stdin, proc)
                 break
+            _close_stdin(proc)
             _stop_process(proc, timeout=5)
-            if proc.stdin:
-                proc.stdin.close()
             log_file.close()
             last_error = _read_tail(log_path)
             if "address already in use" not in last_error.lower():
