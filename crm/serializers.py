@@ -44,7 +44,7 @@ class SocialAccountConnectSerializer(serializers.Serializer):
     handle = serializers.CharField(max_length=255)
     base_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
     credentials = serializers.DictField(
-        child=serializers.CharField(max_length=2000), write_only=True
+        child=serializers.CharField(max_length=2000, allow_blank=True), write_only=True
     )
 
 
