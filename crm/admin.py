@@ -7,6 +7,14 @@ from .models import Notification, OutboundMessage, SocialAccount, TimelineEntry
 from .services import socialaccount_connect, socialaccount_reconnect, socialaccount_verify
 
 
+class SecretTextarea(forms.Textarea):
+    """A textarea that never sends its value back to the browser (not even the one just
+    typed, when the form has errors)."""
+
+    def format_value(self, value):
+        return None
+
+
 class SocialAccountAdminForm(forms.ModelForm):
     """Credentials are write-only: the form never shows what is stored. New ones are
     checked by logging in to the network before they replace the old ones."""
@@ -19,7 +27,7 @@ class SocialAccountAdminForm(forms.ModelForm):
             'Mastodon {"access_token": ...}, X {"consumer_key", "consumer_secret", '
             '"access_token", "access_token_secret", "bearer_token"}.'
         ),
-        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        widget=SecretTextarea(attrs={"rows": 3, "autocomplete": "off"}),
     )
 
     class Meta:
@@ -58,7 +66,7 @@ class SocialAccountConnectAdminForm(forms.ModelForm):
     credentials = forms.JSONField(
         label=_("Credentials"),
         help_text=SocialAccountAdminForm.base_fields["new_credentials"].help_text,
-        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        widget=SecretTextarea(attrs={"rows": 3, "autocomplete": "off"}),
     )
 
     class Meta:
