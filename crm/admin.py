@@ -100,7 +100,9 @@ class SocialAccountConnectAdminForm(forms.ModelForm):
             self.instance = account
 
     def save(self, commit=True):
-        return self.instance  # stored by socialaccount_connect in _post_clean
+        # Stored by socialaccount_connect in _post_clean; it has no many-to-many fields.
+        self.save_m2m = lambda: None
+        return self.instance
 
 
 def _call_service(form: forms.BaseForm, func, **kwargs):

@@ -1,6 +1,8 @@
 """The admin connects accounts through the same service: it logs in first, stores
 nothing that the network refused, and never shows stored credentials."""
 
+import json
+
 import pytest
 
 from crm.models import SocialAccount
@@ -17,7 +19,7 @@ def _add(client, **overrides):
         "kind": "brand",
         "handle": "brand",
         "base_url": "http://127.0.0.1:9",
-        "credentials": '{"access_token": "%s"}' % SECRET,
+        "credentials": json.dumps({"access_token": SECRET}),
     }
     data.update(overrides)
     return client.post("/admin/crm/socialaccount/add/", data)
