@@ -2,8 +2,7 @@ import pytest
 from playwright.sync_api import expect
 
 from crm.models import OutboundMessage
-from crm.services import socialaccount_connect
-from tests.crm.helpers import ingest_from_peer
+from tests.crm.helpers import connect_mastodon, ingest_from_peer
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.peers, pytest.mark.django_db(transaction=True)]
@@ -14,14 +13,7 @@ def test_support_replies_from_the_inbox(page, live_server, login, mastodon_serve
     and reaches the instance once."""
     manager = UserFactory(username="marta", role="Manager")
     UserFactory(username="sofia", role="Support")
-    alice = socialaccount_connect(
-        network="mastodon",
-        kind="brand",
-        handle="alice",
-        base_url=mastodon_server.base_url,
-        credentials={"access_token": mastodon_server.tokens["alice"]},
-        actor=manager,
-    )
+    alice = connect_mastodon(mastodon_server, "alice", actor=manager)
     bob = mastodon_server.client("bob")
     question = bob.status_post("@alice <script>window.__pwned = true</script> is it broken?")
     [entry] = ingest_from_peer(alice)

@@ -38,3 +38,18 @@ def ingest_from_peer(account: SocialAccount, stream: str = "notifications") -> l
             )
         )
     return entries
+
+
+def connect_mastodon(server, username: str, *, actor, **fields) -> SocialAccount:
+    """Connect ``username`` of a running mastodon_mock as one of our accounts."""
+    from crm.services import socialaccount_connect
+
+    return socialaccount_connect(
+        network="mastodon",
+        kind=fields.pop("kind", "brand"),
+        handle=username,
+        base_url=server.base_url,
+        credentials={"access_token": server.tokens[username]},
+        actor=actor,
+        **fields,
+    )

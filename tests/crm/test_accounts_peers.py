@@ -9,6 +9,7 @@ import pytest
 
 from crm.models import SocialAccount
 from tests.conftest import api_as
+from tests.crm.helpers import connect_mastodon
 
 pytestmark = [pytest.mark.django_db, pytest.mark.peers]
 
@@ -80,14 +81,8 @@ def test_connect_queues_the_first_sync_after_commit(
         lambda *, account_id, initial=False: queued.append((account_id, initial)),
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        account = services.socialaccount_connect(
-            network="mastodon",
-            kind="personal",
-            handle="bob",
-            base_url=mastodon_server.base_url,
-            credentials={"access_token": mastodon_server.tokens["bob"]},
-            user=manager,
-            actor=manager,
+        account = connect_mastodon(
+            mastodon_server, "bob", kind="personal", user=manager, actor=manager
         )
     assert queued == []  # nothing is queued before the account is committed
     for callback in callbacks:

@@ -12,7 +12,7 @@ from crm.networks import adapter_for
 from crm.outbox import outbound_deliver, outbound_reap
 from crm.services import socialaccount_connect
 from tests.conftest import api_as
-from tests.crm.helpers import ingest_from_peer
+from tests.crm.helpers import connect_mastodon, ingest_from_peer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.peers]
 
@@ -32,14 +32,7 @@ def _answer(client, entry, text, *, private=False, key="k-1", htmx=True, next_ur
 
 @pytest.fixture
 def alice(mastodon_server, manager):
-    return socialaccount_connect(
-        network="mastodon",
-        kind="brand",
-        handle="alice",
-        base_url=mastodon_server.base_url,
-        credentials={"access_token": mastodon_server.tokens["alice"]},
-        actor=manager,
-    )
+    return connect_mastodon(mastodon_server, "alice", actor=manager)
 
 
 def _replies_by(server, username, to_status_id):
