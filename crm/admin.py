@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Notification, OutboundMessage, SocialAccount, TimelineEntry
+from .models import Notification, OutboundMessage, SocialAccount, SyncFailure, TimelineEntry
 from .services import socialaccount_connect, socialaccount_reconnect, socialaccount_verify
 
 
@@ -119,6 +119,28 @@ def _call_service(form: forms.BaseForm, func, **kwargs):
         return None
 
 
+class SyncFailureInline(admin.TabularInline):
+    model = SyncFailure
+    fields = ["external_id", "stream", "reason", "last_seen"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = True
+    ordering = ["-last_seen"]
+    show_change_link = True
+
+
+@admin.register(SyncFailure)
+class SyncFailureAdmin(admin.ModelAdmin):
+    list_display = ["last_seen", "account", "network", "stream", "external_id", "reason"]
+    list_filter = ["network", "stream"]
+    search_fields = ["external_id", "reason", "account__handle"]
+    readonly_fields = ["first_seen", "last_seen"]
+    raw_id_fields = ["account"]
+    list_select_related = ["account"]
+    date_hierarchy = "last_seen"
+
+
 @admin.register(SocialAccount)
 class SocialAccountAdmin(admin.ModelAdmin):
     form = SocialAccountAdminForm
@@ -142,10 +164,18 @@ class SocialAccountAdmin(admin.ModelAdmin):
         "next_sync_at",
         "items_synced",
         "items_failed",
+        "consecutive_failures",
+        "sync_lease_until",
+        "backfill_state",
+        "backfill_pages",
+        "backfill_items",
+        "backfill_started_at",
+        "backfill_finished_at",
         "created_at",
         "updated_at",
     ]
     autocomplete_fields = ["user"]
+    inlines = [SyncFailureInline]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -165,6 +195,9 @@ class SocialAccountAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
 
     def save_model(self, request, obj, form, change):
         if change:

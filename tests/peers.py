@@ -300,6 +300,40 @@ def _drop_database(admin_url: str, name: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sweep_stale(admin_url: str) -> None:
+    """Drop databases and temporary folders left by runs whose process was killed.
+
+    Their names carry the creating process's pid (``momento_bsky_<pid>_<hex>``,
+    ``momento-bsky-<pid>-...``); those whose process no longer exists are removed.
+    """
+    from psycopg import sql
+
+    with _pg_connect(admin_url) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'momento\\_bsky\\_%'")]
+        for name in names:
+            match = re.fullmatch(r"momento_bsky_(\d+)_[0-9a-f]+", name)
+            if match and not _pid_alive(int(match.group(1))):
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    _sweep_stale_folders()
+
+
+def _sweep_stale_folders() -> None:
+    for folder in Path(tempfile.gettempdir()).glob("momento-*-*-*"):
+        match = re.fullmatch(r"momento-(?:bsky|mastodon)-(\d+)-.+", folder.name)
+        if match and folder.is_dir() and not _pid_alive(int(match.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
@@ -327,9 +361,14 @@ def bsky_network(
     admin_url = pg_url or os.environ.get("MOMENTO_PEERS_PG_URL") or DEFAULT_PG_URL
     redis_host = redis_host or os.environ.get("MOMENTO_PEERS_REDIS_HOST") or DEFAULT_REDIS_HOST
 
+    try:
+        _sweep_stale(admin_url)
+    except Exception as exc:  # psycopg.OperationalError and friends
+        raise PeersError(f"cannot reach PostgreSQL via {admin_url}: {exc}") from exc
+
     with contextlib.ExitStack() as stack:
         if tmp_path is None:
-            workdir = Path(tempfile.mkdtemp(prefix="momento-bsky-"))
+            workdir = Path(tempfile.mkdtemp(prefix=f"momento-bsky-{os.getpid()}-"))
             stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         else:
             workdir = Path(tempfile.mkdtemp(prefix="bsky-", dir=tmp_path))
@@ -337,7 +376,7 @@ def bsky_network(
         node_tmp.mkdir()
         stderr_path = workdir / "bsky_network.stderr.log"
 
-        db_name = f"momento_bsky_{secrets.token_hex(5)}"
+        db_name = f"momento_bsky_{os.getpid()}_{secrets.token_hex(4)}"
         try:
             _create_database(admin_url, db_name)
         except Exception as exc:  # psycopg.OperationalError and friends
@@ -544,6 +583,17 @@ def _normalize_accounts(accounts: Iterable[str | Mapping[str, Any]]) -> list[dic
     return result
 
 
+# `mastodon_mock serve ...` (the package's console script, mastodon_mock.cli:main), plus
+# a watchdog: the server exits when its stdin closes, so it cannot outlive a test run
+# that was killed before it could stop the server.
+_MASTODON_MOCK_MAIN = (
+    "import os, sys, threading\n"
+    "threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()\n"
+    "from mastodon_mock.cli import main\n"
+    "main(sys.argv[1:])\n"
+)
+
+
 @contextlib.contextmanager
 def mastodon_mock(
     accounts: Iterable[str | Mapping[str, Any]] = ("alice", "bob"),
@@ -563,9 +613,10 @@ def mastodon_mock(
     "limit": 5, "window_seconds": 60}}``.
     """
     seeded = _normalize_accounts(accounts)
+    _sweep_stale_folders()
     with contextlib.ExitStack() as stack:
         if tmp_path is None:
-            workdir = Path(tempfile.mkdtemp(prefix="momento-mastodon-"))
+            workdir = Path(tempfile.mkdtemp(prefix=f"momento-mastodon-{os.getpid()}-"))
             stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         else:
             workdir = Path(tempfile.mkdtemp(prefix="mastodon-", dir=tmp_path))
@@ -587,9 +638,9 @@ def mastodon_mock(
 
             log_file = open(log_path, "w")
             proc = subprocess.Popen(
-                [sys.executable, "-m", "mastodon_mock", "serve", "--config", str(config_path),
+                [sys.executable, "-c", _MASTODON_MOCK_MAIN, "serve", "--config", str(config_path),
                  "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -608,8 +659,11 @@ def mastodon_mock(
             if ready:
                 stack.callback(log_file.close)
                 stack.callback(_stop_process, proc, timeout=10)
+                stack.callback(lambda p=proc: p.stdin and p.stdin.close())
                 break
             _stop_process(proc, timeout=5)
+            if proc.stdin:
+                proc.stdin.close()
             log_file.close()
             last_error = _read_tail(log_path)
             if "address already in use" not in last_error.lower():

@@ -201,8 +201,8 @@ def test_bsky_startup_failure_cleans_up(tmp_path):
     with pytest.raises(PeersError, match=r"timed out before it was ready .*stderr"):
         with bsky_network(tmp_path, startup_timeout=0.5):
             pytest.fail("the network cannot be ready in half a second")
-    assert our_databases() == dbs_before
-    assert our_nodes() == nodes_before
+    assert our_databases() <= dbs_before  # (stale ones of killed runs may be swept)
+    assert our_nodes() <= nodes_before
 
 
 # --------------------------------------------------------------------------------------
