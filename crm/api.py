@@ -24,9 +24,9 @@ from .services import (
     interaction_mark_handled,
     socialaccount_connect,
     socialaccount_pause,
-    socialaccount_queue_sync,
     socialaccount_resume,
 )
+from .sync import sync_queue
 
 
 def _service_call(func, **kwargs):
@@ -58,7 +58,7 @@ class SocialAccountViewSet(MomentoViewSet):
     def sync(self, request, pk=None):
         """Queue a sync of this account now; answers with the Celery task id."""
         account = self.get_object()
-        task_id = socialaccount_queue_sync(account_id=account.pk)
+        task_id = sync_queue(account_id=account.pk)
         return Response({"task_id": task_id}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses=SocialAccountSerializer)

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, QuerySet
 
 from .choices import SOCIAL_KINDS, Direction
-from .models import OutboundMessage, SocialAccount, TimelineEntry
+from .models import OutboundMessage, SocialAccount, SyncFailure, TimelineEntry
 from .services import QUESTION_KINDS, REACTION_KINDS
 
 
@@ -58,6 +58,21 @@ def interaction_queryset() -> QuerySet[TimelineEntry]:
     )
 
 
+#: Failed items shown per account on the sync status page (all are in the admin).
+RECENT_FAILURES = 20
+
+
 def socialaccount_status_list() -> QuerySet[SocialAccount]:
-    """Our accounts with what the sync status page shows."""
-    return SocialAccount.objects.select_related("user").order_by("network", "handle")
+    """Our accounts with what the sync status page shows, in a constant number of
+    queries: the staff member, and each account's most recent failed items."""
+    return (
+        SocialAccount.objects.select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "failures",
+                queryset=SyncFailure.objects.order_by("-last_seen", "-id")[:RECENT_FAILURES],
+                to_attr="recent_failures",
+            )
+        )
+        .order_by("network", "handle")
+    )

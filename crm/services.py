@@ -8,7 +8,6 @@ message, and nothing is stored. Answers go through the outbox (``crm.outbox``).
 from __future__ import annotations
 
 import logging
-import uuid
 from importlib import import_module
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from .choices import Direction, EntryKind, Network
 from .models import OutboundMessage, SocialAccount, TimelineEntry
 from .networks.base import AuthError, Author, NetworkError, RateLimited
+from .sync import backfill_queue, sync_queue
 
 logger = logging.getLogger(__name__)
 
@@ -192,26 +192,12 @@ def _socialaccount_store(*, external_id: str, **fields) -> SocialAccount:
     account = SocialAccount.objects.create(
         external_id=external_id, state=SocialAccount.State.ACTIVE, **fields
     )
-    account_id = account.pk
-    transaction.on_commit(lambda: socialaccount_queue_sync(account_id=account_id, initial=True))
+    # The first sync (new items, and the cursors) and the backfill of the history the
+    # network still serves; both are queued after commit and share the account's lease.
+    sync_queue(account_id=account.pk)
+    backfill_queue(account_id=account.pk)
+    account.refresh_from_db()
     return account
-
-
-def socialaccount_queue_sync(*, account_id: int, initial: bool = False) -> str | None:
-    """Queue a sync of the account (its first one also backfills history) and return
-    the Celery task id. Call it after commit, or from a view that wrote nothing."""
-    from . import tasks
-
-    # The first run of a new account starts the backfill when the sync engine offers it.
-    task = (getattr(tasks, "backfill_account", None) if initial else None) or getattr(
-        tasks, "sync_account", None
-    )
-    if task is None:  # the sync engine (branch sync-core) is not merged yet
-        logger.warning("crm.tasks.sync_account is missing: account %s is not synced", account_id)
-        return None
-    task_id = uuid.uuid4().hex
-    task.apply_async((account_id,), task_id=task_id)
-    return task_id
 
 
 @transaction.atomic

@@ -27,9 +27,9 @@ from .services import (
     interaction_mark_handled,
     socialaccount_connect,
     socialaccount_pause,
-    socialaccount_queue_sync,
     socialaccount_resume,
 )
+from .sync import sync_queue
 
 INBOX_PAGE_SIZE = 50
 
@@ -247,7 +247,7 @@ def _account_action(request: HttpRequest, pk: int, action) -> HttpResponse:
 @permission_required("crm.change_socialaccount", raise_exception=True)
 def account_sync(request: HttpRequest, pk: int) -> HttpResponse:
     def queue(account):
-        socialaccount_queue_sync(account_id=account.pk)
+        sync_queue(account_id=account.pk)
         messages.info(request, _("A sync of %(account)s is queued.") % {"account": account})
 
     return _account_action(request, pk, queue)

@@ -1,43 +1,24 @@
-"""Shared by the answering tests: put what a peer has for one of our accounts on the
-timeline, read with the network's adapter (the normalised items the sync engine
-stores), so external ids are the ones a real sync writes."""
+"""Shared by the answering tests: what a peer has for one of our accounts goes on the
+timeline through the sync engine's own ingest path (``crm.ingest``), one stream page
+read with the network's adapter."""
 
 from __future__ import annotations
 
-from contacts.models import Contact, SocialIdentity
+from crm.ingest import ingest_interactions
 from crm.models import SocialAccount, TimelineEntry
 from crm.networks import adapter_for
 
 
 def ingest_from_peer(account: SocialAccount, stream: str = "notifications") -> list[TimelineEntry]:
+    """Store the newest page of ``stream``; returns its inbound entries, oldest first."""
     page = adapter_for(account).fetch(stream, None)
-    entries = []
-    for item in page.items:
-        identity = SocialIdentity.objects.filter(
-            network=item.network, external_id=item.author.external_id
-        ).first() or SocialIdentity.objects.create(
-            contact=Contact.objects.create(display_name=item.author.handle),
-            network=item.network,
-            external_id=item.author.external_id,
-            handle=item.author.handle,
-        )
-        entries.append(
-            TimelineEntry.objects.create(
-                contact=identity.contact,
-                identity=identity,
-                account=account,
-                kind=item.kind,
-                network=item.network,
-                external_id=item.external_id,
-                text=item.text,
-                url=item.url,
-                direction=item.direction,
-                in_reply_to=item.in_reply_to,
-                thread_id=item.thread_id,
-                occurred_at=item.occurred_at,
-            )
-        )
-    return entries
+    ingest_interactions(account=account, items=page.items, failed=page.failed, stream=stream)
+    ids = [item.external_id for item in page.items]
+    return list(
+        TimelineEntry.objects.filter(
+            account=account, direction="in", external_id__in=ids
+        ).order_by("occurred_at", "id")
+    )
 
 
 def connect_mastodon(server, username: str, *, actor, **fields) -> SocialAccount:

@@ -69,6 +69,8 @@ def test_admin_change_form_never_shows_credentials(client, manager):
             "base_url": account.base_url,
             "state": "paused",
             "new_credentials": "",
+            "failures-TOTAL_FORMS": "0",
+            "failures-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302

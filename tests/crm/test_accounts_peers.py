@@ -13,6 +13,9 @@ from tests.crm.helpers import connect_mastodon
 
 pytestmark = [pytest.mark.django_db, pytest.mark.peers]
 
+#: The change form's (empty) inline of failed items.
+NO_FAILURES = {"failures-TOTAL_FORMS": "0", "failures-INITIAL_FORMS": "0"}
+
 
 def _closed_port() -> int:
     with socket.socket() as sock:
@@ -69,26 +72,27 @@ def test_connect_mastodon_through_the_api(mastodon_server, manager):
     assert SocialAccount.objects.count() == 1
 
 
-def test_connect_queues_the_first_sync_after_commit(
-    mastodon_server, manager, django_capture_on_commit_callbacks, monkeypatch
+def test_connect_syncs_and_backfills_after_commit(
+    mastodon_server, manager, django_capture_on_commit_callbacks
 ):
-    from crm import services
-
-    queued = []
-    monkeypatch.setattr(
-        services,
-        "socialaccount_queue_sync",
-        lambda *, account_id, initial=False: queued.append((account_id, initial)),
-    )
+    """Nothing runs before the account is committed; then its first sync and its
+    backfill run (Celery is eager in tests) and bring in what is already there."""
+    mastodon_server.client("carol").status_post("@bob hello from carol")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         account = connect_mastodon(
             mastodon_server, "bob", kind="personal", user=manager, actor=manager
         )
-    assert queued == []  # nothing is queued before the account is committed
+    assert account.user == manager and account.kind == "personal"
+    assert account.backfill_state == "queued" and account.last_synced_at is None
+    assert len(callbacks) == 2
     for callback in callbacks:
         callback()
-    assert queued == [(account.pk, True)]
-    assert account.user == manager and account.kind == "personal"
+    account.refresh_from_db()
+    assert account.last_synced_at is not None and account.state == "active"
+    assert account.backfill_state == "done"
+    entry = account.entries.get()
+    assert entry.kind == "mention" and entry.text.endswith("hello from carol")
+    assert entry.identity.handle.startswith("carol@")
 
 
 def test_connect_bluesky_on_the_local_network(bsky, manager):
@@ -169,6 +173,7 @@ def test_admin_connects_with_a_login(client, mastodon_server, manager):
         "base_url": account.base_url,
         "state": "needs_reconnect",
         "new_credentials": '{"access_token": "stolen"}',
+        **NO_FAILURES,
     }
     response = client.post(f"/admin/crm/socialaccount/{account.pk}/change/", change)
     assert response.status_code == 200
