@@ -15,9 +15,9 @@ def ingest_from_peer(account: SocialAccount, stream: str = "notifications") -> l
     ingest_interactions(account=account, items=page.items, failed=page.failed, stream=stream)
     ids = [item.external_id for item in page.items]
     return list(
-        TimelineEntry.objects.filter(
-            account=account, direction="in", external_id__in=ids
-        ).order_by("occurred_at", "id")
+        TimelineEntry.objects.filter(account=account, direction="in", external_id__in=ids).order_by(
+            "occurred_at", "id"
+        )
     )
 
 

@@ -4,7 +4,7 @@ test_accounts_peers.py."""
 
 import pytest
 
-from crm.models import SocialAccount
+from crm.models import SocialAccount, SyncFailure
 from tests.conftest import api_as
 from tests.factories import SocialAccountFactory
 
@@ -194,3 +194,43 @@ def test_sync_status_page(client, support, django_assert_max_num_queries):
     assert html.count('class="card account ') == 9
     assert "<script>alert(1)" not in html and "<img src=x" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_sync_status_shows_backfill_progress_and_failures(client, support):
+    client.force_login(support)
+    running = SocialAccountFactory(backfill_state="running", backfill_pages=20, backfill_items=950)
+    SyncFailure.objects.create(
+        account=running,
+        network="bluesky",
+        stream="notifications",
+        external_id="at://bad/1",
+        reason="<b>no author</b>",
+    )
+    done = SocialAccountFactory(backfill_state="done", backfill_items=12)
+    html = client.get("/social-accounts/").content.decode()
+    row = html.split(f'id="account-{running.pk}"')[1].split("</section>")[0]
+    assert f'hx-get="/social-accounts/{running.pk}/" hx-trigger="every 2s"' in row
+    assert (
+        f'<progress id="backfill-{running.pk}" max="100" value="{running.backfill_percent}"' in row
+    )
+    assert 0 < running.backfill_percent < 100
+    assert "950 items fetched" in row
+    assert "at://bad/1" in row and "&lt;b&gt;no author&lt;/b&gt;" in row
+    finished = html.split(f'id="account-{done.pk}"')[1].split("</section>")[0]
+    assert "hx-trigger" not in finished.split(">")[0]
+    assert 'value="100"' in finished
+
+    # The polled row: once the backfill is done, it comes back without the trigger.
+    SocialAccount.objects.filter(pk=running.pk).update(backfill_state="done")
+    polled = client.get(f"/social-accounts/{running.pk}/", HTTP_HX_REQUEST="true")
+    assert "<html" not in polled.content.decode()
+    assert "every 2s" not in polled.content.decode()
+
+
+def test_sync_action_queues_a_task_after_commit(manager, django_capture_on_commit_callbacks):
+    account = SocialAccountFactory()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = api_as(manager).post(f"/api/v1/social-accounts/{account.pk}/sync/")
+    assert response.status_code == 202
+    assert len(response.json()["task_id"]) == 32
+    assert len(callbacks) == 1
