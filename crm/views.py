@@ -119,8 +119,9 @@ def inbox_assign(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("crm.change_timelineentry", raise_exception=True)
 def inbox_handled(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _get_entry_for_user(request, pk)
-    interaction_mark_handled(entry=entry, user=request.user, handled=entry.handled_at is None)
-    if not request.htmx:
+    handled = entry.handled_at is None
+    interaction_mark_handled(entry=entry, user=request.user, handled=handled)
+    if not request.htmx and handled:
         messages.success(request, _("Marked as handled."))
     return _inbox_item(request, entry)
 
