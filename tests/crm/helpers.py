@@ -34,3 +34,30 @@ def connect_mastodon(server, username: str, *, actor, **fields) -> SocialAccount
         actor=actor,
         **fields,
     )
+
+
+def bulk_inbound(account: SocialAccount, count: int, *, kind: str = "mention", authors: int = 1):
+    """``count`` inbound entries through ``account``, an hour old and older, from
+    ``authors`` distinct people (for query-count and pagination tests)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import SocialIdentityFactory
+
+    identities = [SocialIdentityFactory(network=account.network) for _ in range(authors)]
+    now = timezone.now()
+    TimelineEntry.objects.bulk_create(
+        TimelineEntry(
+            contact_id=identities[i % authors].contact_id,
+            identity=identities[i % authors],
+            account=account,
+            kind=kind,
+            network=account.network,
+            external_id=f"bulk/{account.pk}/{i}",
+            direction="in",
+            text=f"bulk {i}",
+            occurred_at=now - timedelta(hours=1, seconds=i),
+        )
+        for i in range(count)
+    )

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from crm.models import TimelineEntry
 from tests.conftest import api_as
+from tests.crm.helpers import bulk_inbound
 from tests.factories import (
     SocialAccountFactory,
     SocialIdentityFactory,
@@ -83,21 +84,7 @@ def test_interactions_keyset_pagination_and_query_count(support, django_assert_m
     client.get("/api/v1/interactions/")
     with django_assert_max_num_queries(6) as small:
         assert client.get("/api/v1/interactions/").status_code == 200
-    identity = SocialIdentityFactory()
-    now = timezone.now()
-    TimelineEntry.objects.bulk_create(
-        TimelineEntry(
-            contact_id=identity.contact_id,
-            identity=identity,
-            account=account,
-            kind="reply",
-            network="bluesky",
-            external_id=f"at://bulk/{i}",
-            direction="in",
-            occurred_at=now - timedelta(hours=1, seconds=i),
-        )
-        for i in range(195)
-    )
+    bulk_inbound(account, 195, kind="reply")
     with django_assert_max_num_queries(6) as big:
         body = client.get("/api/v1/interactions/?page_size=200").json()
     assert len(small.captured_queries) == len(big.captured_queries)

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from crm.models import TimelineEntry
+from tests.crm.helpers import bulk_inbound
 from tests.factories import (
     SocialAccountFactory,
     SocialIdentityFactory,
@@ -88,24 +88,7 @@ def test_inbox_keyset_pages_and_query_count(client, support, django_assert_max_n
     with django_assert_max_num_queries(8) as small:
         assert client.get("/inbox/").status_code == 200
 
-    now = timezone.now()
-    entries = []
-    for i in range(195):
-        identity = SocialIdentityFactory(network="bluesky")
-        entries.append(
-            TimelineEntry(
-                contact_id=identity.contact_id,
-                identity=identity,
-                account=account,
-                kind="mention",
-                network="bluesky",
-                external_id=f"at://bulk/{i}",
-                direction="in",
-                text=f"bulk {i}",
-                occurred_at=now - timedelta(hours=1, minutes=i),
-            )
-        )
-    TimelineEntry.objects.bulk_create(entries)
+    bulk_inbound(account, 195, authors=195)
     with django_assert_max_num_queries(8) as big:
         response = client.get("/inbox/")
     html = response.content.decode()
