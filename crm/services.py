@@ -13,7 +13,7 @@ from importlib import import_module
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -187,11 +187,16 @@ def _socialaccount_store(*, external_id: str, **fields) -> SocialAccount:
         taken = (
             SocialAccount.objects.filter(network=fields["network"], external_id=external_id) | taken
         )
+    already = ValidationError({"handle": _("This account is already connected.")})
     if taken.exists():
-        raise ValidationError({"handle": _("This account is already connected.")})
-    account = SocialAccount.objects.create(
-        external_id=external_id, state=SocialAccount.State.ACTIVE, **fields
-    )
+        raise already
+    try:
+        with transaction.atomic():  # two managers connecting the same account at once
+            account = SocialAccount.objects.create(
+                external_id=external_id, state=SocialAccount.State.ACTIVE, **fields
+            )
+    except IntegrityError:
+        raise already from None
     # The first sync (new items, and the cursors) and the backfill of the history the
     # network still serves; both are queued after commit and share the account's lease.
     sync_queue(account_id=account.pk)
