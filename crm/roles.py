@@ -31,13 +31,23 @@ ROLE_PERMISSIONS: Mapping[str, Mapping[str, Iterable[str] | Mapping[str, Iterabl
         "contacts": WRITE,
         "campaigns": ALL,
         "support": READ,
-        "crm": {"timelineentry": WRITE, "socialaccount": READ, "notification": ("view", "change")},
+        "crm": {
+            "timelineentry": WRITE,
+            "outboundmessage": WRITE,
+            "socialaccount": READ,
+            "notification": ("view", "change"),
+        },
     },
     SUPPORT: {
         "contacts": READ,
         "campaigns": READ,
         "support": WRITE,
-        "crm": {"timelineentry": WRITE, "socialaccount": READ, "notification": ("view", "change")},
+        "crm": {
+            "timelineentry": WRITE,
+            "outboundmessage": WRITE,
+            "socialaccount": READ,
+            "notification": ("view", "change"),
+        },
     },
 }
 

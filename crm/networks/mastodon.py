@@ -479,6 +479,11 @@ class Adapter:
         self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
     ) -> Sent:
         handle = recipient.handle.lstrip("@")
+        # Someone on our own instance is mentioned as @user: real servers also accept
+        # @user@our.domain, but not every server (mastodon_mock does not) resolves it.
+        own = urlsplit(text_of(self._my_account().get("url"))).netloc.lower()
+        if own and handle.lower().endswith(f"@{own}"):
+            handle = handle[: -len(own) - 1]
         if f"@{handle}" not in text:
             text = f"@{handle} {text}"
         status = self._call(
