@@ -249,6 +249,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/img/favicon.svg",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind"/"state": name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "EntryKindEnum": "crm.choices.EntryKind",
+        "SocialAccountKindEnum": "crm.models.SocialAccount.Kind",
+        "SocialAccountStateEnum": "crm.models.SocialAccount.State",
+        "OutboundKindEnum": "crm.models.OutboundMessage.Kind",
+        "OutboundStateEnum": "crm.models.OutboundMessage.State",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------
