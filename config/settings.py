@@ -280,12 +280,18 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # pause or retime them in the admin). Apps add theirs here.
 CELERY_BEAT_SCHEDULE = {
     "outbound-reap-stale": {"task": "crm.tasks.outbound_reap_stale", "schedule": 300.0},
+    # SLA clocks: 80% warnings and breaches, and round-robin for tickets left waiting.
+    "support-sla-check": {"task": "support.tasks.sla_check", "schedule": 60.0},
 }
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Support desk ---------------------------------------------------------------------
+# How long a CSAT link sent after a resolution stays valid (seconds).
+SUPPORT_CSAT_MAX_AGE = env.int("SUPPORT_CSAT_MAX_AGE", default=14 * 24 * 3600)
 
 # --- Email (SLA alerts where configured) ----------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
