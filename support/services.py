@@ -851,7 +851,11 @@ def virality_reason(entry: TimelineEntry, team: Team) -> str:
 def ticket_escalate(*, ticket: Ticket, reason: str, user: AbstractBaseUser | None = None) -> bool:
     """Raise the ticket's priority to the team's escalated priority and alert the
     managers and the assignee — once per ticket. Returns whether it escalated now."""
-    locked = Ticket.objects.select_for_update().select_related("team", "assignee").get(pk=ticket.pk)
+    locked = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("team", "assignee")
+        .get(pk=ticket.pk)
+    )
     if locked.escalated_at is not None or not locked.is_active:
         return False
     locked.escalated_at = timezone.now()
