@@ -35,7 +35,7 @@ from django.utils import timezone
 from .ingest import IngestStats, ingest_interactions
 from .models import BackfillState, SocialAccount
 from .networks import _MODULES, adapter_for
-from .networks.base import AuthError, FetchResult, NetworkError, RateLimited
+from .networks.base import AuthError, FetchResult, InvalidRequest, NetworkError, RateLimited
 
 State = SocialAccount.State
 
@@ -82,6 +82,8 @@ class SyncResult:
     more: bool = False
     skipped: str = ""
     streams: dict[str, int] = field(default_factory=dict)
+    #: Streams the network refused for good this run (stream → reason).
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 # -- the lease -----------------------------------------------------------------------------
@@ -151,7 +153,13 @@ def sync_account_run(
         for stream in adapter.streams:
             result.streams[stream] = 0
             while result.pages < max_pages:
-                page = adapter.fetch(stream, cursors.get(stream), limit=page_limit)
+                try:
+                    page = adapter.fetch(stream, cursors.get(stream), limit=page_limit)
+                except InvalidRequest as exc:
+                    # This stream is refused for good (e.g. no DM access): the others
+                    # still sync, and the account shows why this one does not.
+                    result.errors[stream] = str(exc)
+                    break
                 new_cursors = dict(cursors)
                 if page.cursor is not None:
                     new_cursors[stream] = page.cursor
@@ -177,7 +185,7 @@ def sync_account_run(
                     break
             else:
                 result.more = True
-        _record_success(account, adapter, more=result.more)
+        _record_success(account, adapter, more=result.more, errors=result.errors)
     except AuthError as exc:
         SocialAccount.objects.filter(pk=account_id).update(
             state=State.NEEDS_RECONNECT, last_error=str(exc)[:2000]
@@ -194,11 +202,11 @@ def sync_account_run(
     return result
 
 
-def _record_success(account: SocialAccount, adapter, *, more: bool) -> None:
+def _record_success(account: SocialAccount, adapter, *, more: bool, errors: dict[str, str]) -> None:
     now = timezone.now()
     changes = {
         "last_synced_at": now,
-        "last_error": "",
+        "last_error": "; ".join(f"{stream}: {error}" for stream, error in errors.items())[:2000],
         "consecutive_failures": 0,
         "next_sync_at": now if more else now + sync_interval(),
     }

@@ -195,6 +195,15 @@ class Adapter:
         clean = {k: v for k, v in params.items() if v is not None}
         try:
             response = client.invoke_query(nsid, params=DotDict(clean) if clean else None)
+        except UnauthorizedError as exc:
+            if chat:
+                # The login works, only the chat service says no: an app password made
+                # without "allow access to direct messages". Other streams still sync.
+                raise base.InvalidRequest(
+                    "This app password has no access to direct messages; "
+                    "create one with DM access to sync DMs."
+                ) from exc
+            _raise_mapped(exc)
         except (AtProtocolError, httpx.TransportError) as exc:
             _raise_mapped(exc)
         content = response.content
@@ -203,8 +212,13 @@ class Adapter:
         return content
 
     def _call(self, fn, *args, **kwargs):
-        self._login()
+        """Run one of the SDK's write helpers (they need the profile of ``me``)."""
+        client = self._login()
         try:
+            if client.me is None:
+                client.me = client.app.bsky.actor.get_profile(
+                    models.AppBskyActorGetProfile.Params(actor=client._session.did)
+                )
             return fn(*args, **kwargs)
         except (AtProtocolError, httpx.TransportError) as exc:
             _raise_mapped(exc)
