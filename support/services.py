@@ -26,6 +26,7 @@ from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from contacts.models import Contact, SocialIdentity, Stage
 from crm.choices import Direction, EntryKind, Intent
@@ -644,15 +645,15 @@ def canned_render(body: str, variables: dict) -> str:
 
 #: Built-in texts when a team has no canned response for a purpose and language.
 DEFAULT_TEXTS = {
-    CannedResponse.Purpose.HANDOFF_PUBLIC: (
+    CannedResponse.Purpose.HANDOFF_PUBLIC: gettext_noop(
         "Hi {contact_name}, sorry about this. We've sent you a direct message so we can "
         "sort it out privately ({ticket_number})."
     ),
-    CannedResponse.Purpose.HANDOFF_DM: (
+    CannedResponse.Purpose.HANDOFF_DM: gettext_noop(
         "Hi {contact_name}, this is {agent_name} from support ({ticket_number}). Could you "
         "give us the details here? You can also call {phone}."
     ),
-    CannedResponse.Purpose.CSAT: (
+    CannedResponse.Purpose.CSAT: gettext_noop(
         "Your ticket {ticket_number} is resolved. How did we do? Rate us from 1 to 5: {csat_link}"
     ),
 }

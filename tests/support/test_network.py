@@ -169,7 +169,9 @@ def test_incident_statement_is_posted_once_per_complaint_when_the_worker_retries
     for name in ("bob", "carol", "dave"):
         _become_customer(mastodon_server, brand, manager, name)
     for name in ("bob", "carol", "dave"):
-        mastodon_server.client(name).status_post(f"@alice no internet in Madrid, fibre down ({name})")
+        mastodon_server.client(name).status_post(
+            f"@alice no internet in Madrid, fibre down ({name})"
+        )
     tickets = sync(brand)
     assert len(tickets) == 3
     incident = Incident.objects.first() or Incident.objects.create(title="Madrid", team=team)
@@ -247,8 +249,10 @@ def test_bluesky_handoff_one_public_reply_and_a_dm(
         credentials={"app_password": brand_acc.app_password},
     )
     customer = bsky.client(customer_acc.handle, customer_acc.app_password)
-    text = client_utils.TextBuilder().mention(f"@{brand_acc.handle}", brand_acc.did).text(
-        " my order never arrived and nobody answers, terrible service!"
+    text = (
+        client_utils.TextBuilder()
+        .mention(f"@{brand_acc.handle}", brand_acc.did)
+        .text(" my order never arrived and nobody answers, terrible service!")
     )
     complaint = customer.send_post(text)
     bsky.process()
@@ -274,4 +278,3 @@ def test_bluesky_handoff_one_public_reply_and_a_dm(
     dm = OutboundMessage.objects.get(kind="dm")
     assert dm.state == "sent" and dm.entry.thread_id == "3ktest7convo2a"
     assert dm.ticket_reply.ticket == ticket
-

@@ -177,3 +177,13 @@ def test_testimonials_and_incident_pages(
         html = client.get("/support/testimonials/").content.decode()
     assert "You are the best 😍" in html and "awful" not in html
     assert client.get("/support/incidents/").status_code == 200
+
+
+def test_support_desk_in_spanish(client, support, customer, account):
+    client.force_login(support)
+    client.post("/i18n/setlang/", {"language": "es", "next": "/support/"})
+    ticket = _ticket(customer, account)
+    html = client.get("/support/").content.decode()
+    assert "Cola" in html and "Tiempo restante" in html and "quedan" in html
+    html = client.get(f"/support/tickets/{ticket.pk}/").content.decode()
+    assert "Pasar a mensaje directo" in html and "Queja" in html
