@@ -220,16 +220,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "resolved_at",
             "tickets",
         ]
-        read_only_fields = [
-            "id",
-            "state",
-            "statement",
-            "statement_at",
-            "final_message",
-            "created_at",
-            "resolved_at",
-            "tickets",
-        ]
+        read_only_fields = [f for f in fields if f not in ("title", "team", "keywords")]
 
 
 class IncidentLinkInputSerializer(serializers.Serializer):

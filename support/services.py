@@ -171,6 +171,12 @@ def _save(ticket: Ticket, *fields: str) -> None:
     ticket.save(update_fields=[*SLA_FIELDS, *fields, "updated_at"])
 
 
+def _copy_back(ticket: Ticket, locked: Ticket, *fields: str) -> None:
+    """Give the caller's instance what a service changed on its locked copy."""
+    for name in ("status", *SLA_FIELDS, *fields):
+        setattr(ticket, name, getattr(locked, name))
+
+
 # --- Timeline and alerts ----------------------------------------------------------------
 
 
@@ -334,7 +340,7 @@ def ticket_link_entry(*, ticket: Ticket, entry: TimelineEntry) -> TicketLink:
             changed.append("identity")
         if changed:
             _save(locked, *changed)
-            ticket.__dict__.update({f: getattr(locked, f) for f in ("status", *SLA_FIELDS)})
+            _copy_back(ticket, locked)
     return link
 
 
@@ -611,7 +617,7 @@ def ticket_reply(
         locked.status = Status.OPEN
         changed.append("status")
     _save(locked, *changed)
-    ticket.__dict__.update({f: getattr(locked, f) for f in ("status", *SLA_FIELDS)})
+    _copy_back(ticket, locked)
     return reply
 
 
@@ -742,7 +748,7 @@ def ticket_resolve(
     _ticket_event(locked, "resolved", user=user)
     if csat:
         csat_request(ticket=locked)
-    ticket.__dict__.update({f: getattr(locked, f) for f in ("status", *SLA_FIELDS)})
+    _copy_back(ticket, locked)
     return locked
 
 
@@ -872,9 +878,7 @@ def ticket_escalate(*, ticket: Ticket, reason: str, user: AbstractBaseUser | Non
         body=reason,
         dedupe_key=f"ticket-{locked.pk}-escalated",
     )
-    ticket.__dict__.update(
-        {f: getattr(locked, f) for f in ("priority", "escalated_at", *SLA_FIELDS)}
-    )
+    _copy_back(ticket, locked, "priority", "escalated_at")
     return True
 
 
@@ -1105,5 +1109,6 @@ def incident_resolve(
             message=locked.final_message,
             message_key=f"incident-{locked.pk}-final-{ticket.pk}",
         )
-    incident.__dict__.update(locked.__dict__)
+    incident.state, incident.resolved_at = locked.state, locked.resolved_at
+    incident.final_message = locked.final_message
     return locked
