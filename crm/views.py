@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -46,13 +45,8 @@ def section_unbuilt(request: HttpRequest, *, title, what) -> HttpResponse:
 
 
 def reports(request: HttpRequest) -> HttpResponse:
-    return section_unbuilt(
-        request,
-        title=gettext_lazy("Reports"),
-        what=gettext_lazy(
-            "Campaign funnels and support reports arrive with campaigns and the support desk."
-        ),
-    )
+    """The reports hub: one card per section that has reports (crm/reports.html)."""
+    return render(request, "crm/reports.html")
 
 
 @permission_required("crm.view_notification", raise_exception=True)
