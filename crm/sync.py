@@ -22,7 +22,8 @@ lease: ``backfill_step`` stores one page and says whether there is more.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import import_module
@@ -108,6 +109,24 @@ def sync_lease_release(*, account_id: int, token: str) -> None:
     )
 
 
+@contextmanager
+def _leased(account_id: int) -> Iterator[str]:
+    """Hold the account's lease for the block (raises SyncBusy when another holds it)."""
+    token = sync_lease_claim(account_id=account_id)
+    if token is None:
+        raise SyncBusy(f"account {account_id} is being synced")
+    try:
+        yield token
+    finally:
+        sync_lease_release(account_id=account_id, token=token)
+
+
+def _needs_reconnect(account_id: int, exc: Exception, **changes) -> None:
+    SocialAccount.objects.filter(pk=account_id).update(
+        state=State.NEEDS_RECONNECT, last_error=str(exc)[:2000], **changes
+    )
+
+
 def _renew(account_id: int, token: str, **changes) -> None:
     """Inside a page's transaction: extend the lease and write ``changes``; raises
     LeaseLost (rolling the page back) if the lease is no longer ours."""
@@ -144,52 +163,13 @@ def sync_account_run(
     if account.state in (State.PAUSED, State.NEEDS_RECONNECT):
         result.skipped = account.get_state_display()
         return result
-    token = sync_lease_claim(account_id=account_id)
-    if token is None:
-        raise SyncBusy(f"account {account_id} is being synced")
     try:
-        adapter = adapter_for(account)
-        cursors = dict(account.cursors or {})
-        for stream in adapter.streams:
-            result.streams[stream] = 0
-            while result.pages < max_pages:
-                try:
-                    page = adapter.fetch(stream, cursors.get(stream), limit=page_limit)
-                except InvalidRequest as exc:
-                    # This stream is refused for good (e.g. no DM access): the others
-                    # still sync, and the account shows why this one does not.
-                    result.errors[stream] = str(exc)
-                    break
-                new_cursors = dict(cursors)
-                if page.cursor is not None:
-                    new_cursors[stream] = page.cursor
-
-                def save_cursor(stats: IngestStats, new_cursors=new_cursors) -> None:
-                    _renew(account_id, token, cursors=new_cursors)
-
-                stats = ingest_interactions(
-                    account=account,
-                    items=page.items,
-                    failed=page.failed,
-                    stream=stream,
-                    before_commit=save_cursor,
-                )
-                cursors = new_cursors
-                result.pages += 1
-                result.created += stats.created
-                result.failed += stats.failed
-                result.streams[stream] += stats.created
-                if progress is not None:
-                    progress(stream, page, stats)
-                if not page.has_more:
-                    break
-            else:
-                result.more = True
-        _record_success(account, adapter, more=result.more, errors=result.errors)
+        with _leased(account_id) as token:
+            adapter = adapter_for(account)
+            _sync_streams(account, adapter, token, result, max_pages, page_limit, progress)
+            _record_success(account, adapter, more=result.more, errors=result.errors)
     except AuthError as exc:
-        SocialAccount.objects.filter(pk=account_id).update(
-            state=State.NEEDS_RECONNECT, last_error=str(exc)[:2000]
-        )
+        _needs_reconnect(account_id, exc)
         raise
     except RateLimited as exc:
         _record_failure(account_id, exc, next_at=exc.reset_at)
@@ -197,9 +177,48 @@ def sync_account_run(
     except NetworkError as exc:
         _record_failure(account_id, exc)
         raise
-    finally:
-        sync_lease_release(account_id=account_id, token=token)
     return result
+
+
+def _sync_streams(account, adapter, token, result, max_pages, page_limit, progress) -> None:
+    """Within the lease: each stream, page by page, each page committed with its cursor."""
+    account_id = account.pk
+    cursors = dict(account.cursors or {})
+    for stream in adapter.streams:
+        result.streams[stream] = 0
+        while result.pages < max_pages:
+            try:
+                page = adapter.fetch(stream, cursors.get(stream), limit=page_limit)
+            except InvalidRequest as exc:
+                # This stream is refused for good (e.g. no DM access): the others
+                # still sync, and the account shows why this one does not.
+                result.errors[stream] = str(exc)
+                break
+            new_cursors = dict(cursors)
+            if page.cursor is not None:
+                new_cursors[stream] = page.cursor
+
+            def save_cursor(stats: IngestStats, new_cursors=new_cursors) -> None:
+                _renew(account_id, token, cursors=new_cursors)
+
+            stats = ingest_interactions(
+                account=account,
+                items=page.items,
+                failed=page.failed,
+                stream=stream,
+                before_commit=save_cursor,
+            )
+            cursors = new_cursors
+            result.pages += 1
+            result.created += stats.created
+            result.failed += stats.failed
+            result.streams[stream] += stats.created
+            if progress is not None:
+                progress(stream, page, stats)
+            if not page.has_more:
+                break
+        else:
+            result.more = True
 
 
 def _record_success(account: SocialAccount, adapter, *, more: bool, errors: dict[str, str]) -> None:
@@ -291,61 +310,58 @@ def backfill_step(*, account_id: int, page_limit: int = PAGE_LIMIT) -> bool:
     account = SocialAccount.objects.get(pk=account_id)
     if account.backfill_state in ("", BackfillState.DONE, BackfillState.FAILED):
         return False
-    token = sync_lease_claim(account_id=account_id)
-    if token is None:
-        raise SyncBusy(f"account {account_id} is being synced")
     try:
-        adapter = adapter_for(account)
-        state = dict(account.backfill_cursors or {})
-        done = list(state.get("done") or [])
-        pending = [s for s in adapter.streams if s not in done]
-        if not pending:
-            _renew(
-                account_id,
-                token,
-                backfill_state=BackfillState.DONE,
-                backfill_finished_at=timezone.now(),
-            )
-            return False
-        stream = pending[0]
-        per_stream = _setting("MOMENTO_BACKFILL_MAX_PAGES", 40)
-        pages_key = f"{stream}:pages"
-        page = adapter.backfill(stream, state.get(stream), limit=page_limit)
-        state[stream] = page.cursor
-        state[pages_key] = int(state.get(pages_key, 0)) + 1
-        if not page.has_more or not page.cursor or state[pages_key] >= per_stream:
-            done.append(stream)
-        state["done"] = done
-        finished = len(done) == len(adapter.streams)
-
-        def save_progress(stats: IngestStats) -> None:
-            _renew(
-                account_id,
-                token,
-                backfill_cursors=state,
-                backfill_pages=F("backfill_pages") + 1,
-                backfill_items=F("backfill_items") + stats.created,
-                backfill_state=BackfillState.DONE if finished else BackfillState.RUNNING,
-                backfill_finished_at=timezone.now() if finished else None,
-            )
-
-        ingest_interactions(
-            account=account,
-            items=page.items,
-            failed=page.failed,
-            stream=stream,
-            before_commit=save_progress,
-        )
-        return not finished
+        with _leased(account_id) as token:
+            return _backfill_page(account, token, page_limit)
     except AuthError as exc:
-        SocialAccount.objects.filter(pk=account_id).update(
-            state=State.NEEDS_RECONNECT,
-            last_error=str(exc)[:2000],
-            backfill_state=BackfillState.FAILED,
-        )
+        _needs_reconnect(account_id, exc, backfill_state=BackfillState.FAILED)
         raise
-    finally:
-        sync_lease_release(account_id=account_id, token=token)
+
+
+def _backfill_page(account: SocialAccount, token: str, page_limit: int) -> bool:
+    account_id = account.pk
+    adapter = adapter_for(account)
+    state = dict(account.backfill_cursors or {})
+    done = list(state.get("done") or [])
+    pending = [s for s in adapter.streams if s not in done]
+    if not pending:
+        _renew(
+            account_id,
+            token,
+            backfill_state=BackfillState.DONE,
+            backfill_finished_at=timezone.now(),
+        )
+        return False
+    stream = pending[0]
+    per_stream = _setting("MOMENTO_BACKFILL_MAX_PAGES", 40)
+    pages_key = f"{stream}:pages"
+    page = adapter.backfill(stream, state.get(stream), limit=page_limit)
+    state[stream] = page.cursor
+    state[pages_key] = int(state.get(pages_key, 0)) + 1
+    if not page.has_more or not page.cursor or state[pages_key] >= per_stream:
+        done.append(stream)
+    state["done"] = done
+    finished = len(done) == len(adapter.streams)
+
+    def save_progress(stats: IngestStats) -> None:
+        _renew(
+            account_id,
+            token,
+            backfill_cursors=state,
+            backfill_pages=F("backfill_pages") + 1,
+            backfill_items=F("backfill_items") + stats.created,
+            backfill_state=BackfillState.DONE if finished else BackfillState.RUNNING,
+            backfill_finished_at=timezone.now() if finished else None,
+        )
+
+    ingest_interactions(
+        account=account,
+        items=page.items,
+        failed=page.failed,
+        stream=stream,
+        before_commit=save_progress,
+    )
+    return not finished
 
 
 def backfill_fail(*, account_id: int, error: str) -> None:

@@ -142,3 +142,20 @@ def test_command_syncs_with_progress_and_fails_loudly(account, mastodon_server):
     SocialAccount.objects.filter(pk=account.pk).update(state="needs_reconnect")
     with pytest.raises(CommandError, match="not synced"):
         call_command("sync_account", str(account.pk), stdout=StringIO(), stderr=StringIO())
+
+
+def test_admin_shows_failures_and_backfill_progress(db, client):
+    from django.contrib.auth import get_user_model
+
+    from crm.models import SyncFailure
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(admin)
+    account = SocialAccountFactory(backfill_state="running", backfill_pages=3)
+    SyncFailure.objects.create(
+        account=account, network="bluesky", external_id="at://x/1", reason="Malformed <b>"
+    )
+    assert client.get("/admin/crm/syncfailure/?q=Malformed").status_code == 200
+    page = client.get(f"/admin/crm/socialaccount/{account.pk}/change/")
+    assert page.status_code == 200
+    assert b"Malformed &lt;b&gt;" in page.content
