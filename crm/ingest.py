@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from contacts.models import Contact, SocialIdentity
 from contacts.rules import stage_rules_apply
+from crm.signals import entries_ingested
 from lib.classify import classify
 
 from .choices import Direction
@@ -84,6 +85,7 @@ class IngestStats:
     new_contacts: int = 0
     stage_changes: int = 0
     created_ids: list[int] = field(default_factory=list)
+    updated_ids: list[int] = field(default_factory=list)
 
 
 # -- cleaning ---------------------------------------------------------------------------
@@ -208,6 +210,12 @@ def ingest_interactions(
             ]
         )
         stats.stage_changes = len(changes)
+        entries_ingested.send(
+            sender=SocialAccount,
+            account=account,
+            created_ids=stats.created_ids,
+            updated_ids=stats.updated_ids,
+        )
         _store_failures(account, failures, stream, stats)
         SocialAccount.objects.filter(pk=account.pk).update(
             items_synced=F("items_synced") + stats.created,
@@ -376,7 +384,8 @@ def _upsert_postgres(values: list[tuple], stats: IngestStats) -> list[Created]:
         )
         returned = cursor.fetchall()
     created = [(r[0], r[1], r[2], r[3], r[4]) for r in returned if r[5]]
-    stats.updated = len(returned) - len(created)
+    stats.updated_ids = [r[0] for r in returned if not r[5]]
+    stats.updated = len(stats.updated_ids)
     return created
 
 
@@ -403,6 +412,7 @@ def _upsert_orm(values: list[tuple], stats: IngestStats) -> list[Created]:
             changed, ["like_count", "repost_count", "reply_count"], batch_size=500
         )
     stats.updated = len(changed)
+    stats.updated_ids = [entry.pk for entry in changed]
     new = [
         TimelineEntry(
             **{

@@ -166,13 +166,39 @@ def test_follow_moves_stage0_contact_to_lead_via_personal_account(db, vendor):
 
 def test_query_count_does_not_grow_with_the_page(account, django_assert_max_num_queries):
     ingest_interactions(account=account, items=[item(0)])  # warm the temp table
-    with django_assert_max_num_queries(12):
+    # The page itself costs at most 12 queries; the support app's ticket rules (run
+    # through crm.signals.entries_ingested) a constant few more.
+    with django_assert_max_num_queries(18) as small:
         ingest_interactions(account=account, items=[item(n) for n in range(1, 11)])
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(18) as big:
         ingest_interactions(account=account, items=[item(n) for n in range(11, 311)])
+    assert len(small.captured_queries) == len(big.captured_queries)
     assert TimelineEntry.objects.count() == 311
 
 
 def test_clean_text_keeps_valid_pairs():
     assert clean_text("\ud83d\ude00") == "😀"
     assert clean_text("ok") == "ok"
+
+
+def test_sync_opens_tickets_through_the_support_rules(account):
+    """Ingest announces stored pages (crm.signals.entries_ingested); the support app's
+    receiver opens a ticket for an inbound DM, and a later message joins it."""
+    from support.models import Ticket
+
+    author = Author(external_id="did:plc:dmer", handle="dmer.test")
+    ingest_interactions(
+        account=account, items=[item(1, kind="dm", author=author, text="Hola, mi router no va")]
+    )
+    ticket = Ticket.objects.get()
+    assert ticket.contact.identities.get().external_id == "did:plc:dmer"
+    ingest_interactions(
+        account=account, items=[item(2, kind="dm", author=author, text="¿Alguien?")]
+    )
+    assert Ticket.objects.count() == 1
+    assert ticket.links.count() == 2
+    # The same page again changes nothing.
+    ingest_interactions(
+        account=account, items=[item(2, kind="dm", author=author, text="¿Alguien?")]
+    )
+    assert ticket.links.count() == 2

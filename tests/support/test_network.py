@@ -2,9 +2,8 @@
 network (its chat service does not exist locally, so Bluesky DMs run on recorded
 chat.bsky responses).
 
-The ingest → ticket call site used here is the one the sync engine should use:
-``sync_account_run(progress=...)`` hands each stored page's ``stats.created_ids`` to
-``support.services.tickets_open_for_entries``.
+Sync opens tickets by itself: ingest sends ``crm.signals.entries_ingested`` and the
+support app runs its ticket rules on each stored page (support/apps.py).
 """
 
 from __future__ import annotations
@@ -37,15 +36,14 @@ pytestmark = [pytest.mark.peers, pytest.mark.django_db]
 
 
 def sync(account: SocialAccount) -> list[Ticket]:
-    """Sync the account and run the ticket rules on each stored page."""
-    touched: list[Ticket] = []
+    """Sync the account; return the tickets its new items opened or joined."""
+    created: list[int] = []
 
     def after_page(stream, page, stats):
-        entries = TimelineEntry.objects.filter(pk__in=stats.created_ids)
-        touched.extend(tickets_open_for_entries(entries=entries))
+        created.extend(stats.created_ids)
 
     sync_account_run(account_id=account.pk, progress=after_page)
-    return touched
+    return list(Ticket.objects.filter(links__entry_id__in=created).distinct().order_by("pk"))
 
 
 @pytest.fixture
