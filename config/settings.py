@@ -249,8 +249,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/img/favicon.svg",
     "COMPONENT_SPLIT_REQUEST": True,
-    # One name for the stage choices wherever they appear (contacts, rules).
-    "ENUM_NAME_OVERRIDES": {"StageEnum": "contacts.models.Stage"},
+    # Several models have a "kind"/"state": name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "EntryKindEnum": "crm.choices.EntryKind",
+        "SocialAccountKindEnum": "crm.models.SocialAccount.Kind",
+        "SocialAccountStateEnum": "crm.models.SocialAccount.State",
+        "OutboundKindEnum": "crm.models.OutboundMessage.Kind",
+        "OutboundStateEnum": "crm.models.OutboundMessage.State",
+        # One name for the stage choices wherever they appear (contacts, rules).
+        "StageEnum": "contacts.models.Stage",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------
@@ -287,12 +295,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contacts.tasks.contacts_score_refresh_all",
         "schedule": 24 * 3600.0,
     },
+    "sync-due-accounts": {"task": "crm.tasks.sync_due_accounts", "schedule": 60.0},
+    # SLA clocks: 80% warnings and breaches, and round-robin for tickets left waiting.
+    "support-sla-check": {"task": "support.tasks.sla_check", "schedule": 60.0},
 }
+# Social sync (crm.sync): how often an account is polled, how long a sync's lease on an
+# account lasts without renewal (a killed worker's sync is taken over after it), and how
+# many pages per stream a backfill reads at most.
+MOMENTO_SYNC_INTERVAL_SECONDS = env.int("MOMENTO_SYNC_INTERVAL_SECONDS", default=60)
+MOMENTO_SYNC_LEASE_SECONDS = env.int("MOMENTO_SYNC_LEASE_SECONDS", default=120)
+MOMENTO_BACKFILL_MAX_PAGES = env.int("MOMENTO_BACKFILL_MAX_PAGES", default=40)
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Support desk ---------------------------------------------------------------------
+# How long a CSAT link sent after a resolution stays valid (seconds).
+SUPPORT_CSAT_MAX_AGE = env.int("SUPPORT_CSAT_MAX_AGE", default=14 * 24 * 3600)
 
 # --- Email (SLA alerts where configured) ----------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

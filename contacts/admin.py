@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -62,34 +63,24 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+def _table(headers, rows):
+    """A small read-only HTML table; every value is escaped."""
+    if not rows:
+        return "—"
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        ((format_html_join("", "<td>{}</td>", ((v,) for v in row)),) for row in rows),
+    )
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
 class StageChangeInline(ReadOnlyInline):
     # Stage changes go through the contact's stage, which records them.
     model = StageChange
     fields = ["created_at", "from_stage", "to_stage", "actor", "rule", "reason"]
     readonly_fields = fields
-
-
-class TaskInline(ReadOnlyInline):
-    model = Task
-    fields = ["title", "due_at", "assignee", "done_at"]
-    readonly_fields = fields
-
-
-class PurchaseInline(ReadOnlyInline):
-    model = Purchase
-    fields = ["purchased_at", "product", "amount", "currency", "source", "external_ref"]
-    readonly_fields = fields
-
-
-class ContactAuditInline(ReadOnlyInline):
-    model = ContactAudit
-    fields = ["created_at", "actor", "action", "changes", "note"]
-    readonly_fields = fields
-    show_change_link = False
-    max_num = 0
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
 
 
 @admin.register(Contact)
@@ -107,15 +98,20 @@ class ContactAdmin(admin.ModelAdmin):
     search_fields = ["display_name", "email", "company", "identities__handle"]
     autocomplete_fields = ["owner"]
     filter_horizontal = ["tags"]
-    inlines = [
-        SocialIdentityInline,
-        StageChangeInline,
-        TaskInline,
-        PurchaseInline,
-        ContactAuditInline,
-    ]
+    inlines = [SocialIdentityInline, StageChangeInline]
     form = ContactAdminForm
-    readonly_fields = ["score", "score_reasons", "created_at", "updated_at", "last_interaction_at"]
+    # Tasks, purchases and history are shown read-only (not as inline formsets, which
+    # would make every save of a contact post their management forms).
+    readonly_fields = [
+        "score",
+        "score_reasons",
+        "created_at",
+        "updated_at",
+        "last_interaction_at",
+        "task_list",
+        "purchase_list",
+        "history",
+    ]
     show_full_result_count = False
     list_select_related = ["owner"]
     actions = ["merge_selected"]
@@ -181,6 +177,36 @@ class ContactAdmin(admin.ModelAdmin):
             request,
             _("Merged %(n)s contacts into %(name)s.")
             % {"n": len(contacts) - 1, "name": survivor.display_name},
+        )
+
+    @admin.display(description=_("Follow-up tasks"))
+    def task_list(self, obj):
+        rows = obj.tasks.select_related("assignee").order_by("-due_at")[:20]
+        return _table(
+            [_("Due"), _("Task"), _("Assignee"), _("Done")],
+            [(t.due_at, t.title, t.assignee or "—", t.done_at or "—") for t in rows],
+        )
+
+    @admin.display(description=_("Purchases"))
+    def purchase_list(self, obj):
+        rows = obj.purchases.order_by("-purchased_at")[:20]
+        return _table(
+            [_("Date"), _("Product"), _("Amount"), _("Source"), _("Order reference")],
+            [
+                (p.purchased_at, p.product, f"{p.amount} {p.currency}", p.source, p.external_ref)
+                for p in rows
+            ],
+        )
+
+    @admin.display(description=_("History"))
+    def history(self, obj):
+        rows = obj.audit.select_related("actor")[:50]
+        return _table(
+            [_("When"), _("Who"), _("Action"), _("Changes"), _("Note")],
+            [
+                (a.created_at, a.actor or "—", a.get_action_display(), a.changes, a.note)
+                for a in rows
+            ],
         )
 
     def has_merge_permission(self, request):

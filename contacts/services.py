@@ -631,19 +631,30 @@ def contact_export(*, contact: Contact, actor: AbstractBaseUser | None) -> dict[
 
 
 def _erase_generic(model, rows) -> None:
-    """Blank every free-text and JSON field of ``rows`` except those the model lists in
-    ``GDPR_KEEP``: the convention for other apps' tables that refer to a contact."""
-    from django.db.models import JSONField, TextField
+    """Erase what other apps' rows about a contact say. A model may define
+    ``gdpr_erase(queryset)`` (a classmethod) to do it itself, e.g. to reach rows of its
+    own that hang off these; otherwise every free-text, JSON and free-form character
+    field is blanked, except those the model lists in ``GDPR_KEEP`` and those that are
+    choices or part of a unique key."""
+    from django.db.models import CharField, JSONField, TextField
 
+    if hasattr(model, "gdpr_erase"):
+        model.gdpr_erase(rows)
+        return
     keep = set(getattr(model, "GDPR_KEEP", ()))
+    unique = {f for together in model._meta.unique_together for f in together}
+    for constraint in model._meta.constraints:
+        unique |= set(getattr(constraint, "fields", ()))
     values = {}
     for field in model._meta.concrete_fields:
-        if field.name in keep or field.primary_key:
+        if field.name in keep or field.primary_key or field.is_relation:
             continue
         if isinstance(field, JSONField):
             values[field.attname] = field.get_default()
-        elif isinstance(field, TextField) and not field.choices:
-            values[field.attname] = "" if not field.null else None
+        elif isinstance(field, TextField | CharField) and not field.choices:
+            if field.unique or field.name in unique:
+                continue
+            values[field.attname] = "" if field.blank else ERASED[: field.max_length or None]
     if values:
         rows.update(**values)
 

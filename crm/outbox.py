@@ -162,7 +162,9 @@ def _send(adapter, message: OutboundMessage):
         from .networks.base import Author
 
         recipient = message.recipient
-        thread = message.in_reply_to.thread_id if message.in_reply_to else ""
+        # Only a DM's thread is a conversation; a public post's is its thread of posts.
+        reply_to = message.in_reply_to
+        thread = reply_to.thread_id if reply_to and reply_to.kind == Kind.DM else ""
         return adapter.send_dm(
             recipient=Author(external_id=recipient.external_id, handle=recipient.handle),
             text=message.text,

@@ -18,18 +18,36 @@ SALES, SUPPORT, MANAGER = "Sales", "Support", "Manager"
 ROLE_NAMES = (SALES, SUPPORT, MANAGER)
 
 ROLE_PERMISSIONS: Mapping[str, Mapping[str, Iterable[str] | Mapping[str, Iterable[str]]]] = {
-    MANAGER: {"crm": ALL, "contacts": ALL, "campaigns": ALL, "support": ALL},
+    MANAGER: {
+        "crm": ALL,
+        "contacts": ALL,
+        "campaigns": ALL,
+        "support": ALL,
+        # Pick staff in the admin's autocompletes; pause or retime periodic jobs.
+        "auth": {"user": READ},
+        "django_celery_beat": ALL,
+    },
     SALES: {
         "contacts": WRITE,
         "campaigns": ALL,
         "support": READ,
-        "crm": {"timelineentry": WRITE, "socialaccount": READ, "notification": ("view", "change")},
+        "crm": {
+            "timelineentry": WRITE,
+            "outboundmessage": WRITE,
+            "socialaccount": READ,
+            "notification": ("view", "change"),
+        },
     },
     SUPPORT: {
         "contacts": READ,
         "campaigns": READ,
         "support": WRITE,
-        "crm": {"timelineentry": WRITE, "socialaccount": READ, "notification": ("view", "change")},
+        "crm": {
+            "timelineentry": WRITE,
+            "outboundmessage": WRITE,
+            "socialaccount": READ,
+            "notification": ("view", "change"),
+        },
     },
 }
 

@@ -1,16 +1,36 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from contacts.models import Contact, Stage
 
-from .models import Notification
+from .forms import AnswerForm, InboxFilterForm, SocialAccountConnectForm
+from .keyset import InvalidCursor, keyset_page
+from .models import Notification, OutboundMessage, SocialAccount, TimelineEntry
+from .selectors import inbox_entry, inbox_queryset, socialaccount_status_list
+from .services import (
+    answer_modes,
+    interaction_answer,
+    interaction_assign,
+    interaction_mark_handled,
+    socialaccount_connect,
+    socialaccount_pause,
+    socialaccount_resume,
+)
+from .sync import sync_queue
+
+INBOX_PAGE_SIZE = 50
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -24,20 +44,9 @@ def section_unbuilt(request: HttpRequest, *, title, what) -> HttpResponse:
     return render(request, "crm/unbuilt.html", {"title": title, "what": what})
 
 
-def inbox(request: HttpRequest) -> HttpResponse:
-    return section_unbuilt(
-        request,
-        title=_("Inbox"),
-        what=_("The unified inbox arrives with social sync (Bluesky, Mastodon and X)."),
-    )
-
-
 def reports(request: HttpRequest) -> HttpResponse:
-    return section_unbuilt(
-        request,
-        title=_("Reports"),
-        what=_("Campaign funnels and support reports arrive with campaigns and the support desk."),
-    )
+    """The reports hub: one card per section that has reports (crm/reports.html)."""
+    return render(request, "crm/reports.html")
 
 
 @permission_required("crm.view_notification", raise_exception=True)
@@ -52,3 +61,200 @@ def notifications_mark_read(request: HttpRequest) -> HttpResponse:
         read_at=timezone.now()
     )
     return redirect("crm:notifications")
+
+
+# --- Unified inbox -------------------------------------------------------------------
+
+
+def _get_entry_for_user(request: HttpRequest, pk: int) -> TimelineEntry:
+    """The inbound social item ``pk`` (all staff share one inbox), else 404."""
+    try:
+        return inbox_entry(pk)
+    except TimelineEntry.DoesNotExist:
+        raise Http404 from None
+
+
+@permission_required("crm.view_timelineentry", raise_exception=True)
+def inbox(request: HttpRequest) -> HttpResponse:
+    form = InboxFilterForm(request.GET)
+    try:
+        page = keyset_page(
+            inbox_queryset(**form.selected(request.user)),
+            fields=("occurred_at", "id"),
+            cursor=request.GET.get("cursor"),
+            size=INBOX_PAGE_SIZE,
+        )
+    except InvalidCursor:
+        raise Http404 from None
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    if request.htmx and (request.GET.get("cursor") or request.htmx.target == "inbox-items"):
+        return render(request, "crm/inbox.html#items", context)
+    return render(request, "crm/inbox.html", context)
+
+
+def _inbox_item(request: HttpRequest, entry: TimelineEntry) -> HttpResponse:
+    if request.htmx:
+        return render(request, "crm/inbox.html#item", {"entry": inbox_entry(entry.pk)})
+    return redirect("crm:inbox")
+
+
+@require_POST
+@permission_required("crm.change_timelineentry", raise_exception=True)
+def inbox_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = _get_entry_for_user(request, pk)
+    mine = entry.assigned_to_id != request.user.pk
+    interaction_assign(entry=entry, user=request.user if mine else None)
+    return _inbox_item(request, entry)
+
+
+@require_POST
+@permission_required("crm.change_timelineentry", raise_exception=True)
+def inbox_handled(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = _get_entry_for_user(request, pk)
+    handled = entry.handled_at is None
+    interaction_mark_handled(entry=entry, user=request.user, handled=handled)
+    if not request.htmx and handled:
+        messages.success(request, _("Marked as handled."))
+    return _inbox_item(request, entry)
+
+
+@require_POST
+@permission_required("crm.add_outboundmessage", raise_exception=True)
+def interaction_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Answer an inbound item (from the inbox or a contact's page): the answer box is
+    drawn again with what was queued or sent, in place."""
+    entry = _get_entry_for_user(request, pk)
+    form = AnswerForm(request.POST, modes=answer_modes(entry), prefix=f"answer{entry.pk}")
+    sent = None
+    if form.is_valid():
+        try:
+            sent = interaction_answer(
+                entry=entry,
+                text=form.cleaned_data["text"],
+                private=form.cleaned_data["private"],
+                user=request.user,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+    if not request.htmx:
+        if sent is not None:
+            messages.success(request, _("Your answer is on its way."))
+        else:
+            messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+        return redirect(_next_url(request) or "crm:inbox")
+    if sent is not None:
+        sent.refresh_from_db()
+        form = None  # a fresh form, with a new idempotency key
+    return render(
+        request,
+        "crm/_answer.html",
+        {
+            "entry": entry,
+            "answers": [sent] if sent else [],
+            "form": form,
+            "next": _next_url(request),
+        },
+    )
+
+
+def _next_url(request: HttpRequest) -> str | None:
+    url = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(url, {request.get_host()}, request.is_secure())
+    return url if url and allowed else None
+
+
+@permission_required("crm.view_outboundmessage", raise_exception=True)
+def outbound_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """One outbox message; polled while it is being sent."""
+    message = get_object_or_404(OutboundMessage.objects.select_related("created_by"), pk=pk)
+    return render(request, "crm/_outbound.html", {"message": message})
+
+
+# --- Social accounts: connect, sync status -------------------------------------------
+
+
+@permission_required("crm.view_socialaccount", raise_exception=True)
+def sync_status(request: HttpRequest) -> HttpResponse:
+    """Each account's state, last sync, counts, last error, failures and backfill."""
+    return render(request, "crm/sync_status.html", {"accounts": socialaccount_status_list()})
+
+
+@permission_required("crm.view_socialaccount", raise_exception=True)
+def sync_status_row(request: HttpRequest, pk: int) -> HttpResponse:
+    """One account's row; polled every 2 s while its backfill runs."""
+    account = get_object_or_404(socialaccount_status_list(), pk=pk)
+    return render(request, "crm/sync_status.html#account", {"account": account})
+
+
+@permission_required("crm.add_socialaccount", raise_exception=True)
+def account_connect(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = SocialAccountConnectForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                account = socialaccount_connect(
+                    network=data["network"],
+                    kind=data["kind"],
+                    handle=data["handle"],
+                    base_url=data["base_url"],
+                    credentials=form.credentials(),
+                    user=data["user"],
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(account)s is connected; its history is being fetched.")
+                    % {"account": account},
+                )
+                if request.htmx:
+                    return HttpResponseClientRedirect(reverse("crm:sync-status"))
+                return redirect("crm:sync-status")
+    else:
+        # Secrets never travel in a URL: GET only redraws the form for another network.
+        form = SocialAccountConnectForm(initial=request.GET.dict())
+    if request.htmx:
+        return render(request, "crm/connect.html#form", {"form": form})
+    return render(request, "crm/connect.html", {"form": form})
+
+
+def _account_action(request: HttpRequest, pk: int, action) -> HttpResponse:
+    account = get_object_or_404(SocialAccount, pk=pk)
+    try:
+        action(account)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    if request.htmx:
+        account = socialaccount_status_list().get(pk=pk)
+        return render(request, "crm/sync_status.html#account", {"account": account})
+    return redirect("crm:sync-status")
+
+
+@require_POST
+@permission_required("crm.change_socialaccount", raise_exception=True)
+def account_sync(request: HttpRequest, pk: int) -> HttpResponse:
+    def queue(account):
+        sync_queue(account_id=account.pk)
+        messages.info(request, _("A sync of %(account)s is queued.") % {"account": account})
+
+    return _account_action(request, pk, queue)
+
+
+@require_POST
+@permission_required("crm.change_socialaccount", raise_exception=True)
+def account_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    return _account_action(request, pk, lambda account: socialaccount_pause(account=account))
+
+
+@require_POST
+@permission_required("crm.change_socialaccount", raise_exception=True)
+def account_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    return _account_action(request, pk, lambda account: socialaccount_resume(account=account))

@@ -2,6 +2,24 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _on_entries_ingested(sender, *, account, created_ids, updated_ids, **kwargs) -> None:
+    """Ticket rules for what sync just stored: new items open or join tickets, refreshed
+    engagement may escalate them (inside the page's transaction)."""
+    from crm.models import TimelineEntry
+
+    from .services import tickets_escalate_for_entries, tickets_open_for_entries
+
+    if created_ids:
+        tickets_open_for_entries(entries=TimelineEntry.objects.filter(pk__in=created_ids))
+    if updated_ids:
+        tickets_escalate_for_entries(entries=TimelineEntry.objects.filter(pk__in=updated_ids))
+
+
 class SupportConfig(AppConfig):
     name = "support"
     verbose_name = _("Support")
+
+    def ready(self) -> None:
+        from crm.signals import entries_ingested
+
+        entries_ingested.connect(_on_entries_ingested, dispatch_uid="support.ticket_rules")

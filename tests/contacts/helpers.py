@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
@@ -57,6 +58,10 @@ def full_contact(user, *, name="Lucía Pérez", email="lucia@example.com", n=1) 
         contact=contact,
         text=f"Hi, about {SECRET}",
     )
+    if apps.is_installed("support"):
+        from support.services import ticket_open
+
+        ticket_open(contact=contact, subject=f"Outage at {SECRET}", user=user)
     # Something elsewhere that points at the contact generically.
     TimelineEntryFactory(
         contact=contact,

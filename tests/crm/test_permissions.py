@@ -117,3 +117,45 @@ def test_security_headers(client, sales):
     assert "unsafe-inline" not in csp
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_manager_admin_pages_open(client, manager):
+    client.force_login(manager)
+    for path in (
+        "/admin/",
+        "/admin/contacts/contact/",
+        "/admin/crm/timelineentry/",
+        "/admin/crm/socialaccount/",
+        "/admin/crm/outboundmessage/",
+        "/admin/contacts/stagechange/",
+        "/admin/django_celery_beat/periodictask/",
+    ):
+        assert client.get(path).status_code == 200, path
+
+
+def test_admin_changes_stage_through_the_service(client, manager):
+    from contacts.models import StageChange
+
+    contact = ContactFactory(display_name="Admin Edited")
+    client.force_login(manager)
+    response = client.post(
+        f"/admin/contacts/contact/{contact.pk}/change/",
+        {
+            "display_name": "Admin Edited",
+            "stage": 2,
+            "score": 0,
+            "stage_reason": "Paid by invoice",
+            "identities-TOTAL_FORMS": 0,
+            "identities-INITIAL_FORMS": 0,
+            "stage_changes-TOTAL_FORMS": 0,
+            "stage_changes-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    change = StageChange.objects.get(contact=contact)
+    assert (change.from_stage, change.to_stage, change.actor, change.reason) == (
+        0,
+        2,
+        manager,
+        "Paid by invoice",
+    )

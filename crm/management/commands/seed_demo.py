@@ -135,6 +135,8 @@ class Command(BaseCommand):
             contact.last_interaction_at = latest[contact.pk]
             contact.save(update_fields=["last_interaction_at"])
 
+        self._support(users, now)
+
         total = Contact.objects.count()
         entries = TimelineEntry.objects.count()
         by_stage = dict(Contact.objects.values_list("stage").annotate(n=Count("id")).order_by())
@@ -165,6 +167,32 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name=group))
             users[username] = user
         return users
+
+    def _support(self, users, now):
+        """Support staff on the default team, its links for canned answers, and tickets
+        for the last fortnight's DMs and customer complaints (the sync rules' own call)."""
+        from datetime import timedelta
+
+        from support.models import SupportAgent, Team
+        from support.services import tickets_open_for_entries
+
+        team = Team.objects.filter(is_default=True).first()
+        if team is None:
+            return
+        if not team.phone:
+            team.phone = "900 123 456"
+            team.form_url = "https://momento.example/contact"
+            team.help_url = "https://momento.example/help"
+            team.save(update_fields=["phone", "form_url", "help_url"])
+        for username in ("sofia", "diego"):
+            SupportAgent.objects.get_or_create(user=users[username], defaults={"team": team})
+        recent = TimelineEntry.objects.filter(
+            external_id__startswith="demo-",
+            direction="in",
+            occurred_at__gte=now - timedelta(days=14),
+            ticket_link__isnull=True,
+        ).order_by("occurred_at")
+        tickets_open_for_entries(entries=recent)
 
     def _accounts(self, users):
         specs = [

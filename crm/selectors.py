@@ -1,0 +1,78 @@
+"""Reads on social accounts and inbound social items, shared by pages and the API."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Prefetch, QuerySet
+
+from .choices import SOCIAL_KINDS, Direction
+from .models import OutboundMessage, SocialAccount, SyncFailure, TimelineEntry
+from .services import QUESTION_KINDS, REACTION_KINDS
+
+
+def _with_answers(qs: QuerySet[TimelineEntry]) -> QuerySet[TimelineEntry]:
+    """What a row shows: contact, account, author, assignee and our answers so far."""
+    return qs.select_related("contact", "account", "identity", "assigned_to").prefetch_related(
+        Prefetch(
+            "answers",
+            queryset=OutboundMessage.objects.select_related("created_by").order_by("id"),
+        )
+    )
+
+
+def inbox_queryset(
+    *,
+    network: str = "",
+    account: SocialAccount | None = None,
+    kinds: list[str] | tuple[str, ...] = (),
+    include_reactions: bool = False,
+    assigned_to: AbstractBaseUser | None = None,
+) -> QuerySet[TimelineEntry]:
+    """Unhandled inbound social items across all accounts (the partial index
+    ``timeline_inbox_unhandled`` serves it); questions only unless ``include_reactions``."""
+    allowed = QUESTION_KINDS + (REACTION_KINDS if include_reactions else ())
+    wanted = [k for k in kinds if k in allowed] or list(allowed)
+    qs = TimelineEntry.objects.filter(
+        direction=Direction.INBOUND, handled_at__isnull=True, kind__in=wanted
+    )
+    if network:
+        qs = qs.filter(network=network)
+    if account is not None:
+        qs = qs.filter(account=account)
+    if assigned_to is not None:
+        qs = qs.filter(assigned_to=assigned_to)
+    return _with_answers(qs)
+
+
+def inbox_entry(pk: int) -> TimelineEntry:
+    """One inbound social item with what its inbox row shows (raises DoesNotExist)."""
+    return _with_answers(
+        TimelineEntry.objects.filter(direction=Direction.INBOUND, kind__in=SOCIAL_KINDS)
+    ).get(pk=pk)
+
+
+def interaction_queryset() -> QuerySet[TimelineEntry]:
+    """Timeline entries of the social kinds, in and out (the interactions API)."""
+    return TimelineEntry.objects.filter(kind__in=SOCIAL_KINDS).select_related(
+        "account", "identity", "created_by"
+    )
+
+
+#: Failed items shown per account on the sync status page (all are in the admin).
+RECENT_FAILURES = 20
+
+
+def socialaccount_status_list() -> QuerySet[SocialAccount]:
+    """Our accounts with what the sync status page shows, in a constant number of
+    queries: the staff member, and each account's most recent failed items."""
+    return (
+        SocialAccount.objects.select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "failures",
+                queryset=SyncFailure.objects.order_by("-last_seen", "-id")[:RECENT_FAILURES],
+                to_attr="recent_failures",
+            )
+        )
+        .order_by("network", "handle")
+    )

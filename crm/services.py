@@ -1,0 +1,318 @@
+"""Writes on social accounts and on the inbox state of inbound social items.
+
+Connecting an account logs in to the network first (``socialaccount_verify``): what the
+network rejects, or a server that does not answer, is a ``ValidationError`` with a field
+message, and nothing is stored. Answers go through the outbox (``crm.outbox``).
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import import_module
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .choices import Direction, EntryKind, Network
+from .models import OutboundMessage, SocialAccount, TimelineEntry
+from .networks.base import AuthError, Author, NetworkError, RateLimited
+from .sync import backfill_queue, sync_queue
+
+logger = logging.getLogger(__name__)
+
+#: The credentials each network needs, exactly (issue 3, item 1).
+CREDENTIAL_KEYS: dict[str, frozenset[str]] = {
+    Network.BLUESKY: frozenset({"app_password"}),
+    Network.MASTODON: frozenset({"access_token"}),
+    Network.X: frozenset(
+        {"consumer_key", "consumer_secret", "access_token", "access_token_secret", "bearer_token"}
+    ),
+}
+#: Networks whose server is chosen by the user (a PDS, an instance); X has one host.
+NEEDS_BASE_URL = frozenset({Network.BLUESKY, Network.MASTODON})
+
+#: Inbound kinds that ask for an answer; likes, reposts and follows are not questions.
+QUESTION_KINDS = (EntryKind.MENTION, EntryKind.REPLY, EntryKind.QUOTE, EntryKind.DM)
+REACTION_KINDS = (EntryKind.LIKE, EntryKind.REPOST, EntryKind.FOLLOW)
+#: Items that can be answered in public (a reply in their thread).
+PUBLICLY_ANSWERABLE = frozenset({EntryKind.MENTION, EntryKind.REPLY, EntryKind.QUOTE})
+
+
+def adapter_class(network: str):
+    """The adapter class of ``network`` (the module named in ``crm.networks``)."""
+    from . import networks
+
+    return import_module(networks._MODULES[network]).Adapter
+
+
+def _credentials_errors(network: str, credentials) -> list[str]:
+    wanted = CREDENTIAL_KEYS[network]
+    if not isinstance(credentials, dict):
+        return [_("Credentials must be an object with the keys %(keys)s.") % _keys(wanted)]
+    errors = []
+    missing = sorted(k for k in wanted if not str(credentials.get(k) or "").strip())
+    unknown = sorted(set(credentials) - wanted)
+    if missing:
+        errors.append(_("Missing: %(keys)s.") % {"keys": ", ".join(missing)})
+    if unknown:
+        errors.append(
+            _("Not used by %(network)s: %(keys)s.")
+            % {"network": Network(network).label, "keys": ", ".join(unknown)}
+        )
+    return errors
+
+
+def _keys(keys) -> dict[str, str]:
+    return {"keys": ", ".join(sorted(keys))}
+
+
+def socialaccount_verify(*, network: str, handle: str, base_url: str, credentials: dict) -> Author:
+    """Check the input and log in to the network with it; returns our account's identity
+    as the network reports it. Raises ``ValidationError`` with field messages for bad
+    input, rejected credentials, an unreachable server or a rate limit. No database
+    writes; do not call it inside a transaction (it waits on the network)."""
+    errors: dict[str, list[str]] = {}
+    if network not in CREDENTIAL_KEYS:
+        raise ValidationError({"network": _("Choose Bluesky, Mastodon or X.")})
+    if not handle:
+        errors["handle"] = [_("Enter the account's handle.")]
+    if network in NEEDS_BASE_URL:
+        if not base_url:
+            errors["base_url"] = [
+                _("Enter the server's URL (a Bluesky PDS or a Mastodon instance).")
+            ]
+        else:
+            try:
+                URLValidator(schemes=["http", "https"])(base_url)
+            except ValidationError:
+                errors["base_url"] = [_("Enter a valid http(s) URL.")]
+    if cred_errors := _credentials_errors(network, credentials):
+        errors["credentials"] = cred_errors
+    if errors:
+        raise ValidationError(errors)
+
+    try:
+        adapter = adapter_class(network).from_credentials(
+            base_url=base_url, handle=handle, credentials=credentials
+        )
+        return adapter.verify()
+    except AuthError as exc:
+        raise ValidationError(
+            {"credentials": _("The network rejected these credentials: %(reason)s") % _why(exc)}
+        ) from exc
+    except RateLimited as exc:
+        raise ValidationError(
+            {
+                "base_url": _("The server is limiting requests; try again after %(when)s.")
+                % {"when": exc.reset_at.isoformat(timespec="seconds")}
+            }
+        ) from exc
+    except NetworkError as exc:
+        raise ValidationError(
+            {"base_url": _("The server could not be reached: %(reason)s") % _why(exc)}
+        ) from exc
+
+
+def _why(exc: Exception) -> dict[str, str]:
+    return {"reason": str(exc) or exc.__class__.__name__}
+
+
+def _normalise_handle(handle: str) -> str:
+    return (handle or "").strip().lstrip("@")
+
+
+def socialaccount_connect(
+    *,
+    network: str,
+    kind: str,
+    handle: str,
+    base_url: str = "",
+    credentials: dict,
+    user: AbstractBaseUser | None = None,
+    actor: AbstractBaseUser | None,
+) -> SocialAccount:
+    """Connect one of our accounts: validate, log in to the network, store it (the
+    credentials encrypted) and queue its first sync and backfill after commit.
+
+    A personal account needs the staff member it belongs to; a brand account has none.
+    Raises ``ValidationError`` (field messages) and stores nothing when the network
+    rejects the credentials or cannot be reached. ``actor`` is who connected it (logged).
+    """
+    handle = _normalise_handle(handle)
+    base_url = (base_url or "").strip().rstrip("/")
+    errors: dict[str, str] = {}
+    if kind not in SocialAccount.Kind.values:
+        errors["kind"] = _("Choose brand or personal.")
+    elif kind == SocialAccount.Kind.PERSONAL and user is None:
+        errors["user"] = _("A personal account belongs to a staff member: choose one.")
+    elif kind == SocialAccount.Kind.PERSONAL and not user.is_active:
+        errors["user"] = _("This staff member's login is disabled.")
+    elif kind == SocialAccount.Kind.BRAND and user is not None:
+        errors["user"] = _("A brand account belongs to no staff member.")
+    if network in Network.values and handle and _handle_taken(network, handle):
+        errors["handle"] = _("This account is already connected.")
+    if errors:
+        raise ValidationError(errors)
+
+    author = socialaccount_verify(
+        network=network, handle=handle, base_url=base_url, credentials=credentials
+    )
+    account = _socialaccount_store(
+        network=network,
+        kind=kind,
+        handle=author.handle or handle,
+        external_id=author.external_id,
+        base_url=base_url,
+        credentials={k: str(v).strip() for k, v in credentials.items()},
+        user=user,
+    )
+    logger.info("social account %s connected by %s", account.pk, actor)
+    return account
+
+
+def _handle_taken(network: str, handle: str) -> bool:
+    return SocialAccount.objects.filter(network=network, handle__iexact=handle).exists()
+
+
+@transaction.atomic
+def _socialaccount_store(*, external_id: str, **fields) -> SocialAccount:
+    taken = SocialAccount.objects.filter(network=fields["network"]).filter(
+        handle__iexact=fields["handle"]
+    )
+    if external_id:
+        taken = (
+            SocialAccount.objects.filter(network=fields["network"], external_id=external_id) | taken
+        )
+    already = ValidationError({"handle": _("This account is already connected.")})
+    if taken.exists():
+        raise already
+    try:
+        with transaction.atomic():  # two managers connecting the same account at once
+            account = SocialAccount.objects.create(
+                external_id=external_id, state=SocialAccount.State.ACTIVE, **fields
+            )
+    except IntegrityError:
+        raise already from None
+    # The first sync (new items, and the cursors) and the backfill of the history the
+    # network still serves; both are queued after commit and share the account's lease.
+    sync_queue(account_id=account.pk)
+    backfill_queue(account_id=account.pk)
+    account.refresh_from_db()
+    return account
+
+
+@transaction.atomic
+def socialaccount_reconnect(*, account: SocialAccount, credentials: dict, author: Author) -> None:
+    """Store new, verified credentials (``author`` from ``socialaccount_verify``) and
+    make the account active again."""
+    account.credentials = {k: str(v).strip() for k, v in credentials.items()}
+    account.external_id = author.external_id or account.external_id
+    account.state = SocialAccount.State.ACTIVE
+    account.last_error = ""
+    account.save(update_fields=["credentials", "external_id", "state", "last_error", "updated_at"])
+
+
+@transaction.atomic
+def socialaccount_pause(*, account: SocialAccount) -> SocialAccount:
+    """Stop syncing the account until it is resumed (it can still send)."""
+    SocialAccount.objects.filter(pk=account.pk).update(
+        state=SocialAccount.State.PAUSED, updated_at=timezone.now()
+    )
+    account.refresh_from_db()
+    return account
+
+
+@transaction.atomic
+def socialaccount_resume(*, account: SocialAccount) -> SocialAccount:
+    """Sync a paused (or failed) account again. An account whose credentials were
+    rejected needs new ones (``socialaccount_reconnect``) instead."""
+    locked = SocialAccount.objects.select_for_update().get(pk=account.pk)
+    if locked.state == SocialAccount.State.NEEDS_RECONNECT:
+        raise ValidationError(
+            {"state": _("The network rejected this account's credentials: reconnect it.")}
+        )
+    locked.state = SocialAccount.State.ACTIVE
+    locked.next_sync_at = None
+    locked.save(update_fields=["state", "next_sync_at", "updated_at"])
+    account.refresh_from_db()
+    return account
+
+
+def _inbound(entry: TimelineEntry) -> None:
+    if entry.direction != Direction.INBOUND or not entry.network:
+        raise ValidationError(_("Only items received on a social network are in the inbox."))
+
+
+@transaction.atomic
+def interaction_assign(*, entry: TimelineEntry, user: AbstractBaseUser | None) -> TimelineEntry:
+    """Give the item to ``user`` (None to unassign)."""
+    _inbound(entry)
+    entry.assigned_to = user
+    entry.save(update_fields=["assigned_to"])
+    return entry
+
+
+@transaction.atomic
+def interaction_mark_handled(
+    *, entry: TimelineEntry, user: AbstractBaseUser, handled: bool = True
+) -> TimelineEntry:
+    """Take the item out of the inbox (or put it back with ``handled=False``)."""
+    _inbound(entry)
+    entry.handled_at = timezone.now() if handled else None
+    entry.handled_by = user if handled else None
+    entry.save(update_fields=["handled_at", "handled_by"])
+    return entry
+
+
+def answer_modes(entry: TimelineEntry) -> tuple[str, ...]:
+    """How ``entry`` can be answered: "public" (a reply in its thread) and/or "dm"."""
+    if entry.direction != Direction.INBOUND or not entry.network or entry.account_id is None:
+        return ()
+    modes = []
+    if entry.kind in PUBLICLY_ANSWERABLE and entry.external_id:
+        modes.append("public")
+    if entry.identity_id is not None:
+        modes.append("dm")
+    return tuple(modes)
+
+
+def interaction_answer(
+    *,
+    entry: TimelineEntry,
+    text: str,
+    private: bool,
+    user: AbstractBaseUser,
+    idempotency_key: str | None = None,
+) -> OutboundMessage:
+    """Answer an inbound item through the account that received it, in public (a reply)
+    or by DM to its author. Queued in the outbox, which sends it once; the same
+    ``idempotency_key`` twice returns the first message. Raises ``ValidationError``."""
+    modes = answer_modes(entry)
+    mode = "dm" if private else "public"
+    if not modes:
+        raise ValidationError(
+            {"entry": _("This item was not received through one of our accounts.")}
+        )
+    if mode not in modes:
+        message = (
+            _("This item cannot be answered in public; send a direct message.")
+            if mode == "public"
+            else _("The author of this item is unknown, so no direct message can be sent.")
+        )
+        raise ValidationError({"private": message})
+    from .outbox import outbound_queue
+
+    return outbound_queue(
+        account=entry.account,
+        kind=OutboundMessage.Kind.DM if private else OutboundMessage.Kind.REPLY,
+        text=text,
+        in_reply_to=entry,
+        recipient=entry.identity if private else None,
+        contact=entry.contact,
+        user=user,
+        idempotency_key=idempotency_key or None,
+    )
