@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -200,13 +201,12 @@ def ingest_interactions(
         identities = _resolve_authors(network, [r.item.author for r in rows], stats)
         created = _upsert_entries(account, rows, identities, stats)
         _touch_contacts(created)
-        # The rules react to follows only; building a model per entry costs more than
-        # the whole upsert, so only those are handed over.
+        # The rules read only these four attributes; a model instance per entry would
+        # cost more than the whole upsert.
         changes = stage_rules_apply(
             entries=[
-                TimelineEntry(pk=pk, contact_id=contact_id, kind=kind, direction=direction)
+                SimpleNamespace(pk=pk, contact_id=contact_id, kind=kind, direction=direction)
                 for pk, contact_id, kind, direction, _ in created
-                if kind == "follow"
             ]
         )
         stats.stage_changes = len(changes)

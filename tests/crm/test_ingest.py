@@ -192,6 +192,9 @@ def test_sync_opens_tickets_through_the_support_rules(account):
     )
     ticket = Ticket.objects.get()
     assert ticket.contact.identities.get().external_id == "did:plc:dmer"
+    # Every stored entry reaches the stage rules, not only follows: a DM makes a lead.
+    assert ticket.contact.stage == 1
+    assert ticket.contact.stage_changes.get().rule
     ingest_interactions(
         account=account, items=[item(2, kind="dm", author=author, text="¿Alguien?")]
     )
