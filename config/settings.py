@@ -280,8 +280,15 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # pause or retime them in the admin). Apps add theirs here.
 CELERY_BEAT_SCHEDULE = {
     "outbound-reap-stale": {"task": "crm.tasks.outbound_reap_stale", "schedule": 300.0},
+    "sync-due-accounts": {"task": "crm.tasks.sync_due_accounts", "schedule": 60.0},
     "campaigns-listen": {"task": "campaigns.tasks.listen_due", "schedule": 300.0},
 }
+# Social sync (crm.sync): how often an account is polled, how long a sync's lease on an
+# account lasts without renewal (a killed worker's sync is taken over after it), and how
+# many pages per stream a backfill reads at most.
+MOMENTO_SYNC_INTERVAL_SECONDS = env.int("MOMENTO_SYNC_INTERVAL_SECONDS", default=60)
+MOMENTO_SYNC_LEASE_SECONDS = env.int("MOMENTO_SYNC_LEASE_SECONDS", default=120)
+MOMENTO_BACKFILL_MAX_PAGES = env.int("MOMENTO_BACKFILL_MAX_PAGES", default=40)
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Notification, OutboundMessage, SocialAccount, TimelineEntry
+from .models import Notification, OutboundMessage, SocialAccount, SyncFailure, TimelineEntry
 
 
 class SocialAccountAdminForm(forms.ModelForm):
@@ -32,6 +32,28 @@ class SocialAccountAdminForm(forms.ModelForm):
         return account
 
 
+class SyncFailureInline(admin.TabularInline):
+    model = SyncFailure
+    fields = ["external_id", "stream", "reason", "last_seen"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = True
+    ordering = ["-last_seen"]
+    show_change_link = True
+
+
+@admin.register(SyncFailure)
+class SyncFailureAdmin(admin.ModelAdmin):
+    list_display = ["last_seen", "account", "network", "stream", "external_id", "reason"]
+    list_filter = ["network", "stream"]
+    search_fields = ["external_id", "reason", "account__handle"]
+    readonly_fields = ["first_seen", "last_seen"]
+    raw_id_fields = ["account"]
+    list_select_related = ["account"]
+    date_hierarchy = "last_seen"
+
+
 @admin.register(SocialAccount)
 class SocialAccountAdmin(admin.ModelAdmin):
     form = SocialAccountAdminForm
@@ -53,10 +75,18 @@ class SocialAccountAdmin(admin.ModelAdmin):
         "next_sync_at",
         "items_synced",
         "items_failed",
+        "consecutive_failures",
+        "sync_lease_until",
+        "backfill_state",
+        "backfill_pages",
+        "backfill_items",
+        "backfill_started_at",
+        "backfill_finished_at",
         "created_at",
         "updated_at",
     ]
     autocomplete_fields = ["user"]
+    inlines = [SyncFailureInline]
 
 
 @admin.register(TimelineEntry)

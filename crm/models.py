@@ -12,6 +12,13 @@ from .choices import Direction, EntryKind, Intent, Network, Sentiment
 from .fields import EncryptedJSONField
 
 
+class BackfillState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
 class SocialAccount(models.Model):
     """One of our accounts on a network: the brand's, or a staff member's own."""
 
@@ -47,6 +54,20 @@ class SocialAccount(models.Model):
     next_sync_at = models.DateTimeField(_("next sync"), null=True, blank=True)
     items_synced = models.PositiveBigIntegerField(_("items synced"), default=0)
     items_failed = models.PositiveBigIntegerField(_("items failed"), default=0)
+    # Sync bookkeeping (crm.sync): failures in a row, and the lease that keeps a second
+    # sync of this account from running while one holds it.
+    consecutive_failures = models.PositiveSmallIntegerField(_("failures in a row"), default=0)
+    sync_lease_until = models.DateTimeField(_("sync lease until"), null=True, blank=True)
+    sync_lease_token = models.CharField(max_length=64, blank=True)
+    # Backfill of the history the network still serves, in bounded batches.
+    backfill_state = models.CharField(
+        _("backfill"), max_length=10, choices=BackfillState, blank=True
+    )
+    backfill_cursors = models.JSONField(_("backfill cursors"), default=dict, blank=True)
+    backfill_pages = models.PositiveIntegerField(_("backfill pages"), default=0)
+    backfill_items = models.PositiveBigIntegerField(_("backfill items"), default=0)
+    backfill_started_at = models.DateTimeField(_("backfill started"), null=True, blank=True)
+    backfill_finished_at = models.DateTimeField(_("backfill finished"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -65,6 +86,18 @@ class SocialAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_network_display()} @{self.handle}"
+
+    @property
+    def backfill_percent(self) -> int:
+        """Progress of the backfill for a progress bar: pages done out of the most a
+        backfill fetches (``MOMENTO_BACKFILL_MAX_PAGES`` per stream); 100 once done."""
+        from .sync import backfill_page_budget
+
+        if self.backfill_state == BackfillState.DONE:
+            return 100
+        if not self.backfill_state:
+            return 0
+        return min(99, 100 * self.backfill_pages // max(1, backfill_page_budget(self)))
 
 
 class TimelineEntryQuerySet(models.QuerySet):
@@ -278,3 +311,30 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} via {self.account} ({self.get_state_display()})"
+
+
+class SyncFailure(models.Model):
+    """An item a sync could not store or normalise, kept with its reason and payload
+    (never dropped). One row per (account, item); ``last_seen`` moves when it recurs."""
+
+    account = models.ForeignKey(
+        SocialAccount, on_delete=models.CASCADE, related_name="failures", verbose_name=_("account")
+    )
+    network = models.CharField(_("network"), max_length=16, choices=Network)
+    stream = models.CharField(_("stream"), max_length=32, blank=True)
+    external_id = models.CharField(_("network item id"), max_length=512)
+    reason = models.TextField(_("reason"))
+    raw = models.JSONField(_("raw payload"), default=dict, blank=True)
+    first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sync failure")
+        verbose_name_plural = _("sync failures")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "external_id"], name="syncfailure_once")
+        ]
+        indexes = [models.Index(fields=["account", "-last_seen"], name="syncfailure_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.external_id}: {self.reason[:60]}"

@@ -1,0 +1,355 @@
+"""The sync engine: pull each stream of a social account from its stored cursor, page by
+page, through ``crm.ingest``.
+
+Guarantees:
+
+* **one page, one transaction, cursor included**: a page's entries, its failures, the
+  account's counters and the stream's new cursor commit together, so the cursor never
+  moves past an item that was not stored, and a sync killed at any point resumes from
+  the last committed page (the upsert makes a repeated page add nothing);
+* **one sync of an account at a time**: a lease on the account row, claimed by an
+  ``UPDATE … WHERE lease expired`` (works on PostgreSQL and SQLite), renewed in every
+  page's transaction and released at the end; a worker killed mid-sync loses the lease
+  when it expires (``MOMENTO_SYNC_LEASE_SECONDS``);
+* errors are recorded on the account and re-raised for the task to schedule: a rate
+  limit at the network's reset time, a transient error with backoff; rejected
+  credentials mark the account ``needs_reconnect``.
+
+Backfill (history the network still serves) runs in bounded batches under the same
+lease: ``backfill_step`` stores one page and says whether there is more.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from importlib import import_module
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .ingest import IngestStats, ingest_interactions
+from .models import BackfillState, SocialAccount
+from .networks import _MODULES, adapter_for
+from .networks.base import AuthError, FetchResult, InvalidRequest, NetworkError, RateLimited
+
+State = SocialAccount.State
+
+#: Items asked for per page.
+PAGE_LIMIT = 50
+#: Pages one run reads (all streams together) before it hands over to a new task.
+DEFAULT_MAX_PAGES = 20
+#: Failures in a row after which an account shows as ``error``.
+ERROR_AFTER = 5
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def sync_interval() -> timedelta:
+    return timedelta(seconds=_setting("MOMENTO_SYNC_INTERVAL_SECONDS", 60))
+
+
+def lease_length() -> timedelta:
+    return timedelta(seconds=_setting("MOMENTO_SYNC_LEASE_SECONDS", 120))
+
+
+def backfill_page_budget(account: SocialAccount) -> int:
+    """Most pages a backfill reads for ``account`` (all its streams together)."""
+    streams = import_module(_MODULES[account.network]).Adapter.streams
+    return _setting("MOMENTO_BACKFILL_MAX_PAGES", 40) * len(streams)
+
+
+class SyncBusy(Exception):
+    """Another sync or backfill of this account holds the lease."""
+
+
+class LeaseLost(Exception):
+    """The lease expired and someone else took it: this run's page was rolled back."""
+
+
+@dataclass
+class SyncResult:
+    account_id: int
+    pages: int = 0
+    created: int = 0
+    failed: int = 0
+    more: bool = False
+    skipped: str = ""
+    streams: dict[str, int] = field(default_factory=dict)
+    #: Streams the network refused for good this run (stream → reason).
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+# -- the lease -----------------------------------------------------------------------------
+
+
+def sync_lease_claim(*, account_id: int) -> str | None:
+    """Claim the account for one sync; returns a token, or None when another holds it.
+    One UPDATE, so two workers can never both win."""
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    claimed = (
+        SocialAccount.objects.filter(pk=account_id)
+        .filter(Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now))
+        .update(sync_lease_until=now + lease_length(), sync_lease_token=token)
+    )
+    return token if claimed else None
+
+
+def sync_lease_release(*, account_id: int, token: str) -> None:
+    SocialAccount.objects.filter(pk=account_id, sync_lease_token=token).update(
+        sync_lease_until=None, sync_lease_token=""
+    )
+
+
+def _renew(account_id: int, token: str, **changes) -> None:
+    """Inside a page's transaction: extend the lease and write ``changes``; raises
+    LeaseLost (rolling the page back) if the lease is no longer ours."""
+    updated = SocialAccount.objects.filter(pk=account_id, sync_lease_token=token).update(
+        sync_lease_until=timezone.now() + lease_length(), **changes
+    )
+    if not updated:
+        raise LeaseLost(f"lease on account {account_id} lost")
+
+
+# -- sync ------------------------------------------------------------------------------------
+
+
+def sync_account_run(
+    *,
+    account_id: int,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    page_limit: int = PAGE_LIMIT,
+    progress: Callable[[str, FetchResult, IngestStats], None] | None = None,
+) -> SyncResult:
+    """Sync every stream of one account, from its stored cursors, at most ``max_pages``
+    pages in all (``result.more`` says whether a stream had more).
+
+    Preconditions: call it outside any transaction (each page commits on its own). It
+    claims the account's lease and raises ``SyncBusy`` when another run holds it.
+    Raises ``SocialAccount.DoesNotExist`` for a missing account. A paused account or one
+    that needs reconnecting is skipped (``result.skipped``). Network errors are recorded
+    on the account and re-raised: ``RateLimited`` (``next_sync_at`` moves to its reset
+    time), ``TransientError`` / ``InvalidRequest``, and ``AuthError`` after the account
+    is marked ``needs_reconnect``.
+    """
+    account = SocialAccount.objects.get(pk=account_id)
+    result = SyncResult(account_id=account_id)
+    if account.state in (State.PAUSED, State.NEEDS_RECONNECT):
+        result.skipped = account.get_state_display()
+        return result
+    token = sync_lease_claim(account_id=account_id)
+    if token is None:
+        raise SyncBusy(f"account {account_id} is being synced")
+    try:
+        adapter = adapter_for(account)
+        cursors = dict(account.cursors or {})
+        for stream in adapter.streams:
+            result.streams[stream] = 0
+            while result.pages < max_pages:
+                try:
+                    page = adapter.fetch(stream, cursors.get(stream), limit=page_limit)
+                except InvalidRequest as exc:
+                    # This stream is refused for good (e.g. no DM access): the others
+                    # still sync, and the account shows why this one does not.
+                    result.errors[stream] = str(exc)
+                    break
+                new_cursors = dict(cursors)
+                if page.cursor is not None:
+                    new_cursors[stream] = page.cursor
+
+                def save_cursor(stats: IngestStats, new_cursors=new_cursors) -> None:
+                    _renew(account_id, token, cursors=new_cursors)
+
+                stats = ingest_interactions(
+                    account=account,
+                    items=page.items,
+                    failed=page.failed,
+                    stream=stream,
+                    before_commit=save_cursor,
+                )
+                cursors = new_cursors
+                result.pages += 1
+                result.created += stats.created
+                result.failed += stats.failed
+                result.streams[stream] += stats.created
+                if progress is not None:
+                    progress(stream, page, stats)
+                if not page.has_more:
+                    break
+            else:
+                result.more = True
+        _record_success(account, adapter, more=result.more, errors=result.errors)
+    except AuthError as exc:
+        SocialAccount.objects.filter(pk=account_id).update(
+            state=State.NEEDS_RECONNECT, last_error=str(exc)[:2000]
+        )
+        raise
+    except RateLimited as exc:
+        _record_failure(account_id, exc, next_at=exc.reset_at)
+        raise
+    except NetworkError as exc:
+        _record_failure(account_id, exc)
+        raise
+    finally:
+        sync_lease_release(account_id=account_id, token=token)
+    return result
+
+
+def _record_success(account: SocialAccount, adapter, *, more: bool, errors: dict[str, str]) -> None:
+    now = timezone.now()
+    changes = {
+        "last_synced_at": now,
+        "last_error": "; ".join(f"{stream}: {error}" for stream, error in errors.items())[:2000],
+        "consecutive_failures": 0,
+        "next_sync_at": now if more else now + sync_interval(),
+    }
+    if account.state == State.ERROR:
+        changes["state"] = State.ACTIVE
+    fresh = getattr(adapter, "updated_credentials", lambda: None)()
+    if fresh:
+        account.credentials = fresh
+        account.save(update_fields=["credentials", "updated_at"])
+    SocialAccount.objects.filter(pk=account.pk).update(**changes)
+
+
+def _record_failure(account_id: int, exc: Exception, *, next_at: datetime | None = None) -> None:
+    changes = {
+        "last_error": str(exc)[:2000] or exc.__class__.__name__,
+        "consecutive_failures": F("consecutive_failures") + 1,
+    }
+    if next_at is not None:
+        changes["next_sync_at"] = next_at
+    SocialAccount.objects.filter(pk=account_id).update(**changes)
+    SocialAccount.objects.filter(
+        pk=account_id, state=State.ACTIVE, consecutive_failures__gte=ERROR_AFTER
+    ).update(state=State.ERROR)
+
+
+def sync_due_account_ids(*, now: datetime | None = None) -> list[int]:
+    """Active accounts whose next sync is due; their ``next_sync_at`` is pushed one
+    interval ahead in the same UPDATE's transaction so the next beat does not queue them
+    again while their sync runs."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            SocialAccount.objects.select_for_update(skip_locked=True)
+            .filter(state=State.ACTIVE)
+            .filter(Q(next_sync_at__isnull=True) | Q(next_sync_at__lte=now))
+            .values_list("pk", flat=True)
+        )
+        SocialAccount.objects.filter(pk__in=due).update(next_sync_at=now + sync_interval())
+    return due
+
+
+def sync_queue(*, account_id: int) -> str:
+    """Queue one sync of the account after the current transaction commits; returns the
+    Celery task id (for ``202 Accepted`` answers)."""
+    from .tasks import sync_account
+
+    task_id = uuid.uuid4().hex
+    transaction.on_commit(lambda: sync_account.apply_async((account_id,), task_id=task_id))
+    return task_id
+
+
+# -- backfill -------------------------------------------------------------------------------
+
+
+def backfill_queue(*, account_id: int) -> str:
+    """Start (or restart) the backfill of an account, e.g. right after it is connected:
+    resets its progress and queues the first batch after commit. Returns the task id."""
+    from .tasks import backfill_account
+
+    SocialAccount.objects.filter(pk=account_id).update(
+        backfill_state=BackfillState.QUEUED,
+        backfill_cursors={},
+        backfill_pages=0,
+        backfill_items=0,
+        backfill_started_at=timezone.now(),
+        backfill_finished_at=None,
+    )
+    task_id = uuid.uuid4().hex
+    transaction.on_commit(lambda: backfill_account.apply_async((account_id,), task_id=task_id))
+    return task_id
+
+
+def backfill_step(*, account_id: int, page_limit: int = PAGE_LIMIT) -> bool:
+    """Store one page of older history for the account; returns True when there is more.
+
+    Preconditions: outside a transaction; takes the account's lease for the page (raises
+    ``SyncBusy`` when a sync holds it). Progress lives on the account:
+    ``backfill_cursors`` is ``{stream: cursor, "done": [streams]}``, ``backfill_pages``
+    and ``backfill_items`` count what was stored. A stream ends when the network has no
+    more or after ``MOMENTO_BACKFILL_MAX_PAGES`` pages.
+    """
+    account = SocialAccount.objects.get(pk=account_id)
+    if account.backfill_state in ("", BackfillState.DONE, BackfillState.FAILED):
+        return False
+    token = sync_lease_claim(account_id=account_id)
+    if token is None:
+        raise SyncBusy(f"account {account_id} is being synced")
+    try:
+        adapter = adapter_for(account)
+        state = dict(account.backfill_cursors or {})
+        done = list(state.get("done") or [])
+        pending = [s for s in adapter.streams if s not in done]
+        if not pending:
+            _renew(
+                account_id,
+                token,
+                backfill_state=BackfillState.DONE,
+                backfill_finished_at=timezone.now(),
+            )
+            return False
+        stream = pending[0]
+        per_stream = _setting("MOMENTO_BACKFILL_MAX_PAGES", 40)
+        pages_key = f"{stream}:pages"
+        page = adapter.backfill(stream, state.get(stream), limit=page_limit)
+        state[stream] = page.cursor
+        state[pages_key] = int(state.get(pages_key, 0)) + 1
+        if not page.has_more or not page.cursor or state[pages_key] >= per_stream:
+            done.append(stream)
+        state["done"] = done
+        finished = len(done) == len(adapter.streams)
+
+        def save_progress(stats: IngestStats) -> None:
+            _renew(
+                account_id,
+                token,
+                backfill_cursors=state,
+                backfill_pages=F("backfill_pages") + 1,
+                backfill_items=F("backfill_items") + stats.created,
+                backfill_state=BackfillState.DONE if finished else BackfillState.RUNNING,
+                backfill_finished_at=timezone.now() if finished else None,
+            )
+
+        ingest_interactions(
+            account=account,
+            items=page.items,
+            failed=page.failed,
+            stream=stream,
+            before_commit=save_progress,
+        )
+        return not finished
+    except AuthError as exc:
+        SocialAccount.objects.filter(pk=account_id).update(
+            state=State.NEEDS_RECONNECT,
+            last_error=str(exc)[:2000],
+            backfill_state=BackfillState.FAILED,
+        )
+        raise
+    finally:
+        sync_lease_release(account_id=account_id, token=token)
+
+
+def backfill_fail(*, account_id: int, error: str) -> None:
+    """Give up on a backfill (retries exhausted); the status page shows the error."""
+    SocialAccount.objects.filter(pk=account_id).update(
+        backfill_state=BackfillState.FAILED, last_error=error[:2000]
+    )
