@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
-from tests.peers_fixtures import *  # noqa: F401,F403 — the local Bluesky network and mastodon-mock
+from tests.peers_fixtures import *  # noqa: F403 — the local Bluesky network and mastodon-mock
 
 
 @pytest.fixture
