@@ -20,6 +20,7 @@ crash loses nothing; ``RateLimited`` propagates for the task to retry at its res
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -27,6 +28,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from contacts.models import SocialIdentity
+from crm.ingest import IngestStats, ingest_interactions
 from crm.models import SocialAccount, TimelineEntry
 from crm.networks import adapter_for
 from crm.networks.base import AuthError, FetchResult, Interaction, InvalidRequest
@@ -91,19 +93,21 @@ def post_wanted(rule: ListeningRule, item: Interaction) -> bool:
     return True
 
 
-def _ingest(*, account: SocialAccount, items: list[Interaction], failed: list) -> None:
-    from crm.ingest import ingest_interactions
-
-    ingest_interactions(account=account, items=items, failed=failed)
-
-
-@transaction.atomic
 def _store_page(
-    *, rule: ListeningRule, account: SocialAccount, query: str, page: FetchResult
+    *,
+    rule: ListeningRule,
+    account: SocialAccount,
+    query: str,
+    page: FetchResult,
+    on_stored: Callable[[], None],
 ) -> tuple[int, int]:
-    """Store one page of search results. Returns (posts new to the feed, new contacts)."""
+    """Store one page of search results through sync's ingest path, and in the same
+    transaction put the posts in the campaign's feed, attribute their authors and run
+    ``on_stored`` (which saves the cursor). Returns (posts new to the feed, new contacts)."""
     items = [item for item in page.items if post_wanted(rule, item)]
     if not items and not page.failed:
+        with transaction.atomic():
+            on_stored()
         return 0, 0
     network = account.network
     author_ids = {item.author.external_id for item in items}
@@ -112,9 +116,31 @@ def _store_page(
             "external_id", flat=True
         )
     )
-    _ingest(account=account, items=items, failed=page.failed)
-    if not items:
-        return 0, 0
+    outcome = [0, 0]
+
+    def into_campaign(stats: IngestStats) -> None:
+        if items:
+            outcome[:] = _match(rule, account, query, items, author_ids - known_authors)
+        on_stored()
+
+    ingest_interactions(
+        account=account,
+        items=items,
+        failed=page.failed,
+        stream=f"listening:{rule.pk}",
+        before_commit=into_campaign,
+    )
+    return outcome[0], outcome[1]
+
+
+def _match(
+    rule: ListeningRule,
+    account: SocialAccount,
+    query: str,
+    items: list[Interaction],
+    new_authors: set[str],
+) -> tuple[int, int]:
+    network = account.network
     entries = list(
         TimelineEntry.objects.filter(
             network=network, external_id__in=[item.external_id for item in items]
@@ -125,6 +151,7 @@ def _store_page(
             "entry_id", flat=True
         )
     )
+    fresh = [entry for entry in entries if entry.pk not in already]
     CampaignMatch.objects.bulk_create(
         [
             CampaignMatch(
@@ -134,38 +161,35 @@ def _store_page(
                 query=query[:300],
                 occurred_at=entry.occurred_at,
             )
-            for entry in entries
-            if entry.pk not in already
+            for entry in fresh
         ],
         ignore_conflicts=True,
     )
-    matched = len(entries) - len(already)
-    new_authors = author_ids - known_authors
     new_contacts = set(
         SocialIdentity.objects.filter(network=network, external_id__in=new_authors).values_list(
             "contact_id", flat=True
         )
     )
-    touched = {entry.contact_id for entry in entries if entry.pk not in already}
     attribution_touch(
-        contact_ids=touched | new_contacts,
+        contact_ids={entry.contact_id for entry in fresh} | new_contacts,
         campaign=rule.campaign,
         via=Attribution.Via.LISTENING,
         account=account,
     )
-    if matched:
-        ListeningRule.objects.filter(pk=rule.pk).update(matched_count=F("matched_count") + matched)
-    return matched, len(new_contacts)
+    if fresh:
+        ListeningRule.objects.filter(pk=rule.pk).update(
+            matched_count=F("matched_count") + len(fresh)
+        )
+    return len(fresh), len(new_contacts)
 
 
 def _save_cursor(rule: ListeningRule, key: str, state: dict) -> None:
-    # Only this search's key is written (a JSON merge), so two networks of one rule
-    # running at once do not overwrite each other's cursors.
+    """Runs inside the page's transaction. Only this search's key is written, under a
+    row lock, so two networks of one rule running at once keep each other's cursors."""
     rule.cursors[key] = state
-    with transaction.atomic():
-        locked = ListeningRule.objects.select_for_update().only("cursors").get(pk=rule.pk)
-        locked.cursors[key] = state
-        ListeningRule.objects.filter(pk=rule.pk).update(cursors=locked.cursors)
+    locked = ListeningRule.objects.select_for_update().only("cursors").get(pk=rule.pk)
+    locked.cursors[key] = state
+    ListeningRule.objects.filter(pk=rule.pk).update(cursors=locked.cursors)
 
 
 def _search(
@@ -183,11 +207,17 @@ def _search(
         result.pages += 1
         ids = [item.external_id for item in page.items]
         seen = not resume and bool(ids) and known.filter(entry__external_id__in=ids).exists()
-        matched, new_contacts = _store_page(rule=rule, account=account, query=query, page=page)
+        state = {"cursor": page.cursor, "done": page.cursor is None}
+        save = owns_cursor and (resume or bool(page.cursor))
+        matched, new_contacts = _store_page(
+            rule=rule,
+            account=account,
+            query=query,
+            page=page,
+            on_stored=(lambda s=state: _save_cursor(rule, key, s)) if save else (lambda: None),
+        )
         result.matched += matched
         result.new_contacts += new_contacts
-        if owns_cursor and (resume or page.cursor):
-            _save_cursor(rule, key, {"cursor": page.cursor, "done": page.cursor is None})
         if seen or not page.has_more or not page.cursor:
             break
         cursor = page.cursor
@@ -224,6 +254,11 @@ def rule_listen(*, rule_id: int, network: str) -> ListenResult:
         )
         result.errors.append(str(exc))
     finally:
+        # A refreshed session (Bluesky) is kept, as sync does, so the next run need not log in.
+        fresh = getattr(adapter, "updated_credentials", lambda: None)()
+        if fresh:
+            account.credentials = fresh
+            account.save(update_fields=["credentials", "updated_at"])
         ListeningRule.objects.filter(pk=rule.pk).update(
             last_run_at=timezone.now(), last_error="\n".join(result.errors)[:2000]
         )
