@@ -60,7 +60,10 @@ def scene(sales):
     staff = SocialAccountFactory(handle="ana.test", kind="personal", user=ana)
     campaign = CampaignFactory(accounts=[brand, staff])
     other = CampaignFactory()
-    c = {name: ContactFactory(display_name=name) for name in ["c1", "c2", "c3", "c4", "c5", "c6", "c7"]}
+    c = {
+        name: ContactFactory(display_name=name)
+        for name in ["c1", "c2", "c3", "c4", "c5", "c6", "c7"]
+    }
     move(c["c5"], 1, -1)  # already a lead before the campaign reached her
     buy(c["c1"], "999.00", "EUR", -2)  # bought before the touch: not the campaign's
     with time_machine.travel(T0, tick=False):
@@ -147,7 +150,7 @@ def check(row, expected):
 
 
 def test_first_touch_funnel_matches_the_records(scene):
-    campaign, brand, staff, c = scene
+    campaign, brand, staff, _c = scene
     funnel = campaign_funnel(campaign).as_dict()
     expected = independent(campaign, "first")
 
@@ -172,7 +175,7 @@ def test_first_touch_funnel_matches_the_records(scene):
 
 
 def test_last_touch_funnel_counts_the_lead_who_came_back(scene):
-    campaign, brand, staff, c = scene
+    campaign = scene[0]
     funnel = campaign_funnel(campaign, touch="last").as_dict()
     expected = independent(campaign, "last")
     check(funnel["total"], expected["total"])
@@ -182,7 +185,7 @@ def test_last_touch_funnel_counts_the_lead_who_came_back(scene):
 
 
 def test_page_csv_and_api_agree(scene, client, sales):
-    campaign, brand, staff, c = scene
+    campaign = scene[0]
     funnel = campaign_funnel(campaign).as_dict()
     client.force_login(sales)
 
@@ -196,7 +199,7 @@ def test_page_csv_and_api_agree(scene, client, sales):
     response = client.get(f"/campaigns/{campaign.pk}/funnel.csv")
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert [r["account"] for r in rows][0] == "TOTAL"
+    assert rows[0]["account"] == "TOTAL"
     for row, figures in zip(rows, [funnel["total"], *funnel["accounts"]], strict=True):
         for name in ("discovered", "leads", "customers", "tickets"):
             assert row[name] == ("" if figures[name] is None else str(figures[name]))
@@ -219,7 +222,7 @@ def test_page_csv_and_api_agree(scene, client, sales):
 def test_funnel_query_count_does_not_grow_with_contacts(
     scene, client, sales, django_assert_max_num_queries
 ):
-    campaign, brand, staff, c = scene
+    campaign, _brand, staff, _c = scene
     client.force_login(sales)
     client.get(f"/campaigns/{campaign.pk}/funnel/")
     with django_assert_max_num_queries(12) as small:
@@ -240,7 +243,7 @@ def test_contact_filter_by_campaign(scene):
     from contacts.filters import ContactFilter
     from contacts.models import Contact
 
-    campaign, brand, staff, c = scene
+    campaign, _brand, _staff, c = scene
 
     class WithCampaign(ContactFilter):
         campaign = contact_campaign_filter()
