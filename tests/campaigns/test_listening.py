@@ -49,7 +49,7 @@ def bluesky_scene(bsky):
 
 
 def test_bluesky_search_posts_become_attributed_stage_0_contacts(bsky, bluesky_scene):
-    account, tag, clients, people = bluesky_scene
+    account, tag, _clients, people = bluesky_scene
     campaign = CampaignFactory(accounts=[account])
     rule = ListeningRuleFactory(campaign=campaign, hashtags=tag, excluded_words="spam")
 
@@ -79,7 +79,7 @@ def test_bluesky_search_posts_become_attributed_stage_0_contacts(bsky, bluesky_s
 
 
 def test_bluesky_post_matched_twice_is_stored_once(bsky, bluesky_scene):
-    account, tag, clients, people = bluesky_scene
+    account, tag, clients, _people = bluesky_scene
     campaign = CampaignFactory(accounts=[account])
     by_tag = ListeningRuleFactory(campaign=campaign, hashtags=tag)
     by_word = ListeningRuleFactory(campaign=campaign, hashtags="", keywords=tag)  # same posts
