@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -16,6 +15,7 @@ from .filters import (
     ScheduledPostFilter,
     TrackedLinkFilter,
 )
+from .listening import campaign_listen_now
 from .models import Attribution, Campaign, ListeningRule, ScheduledPost, TrackedLink
 from .selectors import campaign_feed, campaign_funnel, campaign_posts
 from .serializers import (
@@ -81,18 +81,8 @@ class CampaignViewSet(MomentoViewSet):
     @action(detail=True, methods=["post"], required_permissions=("campaigns.change_campaign",))
     def listen(self, request, pk=None):
         """Search every network for the campaign's active rules now."""
-        from .listening import rule_networks
-        from .tasks import listen_rule
-
-        campaign = self.get_object()
-        due = [
-            (rule.pk, network)
-            for rule in campaign.rules.filter(active=True).select_related("campaign")
-            for network in rule_networks(rule)
-        ]
-        for rule_id, network in due:
-            transaction.on_commit(lambda r=rule_id, n=network: listen_rule.delay(r, n))
-        return Response({"queued": len(due)}, status=status.HTTP_202_ACCEPTED)
+        queued = campaign_listen_now(self.get_object())
+        return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
 
 
 class ListeningRuleViewSet(MomentoViewSet):

@@ -77,6 +77,21 @@ def listening_due() -> list[tuple[int, str]]:
     return [(rule.pk, network) for rule in rules for network in rule_networks(rule)]
 
 
+def campaign_listen_now(campaign: Campaign) -> int:
+    """Queue a search of each of the campaign's active rules on each of its networks,
+    after the current transaction commits. Returns how many were queued."""
+    from .tasks import listen_rule
+
+    due = [
+        (rule.pk, network)
+        for rule in campaign.rules.filter(active=True).select_related("campaign")
+        for network in rule_networks(rule)
+    ]
+    for rule_id, network in due:
+        transaction.on_commit(lambda r=rule_id, n=network: listen_rule.delay(r, n))
+    return len(due)
+
+
 def _word(term: str) -> re.Pattern:
     return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.choices import Network
@@ -8,6 +9,14 @@ from crm.models import SocialAccount
 
 from .models import Campaign, CampaignMatch, ListeningRule, ScheduledPost, TrackedLink
 from .services import scheduled_post_create
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string", "enum": list(Network.values)}})
+class NetworkListField(serializers.ListField):
+    """Network codes. Described inline: the shared ``NetworkEnum`` component would get a
+    second name from this field's name otherwise."""
+
+    child = serializers.ChoiceField(choices=Network.choices)
 
 
 def _drf_error(exc: DjangoValidationError) -> serializers.ValidationError:
@@ -44,9 +53,7 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 
 class ListeningRuleSerializer(serializers.ModelSerializer):
-    networks = serializers.ListField(
-        child=serializers.ChoiceField(choices=Network.choices), required=False
-    )
+    networks = NetworkListField(required=False)
     queries = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:

@@ -23,6 +23,7 @@ from .forms import (
     ScheduledPostForm,
     TrackedLinkForm,
 )
+from .listening import campaign_listen_now
 from .models import Attribution, Campaign, CampaignMatch, ListeningRule, ScheduledPost, TrackedLink
 from .selectors import campaign_feed, campaign_funnel, campaign_list_queryset, campaign_posts
 from .services import (
@@ -177,15 +178,8 @@ def match_action(request: HttpRequest, pk: int, match_pk: int, action: str) -> H
 @permission_required("campaigns.change_campaign", raise_exception=True)
 def campaign_listen(request: HttpRequest, pk: int) -> HttpResponse:
     """Search now, without waiting for the schedule."""
-    from .listening import rule_networks
-    from .tasks import listen_rule
-
     campaign = _get_campaign_for_user(request, pk)
-    queued = 0
-    for rule in campaign.rules.filter(active=True).select_related("campaign"):
-        for network in rule_networks(rule):
-            transaction.on_commit(lambda r=rule.pk, n=network: listen_rule.delay(r, n))
-            queued += 1
+    queued = campaign_listen_now(campaign)
     if queued:
         messages.success(request, _("Listening now; new posts appear in the feed shortly."))
     else:

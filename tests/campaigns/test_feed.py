@@ -8,6 +8,7 @@ from crm.models import OutboundMessage
 from tests.factories import (
     CampaignFactory,
     CampaignMatchFactory,
+    ListeningRuleFactory,
     SocialAccountFactory,
     SocialIdentityFactory,
     TimelineEntryFactory,
@@ -203,3 +204,63 @@ def test_end_before_start_is_refused(client, sales):
         {"name": "X", "starts_at": "2026-02-01T09:00", "ends_at": "2026-01-01T09:00"},
     )
     assert response.status_code == 200 and not Campaign.objects.exists()
+
+
+def test_every_campaign_page_renders(client, sales, campaign):
+    client.force_login(sales)
+    ListeningRuleFactory(campaign=campaign, keywords="fibra", excluded_words="spam")
+    _match(campaign)
+    for path in ("", "edit/", "setup/", "posts/", "funnel/", "funnel/?touch=last"):
+        response = client.get(f"/campaigns/{campaign.pk}/{path}")
+        assert response.status_code == 200, path
+    assert client.get("/campaigns/new/").status_code == 200
+    nav = client.get("/campaigns/").content.decode()
+    assert "not built yet" not in nav
+
+
+def test_admin_lists_and_schedules_through_the_outbox(
+    client, manager, campaign, django_capture_on_commit_callbacks
+):
+    client.force_login(manager)
+    ListeningRuleFactory(campaign=campaign)
+    _match(campaign)
+    for model in (
+        "campaign",
+        "listeningrule",
+        "trackedlink",
+        "linkclick",
+        "scheduledpost",
+        "campaignmatch",
+        "attribution",
+    ):
+        assert client.get(f"/admin/campaigns/{model}/").status_code == 200, model
+        if model not in {"linkclick"}:
+            assert client.get(f"/admin/campaigns/{model}/add/").status_code == 200, model
+    assert client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").status_code == 200
+    account = campaign.accounts.get(kind="brand")
+    with django_capture_on_commit_callbacks():
+        response = client.post(
+            "/admin/campaigns/scheduledpost/add/",
+            {
+                "campaign": campaign.pk,
+                "account": account.pk,
+                "text": "From the admin",
+                "send_at_0": "2030-01-01",
+                "send_at_1": "10:00:00",
+            },
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    message = OutboundMessage.objects.get()
+    assert (message.kind, message.text, message.created_by) == ("post", "From the admin", manager)
+    outsider = SocialAccountFactory()
+    refused = client.post(
+        "/admin/campaigns/scheduledpost/add/",
+        {
+            "campaign": campaign.pk,
+            "account": outsider.pk,
+            "text": "x",
+            "send_at_0": "2030-01-01",
+            "send_at_1": "10:00:00",
+        },
+    )
+    assert refused.status_code == 200 and OutboundMessage.objects.count() == 1
