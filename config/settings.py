@@ -249,6 +249,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/img/favicon.svg",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for the stage choices wherever they appear (contacts, rules).
+    "ENUM_NAME_OVERRIDES": {"StageEnum": "contacts.models.Stage"},
 }
 
 # --- Celery ---------------------------------------------------------------------------
@@ -282,6 +284,11 @@ CELERY_BEAT_SCHEDULE = {
     "outbound-reap-stale": {"task": "crm.tasks.outbound_reap_stale", "schedule": 300.0},
     "sync-due-accounts": {"task": "crm.tasks.sync_due_accounts", "schedule": 60.0},
     "campaigns-listen": {"task": "campaigns.tasks.listen_due", "schedule": 300.0},
+    "contacts-task-reminders": {"task": "contacts.tasks.task_reminders_send", "schedule": 60.0},
+    "contacts-score-refresh-all": {
+        "task": "contacts.tasks.contacts_score_refresh_all",
+        "schedule": 24 * 3600.0,
+    },
 }
 # Social sync (crm.sync): how often an account is polled, how long a sync's lease on an
 # account lasts without renewal (a killed worker's sync is taken over after it), and how

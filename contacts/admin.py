@@ -1,9 +1,28 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Contact, SocialIdentity, StageChange, Tag
-from .services import contact_change_stage
+from .models import (
+    Contact,
+    ContactAudit,
+    ContactImport,
+    Purchase,
+    SocialIdentity,
+    StageChange,
+    StageRule,
+    Tag,
+    Task,
+)
+from .services import (
+    AUDITED_FIELDS,
+    _audit_value,
+    audit_record,
+    contact_change_stage,
+    contact_merge,
+    purchase_record,
+    task_create,
+)
 
 
 class ContactAdminForm(forms.ModelForm):
@@ -22,7 +41,6 @@ class ContactAdminForm(forms.ModelForm):
             "company",
             "language",
             "tags",
-            "score",
         ]
 
 
@@ -32,16 +50,46 @@ class SocialIdentityInline(admin.TabularInline):
     fields = ["network", "handle", "external_id", "display_name", "profile_url", "follower_count"]
 
 
-class StageChangeInline(admin.TabularInline):
-    model = StageChange
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class StageChangeInline(ReadOnlyInline):
+    # Stage changes go through the contact's stage, which records them.
+    model = StageChange
     fields = ["created_at", "from_stage", "to_stage", "actor", "rule", "reason"]
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        # Stage changes go through the contact's stage, which records them.
-        return False
+
+class TaskInline(ReadOnlyInline):
+    model = Task
+    fields = ["title", "due_at", "assignee", "done_at"]
+    readonly_fields = fields
+
+
+class PurchaseInline(ReadOnlyInline):
+    model = Purchase
+    fields = ["purchased_at", "product", "amount", "currency", "source", "external_ref"]
+    readonly_fields = fields
+
+
+class ContactAuditInline(ReadOnlyInline):
+    model = ContactAudit
+    fields = ["created_at", "actor", "action", "changes", "note"]
+    readonly_fields = fields
+    show_change_link = False
+    max_num = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
 
 
 @admin.register(Contact)
@@ -59,25 +107,87 @@ class ContactAdmin(admin.ModelAdmin):
     search_fields = ["display_name", "email", "company", "identities__handle"]
     autocomplete_fields = ["owner"]
     filter_horizontal = ["tags"]
-    inlines = [SocialIdentityInline, StageChangeInline]
+    inlines = [
+        SocialIdentityInline,
+        StageChangeInline,
+        TaskInline,
+        PurchaseInline,
+        ContactAuditInline,
+    ]
     form = ContactAdminForm
-    readonly_fields = ["created_at", "updated_at", "last_interaction_at"]
+    readonly_fields = ["score", "score_reasons", "created_at", "updated_at", "last_interaction_at"]
     show_full_result_count = False
     list_select_related = ["owner"]
+    actions = ["merge_selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("search_document")
 
     def save_model(self, request, obj, form, change):
-        # A stage edited here is recorded like any other: through the one service.
+        # A stage edited here is recorded like any other: through the one service; the
+        # other fields' old and new values go to the contact's history.
         new_stage = obj.stage
-        if change and "stage" in form.changed_data:
+        stage_changed = change and "stage" in form.changed_data
+        if stage_changed:
             obj.stage = form.initial["stage"]
         super().save_model(request, obj, form, change)
-        if change and "stage" in form.changed_data:
+        if change:
+            changes = {
+                name: [
+                    _audit_value(form.initial.get(name)),
+                    _audit_value(form.cleaned_data.get(name)),
+                ]
+                for name in form.changed_data
+                if name in AUDITED_FIELDS
+            }
+            if "owner" in changes:
+                owner = form.initial.get("owner")
+                changes["owner"][0] = (
+                    Contact._meta.get_field("owner").related_model.objects.get(pk=owner).username
+                    if owner
+                    else None
+                )
+            if changes:
+                audit_record(
+                    contact=obj,
+                    actor=request.user,
+                    action=ContactAudit.Action.UPDATE,
+                    changes=changes,
+                    note=str(_("Changed in the admin")),
+                )
+        else:
+            audit_record(contact=obj, actor=request.user, action=ContactAudit.Action.CREATE)
+        if stage_changed:
             contact_change_stage(
                 contact=obj,
                 stage=new_stage,
                 actor=request.user,
                 reason=form.cleaned_data.get("stage_reason") or str(_("Changed in the admin")),
             )
+
+    @admin.action(
+        description=_("Merge the selected contacts into the oldest"), permissions=["merge"]
+    )
+    def merge_selected(self, request, queryset):
+        contacts = list(queryset.order_by("pk"))
+        if len(contacts) < 2:
+            self.message_user(request, _("Select at least two contacts."), messages.WARNING)
+            return
+        survivor = contacts[0]
+        try:
+            for other in contacts[1:]:
+                contact_merge(survivor=survivor, other=other, actor=request.user)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            _("Merged %(n)s contacts into %(name)s.")
+            % {"n": len(contacts) - 1, "name": survivor.display_name},
+        )
+
+    def has_merge_permission(self, request):
+        return request.user.has_perm("contacts.merge_contact")
 
 
 @admin.register(SocialIdentity)
@@ -91,14 +201,148 @@ class SocialIdentityAdmin(admin.ModelAdmin):
 @admin.register(StageChange)
 class StageChangeAdmin(admin.ModelAdmin):
     list_display = ["created_at", "contact", "from_stage", "to_stage", "actor", "rule"]
-    list_filter = ["to_stage", "rule"]
+    list_filter = ["to_stage", "stage_rule"]
     search_fields = ["contact__display_name", "reason", "rule"]
     raw_id_fields = ["contact", "actor"]
+    list_select_related = ["contact", "actor"]
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StageRule)
+class StageRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "target_stage", "threshold", "window_days", "active"]
+    list_filter = ["kind", "active", "target_stage"]
+    list_editable = ["active"]
+    search_fields = ["name"]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "target_stage", "active"]}),
+        (_("Engagement rules"), {"fields": ["threshold", "window_days"]}),
+    ]
+
+
+class TaskAdminForm(forms.ModelForm):
+    class Meta:
+        model = Task
+        fields = ["contact", "title", "due_at", "assignee", "done_at"]
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    form = TaskAdminForm
+    list_display = ["title", "contact", "assignee", "due_at", "done_at", "reminded_at"]
+    list_filter = ["done_at", "assignee"]
+    search_fields = ["title", "contact__display_name"]
+    raw_id_fields = ["contact", "assignee"]
+    date_hierarchy = "due_at"
+    list_select_related = ["contact", "assignee"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        task = task_create(
+            contact=obj.contact,
+            title=obj.title,
+            due_at=obj.due_at,
+            assignee=obj.assignee,
+            actor=request.user,
+        )
+        obj.pk = task.pk
+
+
+class PurchaseAdminForm(forms.ModelForm):
+    class Meta:
+        model = Purchase
+        fields = [
+            "contact",
+            "product",
+            "amount",
+            "currency",
+            "source",
+            "external_ref",
+            "purchased_at",
+        ]
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(admin.ModelAdmin):
+    form = PurchaseAdminForm
+    list_display = [
+        "purchased_at",
+        "contact",
+        "product",
+        "amount",
+        "currency",
+        "source",
+        "external_ref",
+    ]
+    list_filter = ["source", "currency"]
+    search_fields = ["product", "external_ref", "contact__display_name"]
+    raw_id_fields = ["contact"]
+    date_hierarchy = "purchased_at"
+    list_select_related = ["contact"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A recorded purchase is history; refunds are new rows or a person's stage change.
+        return [*self.form.Meta.fields, "created_by"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        purchase, _created = purchase_record(
+            contact=obj.contact,
+            amount=obj.amount,
+            currency=obj.currency,
+            product=obj.product,
+            source=obj.source,
+            external_ref=obj.external_ref,
+            purchased_at=obj.purchased_at,
+            actor=request.user,
+        )
+        obj.pk = purchase.pk
+
+
+@admin.register(ContactAudit)
+class ContactAuditAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "contact", "actor", "action", "note"]
+    list_filter = ["action"]
+    search_fields = ["contact__display_name", "note", "actor__username"]
+    raw_id_fields = ["contact", "actor"]
+    list_select_related = ["contact", "actor"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ContactImport)
+class ContactImportAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "filename", "created_by", "state", "processed_rows", "total_rows"]
+    list_filter = ["state"]
+    search_fields = ["filename", "created_by__username"]
+    exclude = ["content"]
+    readonly_fields = [
+        "created_by",
+        "filename",
+        "mapping",
+        "state",
+        "total_rows",
+        "processed_rows",
+        "created_count",
+        "updated_count",
+        "errors",
+        "finished_at",
+    ]
+
+    def has_add_permission(self, request):
         return False
 
 

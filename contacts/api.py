@@ -1,17 +1,44 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from crm.api_base import MomentoViewSet
 from crm.choices import EntryKind
 from crm.pagination import KeysetPagination
 
-from .filters import ContactFilter
-from .selectors import contact_list_queryset, contact_timeline
-from .serializers import ContactSerializer, StageChangeInputSerializer, TimelineEntrySerializer
+from .filters import ContactFilter, PurchaseFilter, StageRuleFilter, TaskFilter
+from .imports import contact_import_draft, contact_import_start, csv_decode
+from .models import Contact, ContactImport, Purchase, StageRule, Task
+from .selectors import contact_duplicates, contact_history, contact_list_queryset, contact_timeline
+from .serializers import (
+    ContactAuditSerializer,
+    ContactExportSerializer,
+    ContactImportInputSerializer,
+    ContactImportSerializer,
+    ContactSerializer,
+    DuplicateSerializer,
+    EraseResultSerializer,
+    MergeInputSerializer,
+    MergeResultSerializer,
+    NoteInputSerializer,
+    PurchaseInputSerializer,
+    PurchaseSerializer,
+    StageChangeInputSerializer,
+    StageRuleSerializer,
+    TaskSerializer,
+    TimelineEntrySerializer,
+)
+from .services import contact_erase, contact_export, contact_merge, task_complete
+
+
+def _service_errors(exc: DjangoValidationError) -> serializers.ValidationError:
+    return serializers.ValidationError(serializers.as_serializer_error(exc))
 
 
 class ContactViewSet(MomentoViewSet):
@@ -52,6 +79,188 @@ class ContactViewSet(MomentoViewSet):
         page = paginator.paginate_queryset(contact_timeline(contact.pk, kinds=kinds), request, self)
         return paginator.get_paginated_response(TimelineEntrySerializer(page, many=True).data)
 
+    @extend_schema(request=NoteInputSerializer, responses={201: TimelineEntrySerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        required_permissions=("crm.add_timelineentry", "contacts.view_contact"),
+        filterset_class=None,
+    )
+    def notes(self, request, pk=None):
+        """Add a note to the contact's timeline."""
+        contact = self.get_object()
+        serializer = NoteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = serializer.save(contact=contact, author=request.user)
+        return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=ContactAuditSerializer(many=True))
+    @action(
+        detail=True,
+        methods=["get"],
+        required_permissions=("contacts.view_contact",),
+        filterset_class=None,
+        keyset_fields=("created_at", "id"),
+    )
+    def history(self, request, pk=None):
+        """Who changed what on this contact, newest first (cursor pagination)."""
+        contact = self.get_object()
+        paginator = KeysetPagination()
+        page = paginator.paginate_queryset(contact_history(contact.pk), request, self)
+        return paginator.get_paginated_response(ContactAuditSerializer(page, many=True).data)
+
+    @extend_schema(responses=DuplicateSerializer(many=True))
+    @action(
+        detail=True,
+        methods=["get"],
+        required_permissions=("contacts.view_contact",),
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def duplicates(self, request, pk=None):
+        """Likely duplicates: the same email, the same handle on another network, or
+        the same name."""
+        found = contact_duplicates(self.get_object())
+        data = [
+            {
+                "contact": ContactSerializer(d.contact, context={"request": request}).data,
+                "reasons": d.reasons,
+            }
+            for d in found
+        ]
+        return Response(data)
+
+    @extend_schema(
+        request=MergeInputSerializer,
+        responses={200: MergeResultSerializer, 400: OpenApiResponse(description="Bad other_id")},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        required_permissions=("contacts.merge_contact",),
+        filterset_class=None,
+    )
+    def merge(self, request, pk=None):
+        """Merge contact ``other_id`` into this one: its identities, timeline, purchases,
+        tasks, stage changes and history move here, atomically; it is then deleted."""
+        survivor = self.get_object()
+        serializer = MergeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        other = Contact.objects.get(pk=serializer.validated_data["other_id"])
+        try:
+            summary = contact_merge(survivor=survivor, other=other, actor=request.user)
+        except DjangoValidationError as exc:
+            raise _service_errors(exc) from None
+        return Response(MergeResultSerializer(summary).data)
+
+    @extend_schema(responses=ContactExportSerializer)
+    @action(
+        detail=True,
+        methods=["get"],
+        required_permissions=("contacts.export_contact",),
+        filterset_class=None,
+    )
+    def export(self, request, pk=None):
+        """Everything stored about the contact (GDPR access request), as JSON."""
+        return Response(contact_export(contact=self.get_object(), actor=request.user))
+
+    @extend_schema(request=None, responses=EraseResultSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        required_permissions=("contacts.erase_contact",),
+        filterset_class=None,
+    )
+    def erase(self, request, pk=None):
+        """Erase the contact's personal data (GDPR); counts are kept."""
+        return Response(contact_erase(contact=self.get_object(), actor=request.user))
+
+
+class TaskViewSet(MomentoViewSet):
+    """Follow-up tasks on contacts. ``?mine=true`` lists the caller's."""
+
+    queryset = Task.objects.select_related("contact", "assignee")
+    serializer_class = TaskSerializer
+    filterset_class = TaskFilter
+
+    @extend_schema(request=None, responses=TaskSerializer)
+    @action(detail=True, methods=["post"], required_permissions=("contacts.change_task",))
+    def complete(self, request, pk=None):
+        """Mark the task done (idempotent)."""
+        task = task_complete(task=self.get_object())
+        return Response(TaskSerializer(task).data)
+
+
+class PurchaseViewSet(MomentoViewSet):
+    """Purchases. ``POST`` is idempotent per ``(source, external_ref)``: the first
+    post answers 201, the same order posted again answers 200 with the stored one."""
+
+    queryset = Purchase.objects.all()
+    serializer_class = PurchaseSerializer
+    filterset_class = PurchaseFilter
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    @extend_schema(
+        request=PurchaseInputSerializer,
+        responses={200: PurchaseSerializer, 201: PurchaseSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = PurchaseInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            purchase, created = serializer.save(actor=request.user)
+        except DjangoValidationError as exc:
+            raise _service_errors(exc) from None
+        return Response(
+            PurchaseSerializer(purchase).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class StageRuleViewSet(MomentoViewSet):
+    queryset = StageRule.objects.all()
+    serializer_class = StageRuleSerializer
+    filterset_class = StageRuleFilter
+
+
+class ContactImportViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """CSV imports: ``POST`` a file (and optionally a mapping), then poll the import
+    for its progress and row errors."""
+
+    queryset = ContactImport.objects.defer("content")
+    serializer_class = ContactImportSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    keyset_fields = ("id",)
+
+    def get_queryset(self):
+        return super().get_queryset().filter(created_by=self.request.user)
+
+    @extend_schema(request=ContactImportInputSerializer, responses={202: ContactImportSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = ContactImportInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        try:
+            with transaction.atomic():
+                job = contact_import_draft(
+                    actor=request.user, filename=upload.name, content=csv_decode(upload.read())
+                )
+                job = contact_import_start(
+                    job=job, mapping=serializer.validated_data.get("mapping") or job.mapping
+                )
+        except DjangoValidationError as exc:
+            raise _service_errors(exc) from None
+        return Response(ContactImportSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
 
 def register(router) -> None:
     router.register("contacts", ContactViewSet, basename="contact")
+    router.register("tasks", TaskViewSet, basename="task")
+    router.register("purchases", PurchaseViewSet, basename="purchase")
+    router.register("stage-rules", StageRuleViewSet, basename="stagerule")
+    router.register("contact-imports", ContactImportViewSet, basename="contactimport")

@@ -1,28 +1,49 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import Network
 
-from .models import Contact, Stage
+from .models import Contact, ContactAudit, Purchase, SocialIdentity, Stage, StageRule, Task
+
+LAST_INTERACTION = [
+    ("7d", _("In the last 7 days")),
+    ("30d", _("In the last 30 days")),
+    ("90d", _("In the last 90 days")),
+    ("older", _("More than 90 days ago")),
+    ("never", _("Never")),
+]
 
 
 class ContactFilter(django_filters.FilterSet):
+    """The filters of the contact list, the pipeline board, the CSV export and the API.
+
+    (Filtering by campaign belongs to the campaigns app, which attributes contacts.)"""
+
     stage = django_filters.TypedChoiceFilter(choices=Stage.choices, coerce=int)
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))
     network = django_filters.ChoiceFilter(choices=Network.choices, method="filter_identity")
     handle = django_filters.CharFilter(method="filter_identity", label=_("Handle (exact)"))
-    owner = django_filters.NumberFilter(field_name="owner_id")
-    tag = django_filters.CharFilter(field_name="tags__name")
+    owner = django_filters.CharFilter(
+        method="filter_owner", label=_("Owner"), help_text=_("A user id, “me” or “none”.")
+    )
+    tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
+    last_interaction = django_filters.ChoiceFilter(
+        choices=LAST_INTERACTION, method="filter_last_interaction", label=_("Last interaction")
+    )
+    score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
 
     class Meta:
         model = Contact
-        fields = ["stage", "owner", "tag"]
+        fields = ["stage", "tag"]
 
     def filter_search(self, queryset, name, value):
-        from .selectors import contact_search
+        from .search import contact_search
 
         return contact_search(queryset, value)
 
@@ -37,6 +58,60 @@ class ContactFilter(django_filters.FilterSet):
             condition &= Q(network=network)
         if handle:
             condition &= Q(handle__iexact=handle)
-        from .models import SocialIdentity
-
         return queryset.filter(pk__in=SocialIdentity.objects.filter(condition).values("contact_id"))
+
+    def filter_owner(self, queryset, name, value):
+        value = value.strip().lower()
+        if value == "none":
+            return queryset.filter(owner__isnull=True)
+        if value == "me":
+            user = getattr(self.request, "user", None)
+            return queryset.filter(owner_id=user.pk if user else None)
+        if value.isdigit():
+            return queryset.filter(owner_id=int(value))
+        return queryset.none()
+
+    def filter_last_interaction(self, queryset, name, value):
+        now = timezone.now()
+        if value == "never":
+            return queryset.filter(last_interaction_at__isnull=True)
+        if value == "older":
+            return queryset.filter(last_interaction_at__lt=now - timedelta(days=90))
+        days = int(value.rstrip("d"))
+        return queryset.filter(last_interaction_at__gte=now - timedelta(days=days))
+
+
+class TaskFilter(django_filters.FilterSet):
+    mine = django_filters.BooleanFilter(method="filter_mine", label=_("Assigned to me"))
+    done = django_filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
+    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
+    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+
+    class Meta:
+        model = Task
+        fields = ["contact", "assignee"]
+
+    def filter_mine(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        return queryset.filter(assignee=user) if value else queryset.exclude(assignee=user)
+
+
+class PurchaseFilter(django_filters.FilterSet):
+    since = django_filters.IsoDateTimeFilter(field_name="purchased_at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="purchased_at", lookup_expr="lt")
+
+    class Meta:
+        model = Purchase
+        fields = ["contact", "source", "external_ref", "currency"]
+
+
+class StageRuleFilter(django_filters.FilterSet):
+    class Meta:
+        model = StageRule
+        fields = ["kind", "active", "target_stage"]
+
+
+class ContactAuditFilter(django_filters.FilterSet):
+    class Meta:
+        model = ContactAudit
+        fields = ["action", "actor"]

@@ -1,5 +1,6 @@
-"""Stage rules applied by sync and by events. Rules only move contacts forward and
-every move is a StageChange naming the rule (through ``contact_change_stage``).
+"""Stage rules applied by sync and by events. Rules are configured in the admin
+(``StageRule``), only move contacts forward, fire at most once per contact, and every
+move is a StageChange naming the rule (through ``contact_change_stage``).
 
 Called by the sync engine after a page of entries is stored: ``stage_rules_apply``.
 """
@@ -7,31 +8,94 @@ Called by the sync engine after a page of entries is stored: ``stage_rules_apply
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
-from contacts.models import Contact, Stage, StageChange
-from contacts.services import contact_change_stage
+from django.db.models import Count
+from django.utils import timezone
+
+from contacts.models import Contact, StageChange, StageRule
+from contacts.services import _on_commit_score, contact_change_stage, contacts_touch
 from crm.choices import Direction, EntryKind
+from crm.models import TimelineEntry
 
 FOLLOW_RULE = "Follow of our account"
+ENGAGEMENT_KINDS = (EntryKind.MENTION, EntryKind.REPLY, EntryKind.QUOTE)
 
 
-def stage_rules_apply(*, entries: Iterable) -> list[StageChange]:
-    """Apply the stage rules to newly stored timeline entries (any iterable of
-    ``TimelineEntry``). Returns the stage changes made. Must run inside the caller's
-    transaction so a page and its consequences commit together."""
-    followers = {
-        e.contact_id
-        for e in entries
-        if e.kind == EntryKind.FOLLOW and e.direction == Direction.INBOUND
-    }
+def _fire(rule: StageRule, contact_ids: Iterable[int], reason: str) -> list[StageChange]:
+    """Apply ``rule`` to the contacts it can still move forward and has not moved yet."""
+    candidates = (
+        Contact.objects.filter(pk__in=set(contact_ids), stage__lt=rule.target_stage)
+        .exclude(stage_changes__stage_rule=rule)
+        .only("id", "stage")
+        .order_by("pk")
+    )
     changes = []
-    for contact in Contact.objects.filter(pk__in=followers, stage=Stage.DISCOVERED):
+    for contact in candidates:
         change = contact_change_stage(
             contact=contact,
-            stage=Stage.LEAD,
-            rule=FOLLOW_RULE,
-            reason="Followed one of our accounts",
+            stage=rule.target_stage,
+            rule=rule.name,
+            stage_rule=rule,
+            reason=reason,
         )
         if change:
             changes.append(change)
+    return changes
+
+
+def _engaged(rule: StageRule, contact_ids: set[int]) -> set[int]:
+    """Of ``contact_ids``, those with ``threshold`` replies or mentions to us within the
+    last ``window_days`` days (one grouped query)."""
+    if not contact_ids:
+        return set()
+    since = timezone.now() - timedelta(days=rule.window_days)
+    return set(
+        TimelineEntry.objects.filter(
+            contact_id__in=contact_ids,
+            direction=Direction.INBOUND,
+            kind__in=ENGAGEMENT_KINDS,
+            occurred_at__gte=since,
+        )
+        .values("contact_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=rule.threshold)
+        .values_list("contact_id", flat=True)
+    )
+
+
+def stage_rules_apply(*, entries: Iterable) -> list[StageChange]:
+    """Apply the active stage rules to newly stored timeline entries (any iterable of
+    ``TimelineEntry``), move each contact's last interaction forward and queue their
+    score refresh. Returns the stage changes made. Must run inside the caller's
+    transaction so a page and its consequences commit together."""
+    entries = [e for e in entries if e.contact_id]
+    if not entries:
+        return []
+    contacts_touch(entries=entries)
+    inbound = [e for e in entries if e.direction == Direction.INBOUND]
+    changes: list[StageChange] = []
+    for rule in StageRule.objects.filter(active=True).exclude(kind=StageRule.Kind.PURCHASE):
+        if rule.kind == StageRule.Kind.FOLLOW:
+            ids = {e.contact_id for e in inbound if e.kind == EntryKind.FOLLOW}
+            reason = "Followed one of our accounts"
+        elif rule.kind == StageRule.Kind.DM:
+            ids = {e.contact_id for e in inbound if e.kind == EntryKind.DM}
+            reason = "Sent us a direct message"
+        else:
+            engaged = {e.contact_id for e in inbound if e.kind in ENGAGEMENT_KINDS}
+            ids = _engaged(rule, engaged)
+            reason = f"{rule.threshold} replies or mentions within {rule.window_days} days"
+        if ids:
+            changes += _fire(rule, ids, reason)
+    _on_commit_score(e.contact_id for e in entries)
+    return changes
+
+
+def stage_rules_apply_event(*, kind: str, contact: Contact, reason: str) -> list[StageChange]:
+    """Apply the active rules of ``kind`` (e.g. purchase) to one contact after an event
+    recorded by Momento itself."""
+    changes: list[StageChange] = []
+    for rule in StageRule.objects.filter(active=True, kind=kind):
+        changes += _fire(rule, [contact.pk], reason)
     return changes

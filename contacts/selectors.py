@@ -2,32 +2,54 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
 
 from crm.models import TimelineEntry
 
-from .models import Contact, SocialIdentity
+from .models import Contact, ContactAudit, Purchase, SocialIdentity, Task
+from .search import contact_search
+
+__all__ = [
+    "contact_board_queryset",
+    "contact_duplicates",
+    "contact_list_queryset",
+    "contact_search",
+    "contact_timeline",
+]
 
 
 def contact_list_queryset() -> QuerySet[Contact]:
     """Contacts with what a list row shows, in a constant number of queries."""
-    return Contact.objects.select_related("owner").prefetch_related(
-        Prefetch("identities", queryset=SocialIdentity.objects.order_by("network", "id")),
-        "tags",
+    return (
+        Contact.objects.defer("search_document")
+        .select_related("owner")
+        .prefetch_related(
+            Prefetch("identities", queryset=SocialIdentity.objects.order_by("network", "id")),
+            "tags",
+        )
     )
 
 
-def contact_search(queryset: QuerySet[Contact], text: str) -> QuerySet[Contact]:
-    """Contacts whose name, email or any handle contains ``text``."""
-    text = text.strip().lstrip("@")
-    if not text:
-        return queryset
-    handles = SocialIdentity.objects.filter(
-        Q(handle__icontains=text) | Q(display_name__icontains=text)
-    ).values("contact_id")
-    return queryset.filter(
-        Q(display_name__icontains=text) | Q(email__icontains=text) | Q(pk__in=handles)
-    )
+def contact_board_queryset() -> QuerySet[Contact]:
+    """What a pipeline card shows: no identities or tags, one query per column."""
+    return Contact.objects.only(
+        "id",
+        "display_name",
+        "stage",
+        "company",
+        "score",
+        "score_reasons",
+        "last_interaction_at",
+        "owner__id",
+        "owner__username",
+        "owner__first_name",
+        "owner__last_name",
+    ).select_related("owner")
 
 
 def contact_timeline(contact_id: int, *, kinds: list[str] | None = None) -> QuerySet[TimelineEntry]:
@@ -37,3 +59,86 @@ def contact_timeline(contact_id: int, *, kinds: list[str] | None = None) -> Quer
     if kinds:
         qs = qs.filter(kind__in=kinds)
     return qs
+
+
+@dataclass
+class Duplicate:
+    contact: Contact
+    reasons: list[str] = field(default_factory=list)
+
+
+def contact_duplicates(contact: Contact, *, limit: int = 10) -> list[Duplicate]:
+    """Likely duplicates of ``contact``: the same email, the same handle on another
+    network (``handle_key``: "lucia" for lucia.bsky.social and X's lucia), or the same
+    name. Most reasons first. Four indexed queries."""
+    found: dict[int, set[str]] = defaultdict(set)
+    others = Contact.objects.exclude(pk=contact.pk)
+    if contact.email:
+        for pk in (
+            others.alias(e=Lower("email")).filter(e=contact.email.lower()).values_list("pk")[:limit]
+        ):
+            found[pk[0]].add("email")
+    keys = SocialIdentity.objects.filter(contact=contact).exclude(handle_key="")
+    for pk in (
+        SocialIdentity.objects.filter(handle_key__in=keys.values("handle_key"))
+        .exclude(contact=contact)
+        .values_list("contact_id")[:limit]
+    ):
+        found[pk[0]].add("handle")
+    if contact.display_name.strip():
+        for pk in (
+            others.alias(n=Lower("display_name"))
+            .filter(n=contact.display_name.lower())
+            .values_list("pk")[:limit]
+        ):
+            found[pk[0]].add("name")
+    if not found:
+        return []
+    contacts = (
+        Contact.objects.defer("search_document")
+        .filter(pk__in=found)
+        .select_related("owner")
+        .prefetch_related(
+            Prefetch("identities", queryset=SocialIdentity.objects.order_by("network", "id"))
+        )
+    )
+    duplicates = [Duplicate(c, sorted(found[c.pk])) for c in contacts]
+    duplicates.sort(key=lambda d: (-len(d.reasons), d.contact.pk))
+    return duplicates[:limit]
+
+
+def contact_open_tasks(contact_id: int) -> QuerySet[Task]:
+    return (
+        Task.objects.filter(contact_id=contact_id)
+        .select_related("assignee")
+        .order_by("done_at", "due_at", "id")
+    )
+
+
+def contact_purchases(contact_id: int) -> QuerySet[Purchase]:
+    return Purchase.objects.filter(contact_id=contact_id).order_by("-purchased_at", "-id")
+
+
+def contact_history(contact_id: int) -> QuerySet[ContactAudit]:
+    return ContactAudit.objects.filter(contact_id=contact_id).select_related("actor")
+
+
+def tasks_for_user(user, *, done: bool = False) -> QuerySet[Task]:
+    qs = Task.objects.filter(assignee=user, done_at__isnull=not done).select_related("contact")
+    return qs.order_by("-done_at", "-id") if done else qs.order_by("due_at", "id")
+
+
+def owner_choices() -> QuerySet:
+    """Staff who may own contacts (those whose role changes contacts: Sales and
+    Managers), for owner pickers."""
+    can_change = Q(
+        groups__permissions__codename="change_contact",
+        groups__permissions__content_type__app_label="contacts",
+    )
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(can_change | Q(is_superuser=True))
+        .distinct()
+        .order_by("username")
+    )

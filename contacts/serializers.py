@@ -6,8 +6,27 @@ from rest_framework import serializers
 
 from crm.models import TimelineEntry
 
-from .models import Contact, SocialIdentity, Stage, Tag
-from .services import contact_change_stage
+from .models import (
+    Contact,
+    ContactAudit,
+    ContactImport,
+    Purchase,
+    SocialIdentity,
+    Stage,
+    StageRule,
+    Tag,
+    Task,
+)
+from .scoring import reason_label
+from .services import (
+    contact_add_note,
+    contact_change_stage,
+    contact_create,
+    contact_for_handle,
+    contact_update,
+    purchase_record,
+    task_create,
+)
 
 
 class SocialIdentitySerializer(serializers.ModelSerializer):
@@ -28,8 +47,19 @@ class SocialIdentitySerializer(serializers.ModelSerializer):
         validators: list = []
 
 
+class ScoreReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    points = serializers.IntegerField()
+    value = serializers.IntegerField()
+    label = serializers.SerializerMethodField()
+
+    def get_label(self, reason) -> str:
+        return reason_label(reason)
+
+
 class ContactSerializer(serializers.ModelSerializer):
     identities = SocialIdentitySerializer(many=True, required=False)
+    score_reasons = ScoreReasonSerializer(many=True, read_only=True)
     tags = serializers.SlugRelatedField(
         many=True, slug_field="name", queryset=Tag.objects.all(), required=False
     )
@@ -50,12 +80,20 @@ class ContactSerializer(serializers.ModelSerializer):
             "language",
             "tags",
             "score",
+            "score_reasons",
             "last_interaction_at",
             "identities",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "score", "last_interaction_at", "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "score",
+            "score_reasons",
+            "last_interaction_at",
+            "created_at",
+            "updated_at",
+        ]
 
     def validate_identities(self, identities):
         seen = set()
@@ -82,28 +120,32 @@ class ContactSerializer(serializers.ModelSerializer):
             )
         return attrs
 
-    @transaction.atomic
     def create(self, validated_data):
         identities = validated_data.pop("identities", [])
         tags = validated_data.pop("tags", [])
         stage = validated_data.pop("stage", Stage.DISCOVERED)
-        contact = Contact.objects.create(**validated_data)
-        contact.tags.set(tags)
-        self._save_identities(contact, identities)
-        if stage != Stage.DISCOVERED:
-            contact_change_stage(
-                contact=contact,
-                stage=stage,
+        try:
+            return contact_create(
                 actor=self.context["request"].user,
-                reason="Created through the API",
+                fields=validated_data,
+                tags=tags,
+                identities=identities,
+                stage=stage,
+                note="Created through the API",
             )
-        return contact
+        except IntegrityError:
+            raise serializers.ValidationError(
+                {"identities": "An identity was taken by another contact meanwhile."}
+            ) from None
 
     @transaction.atomic
     def update(self, instance, validated_data):
         identities = validated_data.pop("identities", None)
+        tags = validated_data.pop("tags", None)
         validated_data.pop("stage", None)
-        instance = super().update(instance, validated_data)
+        contact_update(
+            contact=instance, actor=self.context["request"].user, fields=validated_data, tags=tags
+        )
         if identities is not None:
             self._save_identities(instance, identities)
         return instance
@@ -174,3 +216,195 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         if entry.created_by_id:
             return entry.created_by.get_username()
         return None
+
+
+class NoteInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=10000)
+
+    def save(self, *, contact, author):
+        try:
+            return contact_add_note(
+                contact=contact, author=author, text=self.validated_data["text"]
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+
+
+class MergeInputSerializer(serializers.Serializer):
+    other_id = serializers.IntegerField(min_value=1)
+
+    def validate_other_id(self, value):
+        if not Contact.objects.filter(pk=value).exists():
+            raise serializers.ValidationError("No contact with this id.")
+        return value
+
+
+class MergeResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The merged (now deleted) contact's id.")
+    display_name = serializers.CharField()
+    email = serializers.CharField()
+    stage = serializers.IntegerField()
+    moved = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Rows moved, by table."
+    )
+
+
+class EraseResultSerializer(serializers.Serializer):
+    timeline_entries = serializers.IntegerField()
+    identities = serializers.IntegerField()
+
+
+class ContactExportSerializer(serializers.Serializer):
+    contact = serializers.DictField()
+    exported_at = serializers.DateTimeField()
+    related = serializers.DictField(
+        child=serializers.ListField(child=serializers.DictField()),
+        help_text="Rows of every table that refers to the contact, by table.",
+    )
+
+
+class DuplicateSerializer(serializers.Serializer):
+    contact = ContactSerializer()
+    reasons = serializers.ListField(child=serializers.ChoiceField(["email", "handle", "name"]))
+
+
+class ContactAuditSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ContactAudit
+        fields = ["id", "contact", "actor", "action", "changes", "note", "created_at"]
+        read_only_fields = fields
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "contact",
+            "title",
+            "due_at",
+            "assignee",
+            "done_at",
+            "reminded_at",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = ["id", "reminded_at", "created_by", "created_at"]
+
+    def create(self, validated_data):
+        user = self.context["request"].user
+        try:
+            return task_create(
+                contact=validated_data["contact"],
+                title=validated_data["title"],
+                due_at=validated_data["due_at"],
+                assignee=validated_data.get("assignee", user),
+                actor=user,
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
+
+
+class PurchaseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Purchase
+        fields = [
+            "id",
+            "contact",
+            "amount",
+            "currency",
+            "product",
+            "source",
+            "external_ref",
+            "purchased_at",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PurchaseInputSerializer(serializers.Serializer):
+    """A purchase for ``contact`` (an id), or for ``network`` + ``handle`` when the shop
+    knows only the buyer's handle (a contact is created if nobody has it yet)."""
+
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False)
+    network = serializers.ChoiceField(
+        choices=SocialIdentity._meta.get_field("network").choices, required=False
+    )
+    handle = serializers.CharField(max_length=255, required=False)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", default="EUR")
+    product = serializers.CharField(max_length=300)
+    source = serializers.CharField(max_length=100, default="api")
+    external_ref = serializers.CharField(max_length=200, allow_blank=True, default="")
+    purchased_at = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs):
+        by_handle = bool(attrs.get("network")) or bool(attrs.get("handle"))
+        if attrs.get("contact") and by_handle:
+            raise serializers.ValidationError(
+                {"contact": "Give either contact or network and handle, not both."}
+            )
+        handle = attrs.get("handle", "").strip().lstrip("@")
+        if not attrs.get("contact") and not (attrs.get("network") and handle):
+            raise serializers.ValidationError(
+                {"contact": "Give a contact id, or network and handle."}
+            )
+        return attrs
+
+    def save(self, *, actor):
+        data = dict(self.validated_data)
+        with transaction.atomic():
+            contact = data.pop("contact", None) or contact_for_handle(
+                network=data.pop("network"), handle=data.pop("handle"), actor=actor
+            )
+            data.pop("network", None)
+            data.pop("handle", None)
+            return purchase_record(contact=contact, actor=actor, **data)
+
+
+class StageRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StageRule
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "target_stage",
+            "threshold",
+            "window_days",
+            "active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class ContactImportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContactImport
+        fields = [
+            "id",
+            "filename",
+            "mapping",
+            "state",
+            "total_rows",
+            "processed_rows",
+            "created_count",
+            "updated_count",
+            "errors",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class ContactImportInputSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    mapping = serializers.JSONField(
+        required=False,
+        help_text='CSV column → contact field, e.g. {"Nombre": "display_name"}; '
+        "guessed from the header when left out.",
+    )

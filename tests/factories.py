@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from contacts.models import Contact, SocialIdentity
+from contacts.models import Contact, Purchase, SocialIdentity, Task
 from crm.models import SocialAccount, TimelineEntry
 
 
@@ -63,6 +66,28 @@ class TimelineEntryFactory(factory.django.DjangoModelFactory):
     direction = "in"
     text = factory.Faker("sentence")
     occurred_at = factory.LazyFunction(timezone.now)
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Task
+
+    contact = factory.SubFactory(ContactFactory)
+    title = factory.Sequence(lambda n: f"Call back #{n}")
+    due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+
+
+class PurchaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Purchase
+
+    contact = factory.SubFactory(ContactFactory)
+    amount = Decimal("39.90")
+    currency = "EUR"
+    product = "Fibra 600Mb"
+    source = "shop"
+    external_ref = factory.Sequence(lambda n: f"order-{n}")
+    purchased_at = factory.LazyFunction(timezone.now)
 
 
 # --- campaigns -------------------------------------------------------------------------

@@ -195,7 +195,62 @@ def test_openapi_schema_is_valid(sales):
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
     validate_schema(schema)
-    assert "/api/v1/contacts/{id}/stage/" in schema["paths"]
-    assert "/api/v1/contacts/{id}/timeline/" in schema["paths"]
+    for path in (
+        "/api/v1/contacts/{id}/stage/",
+        "/api/v1/contacts/{id}/timeline/",
+        "/api/v1/contacts/{id}/notes/",
+        "/api/v1/contacts/{id}/merge/",
+        "/api/v1/contacts/{id}/export/",
+        "/api/v1/contacts/{id}/erase/",
+        "/api/v1/contacts/{id}/history/",
+        "/api/v1/contacts/{id}/duplicates/",
+        "/api/v1/tasks/",
+        "/api/v1/purchases/",
+        "/api/v1/stage-rules/",
+        "/api/v1/contact-imports/",
+    ):
+        assert path in schema["paths"], path
     response = api_as(sales).get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
+
+
+def test_notes_rules_and_filters_api(sales, support, manager):
+    contact = ContactFactory(owner=sales, last_interaction_at=timezone.now())
+    client = api_as(sales)
+    note = client.post(f"/api/v1/contacts/{contact.pk}/notes/", {"text": "Called"}, format="json")
+    assert note.status_code == 201 and note.json()["kind"] == "note"
+    assert client.post(f"/api/v1/contacts/{contact.pk}/notes/", {"text": ""}).status_code == 400
+    assert (
+        api_as(support).post(f"/api/v1/contacts/{contact.pk}/notes/", {"text": "x"}).status_code
+        == 201
+    )
+    ids = [
+        r["id"]
+        for r in client.get("/api/v1/contacts/?owner=me&last_interaction=7d").json()["results"]
+    ]
+    assert ids == [contact.pk]
+
+    rules = api_as(manager).get("/api/v1/stage-rules/?kind=follow").json()["results"]
+    assert [r["name"] for r in rules] == ["Follow of our account"]
+    bad = api_as(manager).post(
+        "/api/v1/stage-rules/", {"name": "x", "kind": "dm", "target_stage": 9}, format="json"
+    )
+    assert bad.status_code == 400 and "target_stage" in bad.json()
+    made = api_as(manager).post(
+        "/api/v1/stage-rules/",
+        {
+            "name": "Five mentions",
+            "kind": "engagement",
+            "target_stage": 1,
+            "threshold": 5,
+            "window_days": 14,
+        },
+        format="json",
+    )
+    assert made.status_code == 201
+    assert (
+        api_as(support)
+        .patch(f"/api/v1/stage-rules/{made.json()['id']}/", {"active": False})
+        .status_code
+        == 403
+    )

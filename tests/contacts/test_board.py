@@ -1,0 +1,113 @@
+"""The pipeline board: three stage columns, keyset pages per column, drag and drop."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from contacts.models import Stage, StageChange
+from tests.factories import ContactFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_board_shows_three_columns_with_cards(client, sales):
+    client.force_login(sales)
+    ContactFactory(
+        display_name="Dora Discovered", score=12, owner=sales, last_interaction_at=timezone.now()
+    )
+    ContactFactory(display_name="Leo Lead", stage=Stage.LEAD)
+    ContactFactory(display_name="Cai Customer", stage=Stage.CUSTOMER)
+    html = client.get("/contacts/pipeline/").content.decode()
+    for stage in (0, 1, 2):
+        assert f'data-stage-column="{stage}"' in html
+    columns = html.split('data-stage-column="')
+    assert (
+        "Dora Discovered" in columns[1]
+        and "Leo Lead" in columns[2]
+        and "Cai Customer" in columns[3]
+    )
+    assert "Score 12" in columns[1] and sales.username in columns[1]
+    assert "vendor/sortable/Sortable.min.js" in html and "js/contacts.js" in html
+    assert "<script>" not in html  # no inline script (CSP)
+
+
+def test_board_query_count_is_constant_and_columns_page(
+    client, sales, django_assert_max_num_queries
+):
+    client.force_login(sales)
+    owner = UserFactory(username="bruno", role="Sales")
+    now = timezone.now()
+
+    def make(n):
+        for i in range(n):
+            for stage in Stage.values:
+                ContactFactory(
+                    stage=stage, owner=owner, last_interaction_at=now - timedelta(minutes=i)
+                )
+
+    make(5)
+    client.get("/contacts/pipeline/")  # warm the permission cache
+    with django_assert_max_num_queries(14) as few:
+        client.get("/contacts/pipeline/")
+    make(200)
+    with django_assert_max_num_queries(14) as many:
+        html = client.get("/contacts/pipeline/").content.decode()
+    assert len(few.captured_queries) == len(many.captured_queries)
+    assert html.count('class="pipeline-card"') == 3 * 20
+
+    # Each column loads its next page on its own (keyset), all the way down.
+    seen = set()
+    url = (
+        html.split('data-stage-column="1"')[1]
+        .split('hx-get="')[1]
+        .split('"')[0]
+        .replace("&amp;", "&")
+    )
+    while url:
+        part = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+        assert "<html" not in part
+        seen |= {chunk.split('"')[0] for chunk in part.split('id="card-')[1:]}
+        url = (
+            part.split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
+            if "Load more" in part
+            else None
+        )
+    assert len(seen) == 205 - 20
+
+
+def test_drop_on_another_column_records_a_stage_change(client, sales):
+    client.force_login(sales)
+    contact = ContactFactory(display_name="Mover")
+    card = client.post(
+        f"/contacts/{contact.pk}/move/",
+        {"stage": 1, "reason": "Replied to our DM"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert card.status_code == 200
+    assert (
+        f'id="card-{contact.pk}"' in card.content.decode() and "<html" not in card.content.decode()
+    )
+    change = StageChange.objects.get()
+    assert (change.to_stage, change.actor, change.reason) == (1, sales, "Replied to our DM")
+
+    again = client.post(f"/contacts/{contact.pk}/move/", {"stage": 1}, HTTP_HX_REQUEST="true")
+    assert again.status_code == 400 and b"already at this stage" in again.content
+    bad = client.post(f"/contacts/{contact.pk}/move/", {"stage": 7}, HTTP_HX_REQUEST="true")
+    assert bad.status_code == 400
+
+    # Without JavaScript, the card's buttons do the same and come back to the board.
+    response = client.post(f"/contacts/{contact.pk}/move/", {"stage": 2})
+    assert response.status_code == 302 and response["Location"] == "/contacts/pipeline/"
+    assert StageChange.objects.latest("id").reason == "Moved on the pipeline board"
+
+
+def test_board_filters_and_permissions(client, sales, support):
+    ContactFactory(display_name="Vip Person", owner=sales)
+    ContactFactory(display_name="Other Person")
+    client.force_login(support)
+    html = client.get("/contacts/pipeline/?owner=none").content.decode()
+    assert "Other Person" in html and "Vip Person" not in html
+    assert "data-move-url" not in html  # support reads, does not move
+    contact = ContactFactory()
+    assert client.post(f"/contacts/{contact.pk}/move/", {"stage": 1}).status_code == 403

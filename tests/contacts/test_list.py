@@ -1,0 +1,183 @@
+"""The contact list: filters, sorting, keyset pages, bulk actions, CSV export."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from contacts.models import ContactAudit, Stage, StageChange, Tag
+from tests.factories import ContactFactory, SocialIdentityFactory, TimelineEntryFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def names(html: str, candidates) -> set[str]:
+    return {c.display_name for c in candidates if c.display_name in html}
+
+
+@pytest.fixture
+def crowd(sales):
+    now = timezone.now()
+    vip = Tag.objects.create(name="vip")
+    a = ContactFactory(display_name="Alma Recent", owner=sales, last_interaction_at=now, score=80)
+    b = ContactFactory(
+        display_name="Bruno Old", stage=1, last_interaction_at=now - timedelta(days=200), score=10
+    )
+    c = ContactFactory(display_name="Carla Never", score=50)
+    a.tags.add(vip)
+    SocialIdentityFactory(contact=b, network="mastodon", handle="bruno@m.social")
+    SocialIdentityFactory(contact=a, network="x", handle="alma")
+    return a, b, c
+
+
+def test_filters(client, sales, crowd):
+    client.force_login(sales)
+
+    def shown(query):
+        return names(client.get(f"/contacts/?{query}").content.decode(), crowd)
+
+    assert shown("") == {"Alma Recent", "Bruno Old", "Carla Never"}
+    assert shown("owner=me") == {"Alma Recent"}
+    assert shown(f"owner={sales.pk}") == {"Alma Recent"}
+    assert shown("owner=none") == {"Bruno Old", "Carla Never"}
+    assert shown("tag=vip") == {"Alma Recent"}
+    assert shown("network=mastodon") == {"Bruno Old"}
+    assert shown("stage=1") == {"Bruno Old"}
+    assert shown("last_interaction=7d") == {"Alma Recent"}
+    assert shown("last_interaction=older") == {"Bruno Old"}
+    assert shown("last_interaction=never") == {"Carla Never"}
+    assert shown("last_interaction=bogus") == set()
+
+
+def test_sorting_and_keyset_pages(client, sales, crowd):
+    client.force_login(sales)
+
+    def order(sort):
+        html = client.get(f"/contacts/?sort={sort}").content.decode()
+        return sorted(crowd, key=lambda c: html.index(c.display_name))
+
+    a, b, c = crowd
+    assert order("recent") == [a, b, c]  # never-contacted last
+    assert order("score") == [a, c, b]
+    assert order("name") == [a, b, c]
+    assert order("newest") == [c, b, a]
+
+    now = timezone.now()
+    for i in range(60):
+        ContactFactory(display_name=f"Filler {i:02}", last_interaction_at=now - timedelta(hours=i))
+    for sort in ("recent", "score", "name", "newest"):
+        seen, url = [], f"/contacts/?sort={sort}"
+        while url:
+            html = client.get(
+                url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="contact-rows"
+            ).content.decode()
+            seen += [
+                line.split(">")[1].split("<")[0]
+                for line in html.split('dir="auto"')[1:]
+                if line.startswith(">")
+            ]
+            url = (
+                html.split('hx-get="')[-1].split('"')[0].replace("&amp;", "&")
+                if "Load more" in html
+                else None
+            )
+        names_seen = [n for n in seen if n.startswith(("Filler", "Alma", "Bruno", "Carla"))]
+        assert len(names_seen) == 63 and len(set(names_seen)) == 63, sort
+
+
+def test_list_query_count_is_constant(client, sales, django_assert_max_num_queries):
+    client.force_login(sales)
+    vip = Tag.objects.create(name="vip")
+
+    def make(n):
+        for _ in range(n):
+            contact = ContactFactory(owner=sales)
+            contact.tags.add(vip)
+            SocialIdentityFactory(contact=contact)
+
+    make(5)
+    client.get("/contacts/")  # warm the permission cache
+    with django_assert_max_num_queries(12) as few:
+        client.get("/contacts/?sort=recent&search=person")
+    make(195)
+    with django_assert_max_num_queries(12) as many:
+        html = client.get("/contacts/?sort=recent&search=person").content.decode()
+    assert "Load more" in html
+    assert len(few.captured_queries) == len(many.captured_queries)
+
+
+def test_bulk_actions_with_htmx(client, sales, crowd):
+    a, b, c = crowd
+    client.force_login(sales)
+    bruno = UserFactory(username="bruno", role="Sales")
+    ids = [a.pk, b.pk, c.pk]
+
+    response = client.post(
+        "/contacts/bulk/",
+        {"ids": ids, "action": "owner", "owner": bruno.pk},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "contactsChanged" in response["HX-Trigger"]
+    assert "3 contacts updated, 0 unchanged." in response.content.decode()
+    assert all(c.owner == bruno for c in type(a).objects.filter(pk__in=ids))
+    assert ContactAudit.objects.filter(action="update", changes__owner__1="bruno").count() == 3
+
+    client.post(
+        "/contacts/bulk/", {"ids": ids, "action": "tag", "tag": "fibra"}, HTTP_HX_REQUEST="true"
+    )
+    assert Tag.objects.get(name="fibra").contacts.count() == 3
+
+    response = client.post(
+        "/contacts/bulk/",
+        {"ids": ids, "action": "stage", "stage": 1, "reason": "Webinar"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "2 contacts updated, 1 unchanged." in response.content.decode()  # b was at 1
+    assert set(StageChange.objects.values_list("reason", flat=True)) == {"Webinar"}
+
+    response = client.post("/contacts/bulk/", {"ids": ids, "action": "tag"}, HTTP_HX_REQUEST="true")
+    assert "HX-Trigger" not in response and "Name the tag to add." in response.content.decode()
+    # Without HTMX it redirects back to the list it came from.
+    response = client.post(
+        "/contacts/bulk/",
+        {"ids": ids, "action": "owner", "owner": "", "next": "/contacts/?stage=1"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/contacts/?stage=1"
+    assert not type(a).objects.filter(owner__isnull=False).exists()
+
+
+def test_bulk_needs_change_permission(client, support, crowd):
+    client.force_login(support)
+    assert (
+        client.post(
+            "/contacts/bulk/", {"ids": [crowd[0].pk], "action": "tag", "tag": "x"}
+        ).status_code
+        == 403
+    )
+    assert "bulk-form" not in client.get("/contacts/").content.decode()
+
+
+def test_csv_export_of_a_filtered_list_streams(client, sales, crowd):
+    client.force_login(sales)
+    _, b, _ = crowd
+    b.phone = "=HYPERLINK(1)"
+    b.save()
+    response = client.get("/contacts/export.csv?stage=1")
+    assert response.streaming and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["display_name"] for r in rows] == ["Bruno Old"]
+    assert rows[0]["handles"] == "mastodon:bruno@m.social"
+    assert rows[0]["phone"] == "'=HYPERLINK(1)"  # not a formula in a spreadsheet
+    everyone = b"".join(client.get("/contacts/export.csv?tag=vip").streaming_content).decode()
+    assert "Alma Recent" in everyone and "Bruno" not in everyone
+
+
+def test_search_finds_words_they_wrote(client, sales):
+    client.force_login(sales)
+    writer = ContactFactory(display_name="Quiet Person")
+    TimelineEntryFactory(contact=writer, text="¿Tenéis cobertura en Chamberí?")
+    html = client.get("/contacts/?search=chamberi").content.decode()
+    assert "Quiet Person" in html
+    assert Stage.LEAD.label  # the stage labels render too

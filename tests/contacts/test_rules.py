@@ -1,0 +1,111 @@
+"""Stage rules: configured in the admin, applied by sync and by events, forward only,
+once per contact, each application a StageChange naming the rule."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from contacts.models import Stage, StageChange, StageRule
+from contacts.rules import FOLLOW_RULE, stage_rules_apply
+from contacts.services import contact_change_stage
+from crm.models import TimelineEntry
+from tests.factories import ContactFactory, TimelineEntryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_default_rules_are_seeded():
+    rules = {r.name: (r.kind, r.target_stage, r.active) for r in StageRule.objects.all()}
+    assert rules == {
+        FOLLOW_RULE: ("follow", 1, True),
+        "Repeated engagement": ("engagement", 1, True),
+        "Direct message to us": ("dm", 1, True),
+        "Purchase": ("purchase", 2, True),
+    }
+    assert StageRule.objects.get(kind="engagement").threshold == 3
+
+
+def test_follow_and_dm_move_to_lead_naming_the_rule():
+    follower, writer, liker = ContactFactory(), ContactFactory(), ContactFactory()
+    entries = [
+        TimelineEntryFactory(contact=follower, kind="follow", text=""),
+        TimelineEntryFactory(contact=writer, kind="dm"),
+        TimelineEntryFactory(contact=liker, kind="like"),
+        TimelineEntryFactory(contact=writer, kind="dm", direction="out"),
+    ]
+    changes = stage_rules_apply(entries=(e for e in entries))  # any iterable
+    assert {(c.contact_id, c.rule) for c in changes} == {
+        (follower.pk, FOLLOW_RULE),
+        (writer.pk, "Direct message to us"),
+    }
+    for change in changes:
+        assert change.stage_rule.name == change.rule
+        assert change.actor is None
+        assert (change.from_stage, change.to_stage) == (0, 1)
+    liker.refresh_from_db()
+    assert liker.stage == 0
+    # The sync page also moves each contact's last interaction forward.
+    writer.refresh_from_db()
+    assert writer.last_interaction_at == max(e.occurred_at for e in entries if e.contact == writer)
+
+
+def test_engagement_needs_n_within_d_days():
+    rule = StageRule.objects.get(kind="engagement")
+    rule.threshold, rule.window_days = 2, 7
+    rule.save()
+    now = timezone.now()
+    talker, slow = ContactFactory(), ContactFactory()
+    TimelineEntryFactory(contact=slow, kind="mention", occurred_at=now - timedelta(days=20))
+    entries = [
+        TimelineEntryFactory(contact=talker, kind="reply", occurred_at=now - timedelta(days=1)),
+        TimelineEntryFactory(contact=talker, kind="mention", occurred_at=now),
+        TimelineEntryFactory(contact=slow, kind="mention", occurred_at=now),
+    ]
+    changes = stage_rules_apply(entries=entries)
+    assert [(c.contact_id, c.rule) for c in changes] == [(talker.pk, "Repeated engagement")]
+    assert changes[0].reason == "2 replies or mentions within 7 days"
+
+
+def test_rules_fire_once_and_never_backwards(sales):
+    contact = ContactFactory()
+    follow = TimelineEntryFactory(contact=contact, kind="follow")
+    assert len(stage_rules_apply(entries=[follow])) == 1
+    assert stage_rules_apply(entries=[follow]) == []  # the same page again
+
+    # A person moves them back; a new follow does not fire the rule a second time.
+    contact_change_stage(contact=contact, stage=0, actor=sales, reason="Mistake")
+    again = TimelineEntryFactory(contact=contact, kind="follow")
+    assert stage_rules_apply(entries=[again]) == []
+    contact.refresh_from_db()
+    assert contact.stage == 0
+    # But another rule still may.
+    dm = TimelineEntryFactory(contact=contact, kind="dm")
+    assert [c.rule for c in stage_rules_apply(entries=[dm])] == ["Direct message to us"]
+
+    customer = ContactFactory(stage=Stage.CUSTOMER)
+    assert stage_rules_apply(entries=[TimelineEntryFactory(contact=customer, kind="dm")]) == []
+    customer.refresh_from_db()
+    assert customer.stage == Stage.CUSTOMER
+    assert not StageChange.objects.filter(contact=customer).exists()
+
+
+def test_inactive_and_edited_rules():
+    StageRule.objects.filter(kind="follow").update(active=False)
+    contact = ContactFactory()
+    assert stage_rules_apply(entries=[TimelineEntryFactory(contact=contact, kind="follow")]) == []
+    StageRule.objects.create(name="Straight to customer on DM", kind="dm", target_stage=2)
+    changes = stage_rules_apply(entries=[TimelineEntryFactory(contact=contact, kind="dm")])
+    # Both DM rules apply in target order: to 1, then to 2; each recorded by name.
+    assert [(c.rule, c.to_stage) for c in changes] == [
+        ("Direct message to us", 1),
+        ("Straight to customer on DM", 2),
+    ]
+    assert TimelineEntry.objects.filter(contact=contact, kind="stage_change").count() == 2
+
+
+def test_query_count_of_a_sync_page_is_bounded(django_assert_max_num_queries):
+    entries = [TimelineEntryFactory(kind="mention") for _ in range(30)]
+    # 30 contacts touched, 3 rules read, one grouped engagement count, no rule fires.
+    with django_assert_max_num_queries(30 + 4):
+        assert stage_rules_apply(entries=entries) == []
