@@ -289,6 +289,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contacts.tasks.contacts_score_refresh_all",
         "schedule": 24 * 3600.0,
     },
+    # SLA clocks: 80% warnings and breaches, and round-robin for tickets left waiting.
+    "support-sla-check": {"task": "support.tasks.sla_check", "schedule": 60.0},
 }
 # Social sync (crm.sync): how often an account is polled, how long a sync's lease on an
 # account lasts without renewal (a killed worker's sync is taken over after it), and how
@@ -301,6 +303,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Support desk ---------------------------------------------------------------------
+# How long a CSAT link sent after a resolution stays valid (seconds).
+SUPPORT_CSAT_MAX_AGE = env.int("SUPPORT_CSAT_MAX_AGE", default=14 * 24 * 3600)
 
 # --- Email (SLA alerts where configured) ----------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -181,7 +181,7 @@ def ingest_interactions(
     how a staff member's personal account shows as the source) and return what it did.
 
     Idempotent on (network, external id): storing a page again adds nothing. Opens its
-    own transaction (or joins the caller's, without a savepoint); ``before_commit(stats)``
+    own transaction (a savepoint inside a caller's); ``before_commit(stats)``
     runs inside it last, which is where the sync engine saves the stream's cursor so the
     cursor commits together with the page or not at all. Classification runs before the
     transaction opens.
@@ -190,7 +190,7 @@ def ingest_interactions(
     failures = list(failed)
     rows = _prepare(items, failures, network)
     stats = IngestStats(received=len(items) + len(failed))
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         identities = _resolve_authors(network, [r.item.author for r in rows], stats)
         created = _upsert_entries(account, rows, identities, stats)
         _touch_contacts(created)

@@ -33,11 +33,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 def reports(request: HttpRequest) -> HttpResponse:
-    return section_unbuilt(
-        request,
-        title=_("Reports"),
-        what=_("Campaign funnels and support reports arrive with campaigns and the support desk."),
-    )
+    """The reports hub: one card per section that has reports (crm/reports.html)."""
+    return render(request, "crm/reports.html")
 
 
 @permission_required("crm.view_notification", raise_exception=True)

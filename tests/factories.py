@@ -131,3 +131,40 @@ class CampaignMatchFactory(factory.django.DjangoModelFactory):
     entry = factory.SubFactory(TimelineEntryFactory, kind="post")
     occurred_at = factory.LazyAttribute(lambda m: m.entry.occurred_at)
     query = "#momento"
+
+
+class SupportAgentFactory(factory.django.DjangoModelFactory):
+    """A Support-role user on a team's round-robin."""
+
+    class Meta:
+        model = "support.SupportAgent"
+
+    user = factory.SubFactory(UserFactory, role="Support")
+    team = factory.LazyFunction(lambda: _default_team())
+    max_open_tickets = 20
+
+
+def _default_team():
+    from support.services import team_default
+
+    return team_default()
+
+
+def complaint_entry(*, contact, account, text="My internet is down again, nothing works!", **kw):
+    """An inbound public complaint through ``account``, from the contact's identity on
+    that network (created when missing), classified like the ingest path does."""
+    identity = contact.identities.filter(network=account.network).first() or SocialIdentityFactory(
+        contact=contact, network=account.network
+    )
+    values = {
+        "kind": "mention",
+        "language": "en",
+        "intent": "complaint",
+        "sentiment": "negative",
+        "network": account.network,
+        "account": account,
+        "identity": identity,
+        "text": text,
+    }
+    values.update(kw)
+    return TimelineEntryFactory(contact=contact, **values)

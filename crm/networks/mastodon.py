@@ -478,6 +478,11 @@ class Adapter:
         self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
     ) -> Sent:
         handle = recipient.handle.lstrip("@")
+        # The instance's own users are mentioned by username ("@bob", not
+        # "@bob@our.domain"): a mention with the local domain may not reach them.
+        domain = urlsplit(text_of(self._my_account().get("url"))).netloc.lower()
+        if domain and handle.lower().endswith(f"@{domain}"):
+            handle = handle[: -len(domain) - 1]
         if f"@{handle}" not in text:
             text = f"@{handle} {text}"
         status = self._call(

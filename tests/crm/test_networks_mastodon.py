@@ -65,7 +65,9 @@ def test_sync_lands_every_kind_and_dms(account, mastodon_server):
     alice.status_favourite(post["id"])
     alice.account_follow(brand_id)
     dm = bob.status_post("@brand my router is broken 😡", visibility="direct")
-    brand.status_post("@bob send us your order number", visibility="direct", in_reply_to_id=dm["id"])
+    brand.status_post(
+        "@bob send us your order number", visibility="direct", in_reply_to_id=dm["id"]
+    )
 
     result = sync_account_run(account_id=account.pk)
     host = _host(mastodon_server)
@@ -136,7 +138,9 @@ def test_rate_limit_fault_retries_at_the_reset_time(account, mastodon_server, mo
 
 
 def test_server_errors_back_off_then_mark_error(account, mastodon_server, monkeypatch):
-    mastodon_server.inject_fault(path="/api/v1/notifications", type="status", status=503, count=None)
+    mastodon_server.inject_fault(
+        path="/api/v1/notifications", type="status", status=503, count=None
+    )
     delays = []
 
     def fake_retry(*args, **kwargs):
@@ -182,25 +186,58 @@ BASE = "https://social.example"
 
 def _account_json(n: str, followers: int = 12) -> dict:
     return {
-        "id": str(100 + len(n)), "username": n, "acct": n, "display_name": n.title(),
-        "locked": False, "bot": False, "discoverable": True, "group": False,
-        "created_at": "2025-01-01T00:00:00.000Z", "note": "", "url": f"{BASE}/@{n}",
-        "uri": f"{BASE}/users/{n}", "avatar": f"{BASE}/avatars/{n}.png",
-        "avatar_static": f"{BASE}/avatars/{n}.png", "header": "", "header_static": "",
-        "followers_count": followers, "following_count": 3, "statuses_count": 40,
-        "last_status_at": "2026-11-20", "emojis": [], "fields": [],
+        "id": str(100 + len(n)),
+        "username": n,
+        "acct": n,
+        "display_name": n.title(),
+        "locked": False,
+        "bot": False,
+        "discoverable": True,
+        "group": False,
+        "created_at": "2025-01-01T00:00:00.000Z",
+        "note": "",
+        "url": f"{BASE}/@{n}",
+        "uri": f"{BASE}/users/{n}",
+        "avatar": f"{BASE}/avatars/{n}.png",
+        "avatar_static": f"{BASE}/avatars/{n}.png",
+        "header": "",
+        "header_static": "",
+        "followers_count": followers,
+        "following_count": 3,
+        "statuses_count": 40,
+        "last_status_at": "2026-11-20",
+        "emojis": [],
+        "fields": [],
     }
 
 
 def _status_json(sid: str, account: dict, html: str, **kw) -> dict:
     status = {
-        "id": sid, "created_at": "2026-11-20T10:00:00.000Z", "in_reply_to_id": None,
-        "in_reply_to_account_id": None, "sensitive": False, "spoiler_text": "",
-        "visibility": "public", "language": "en", "uri": f"{BASE}/users/{account['username']}/statuses/{sid}",
-        "url": f"{BASE}/@{account['username']}/{sid}", "replies_count": 2, "reblogs_count": 5,
-        "favourites_count": 9, "edited_at": None, "content": html, "reblog": None,
-        "application": None, "account": account, "media_attachments": [], "mentions": [],
-        "tags": [], "emojis": [], "card": None, "poll": None, "quote": None,
+        "id": sid,
+        "created_at": "2026-11-20T10:00:00.000Z",
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "sensitive": False,
+        "spoiler_text": "",
+        "visibility": "public",
+        "language": "en",
+        "uri": f"{BASE}/users/{account['username']}/statuses/{sid}",
+        "url": f"{BASE}/@{account['username']}/{sid}",
+        "replies_count": 2,
+        "reblogs_count": 5,
+        "favourites_count": 9,
+        "edited_at": None,
+        "content": html,
+        "reblog": None,
+        "application": None,
+        "account": account,
+        "media_attachments": [],
+        "mentions": [],
+        "tags": [],
+        "emojis": [],
+        "card": None,
+        "poll": None,
+        "quote": None,
     }
     status.update(kw)
     return status
@@ -210,14 +247,28 @@ def _status_json(sid: str, account: dict, html: str, **kw) -> dict:
 def test_quote_notification_and_malformed_item_in_real_format(db):
     ours = _status_json("109", _account_json("brand"), "<p>Our plan</p>")
     quoting = _status_json(
-        "110", _account_json("carla", followers=5400), "<p>Look at this &amp; weep<br>really</p>",
+        "110",
+        _account_json("carla", followers=5400),
+        "<p>Look at this &amp; weep<br>really</p>",
         quote={"state": "accepted", "quoted_status": ours},
     )
     notes = [
-        {"id": "39", "type": "quote", "created_at": "2026-11-20T10:00:01.000Z",
-         "group_key": "ungrouped-39", "account": quoting["account"], "status": quoting},
-        {"id": "40", "type": "favourite", "created_at": "2026-11-20T10:00:02.000Z",
-         "group_key": "ungrouped-40", "account": None, "status": ours},
+        {
+            "id": "39",
+            "type": "quote",
+            "created_at": "2026-11-20T10:00:01.000Z",
+            "group_key": "ungrouped-39",
+            "account": quoting["account"],
+            "status": quoting,
+        },
+        {
+            "id": "40",
+            "type": "favourite",
+            "created_at": "2026-11-20T10:00:02.000Z",
+            "group_key": "ungrouped-40",
+            "account": None,
+            "status": ours,
+        },
     ]
     responses.get(f"{BASE}/api/v1/notifications", json=notes)
     adapter = Adapter(base_url=BASE, handle="brand", credentials={"access_token": "t"})

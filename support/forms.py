@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import OutboundMessage
+from crm.roles import MANAGER, SUPPORT
+
+from .models import Priority, Status
+
+
+def support_staff():
+    """People who can work on tickets."""
+    return (
+        get_user_model()
+        .objects.filter(
+            Q(groups__name__in=(SUPPORT, MANAGER)) | Q(is_superuser=True), is_active=True
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        queryset=support_staff(), required=False, label=_("Assign to"), empty_label=_("Nobody")
+    )
+
+
+class BulkAssignForm(AssignForm):
+    tickets = forms.CharField(widget=forms.MultipleHiddenInput, required=False)
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        self.ticket_ids = [int(v) for v in (data.getlist("tickets") if data else []) if v.isdigit()]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.ticket_ids:
+            raise forms.ValidationError(_("Choose at least one ticket."))
+        return cleaned
+
+
+class ReplyForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Send as"),
+        choices=[
+            (OutboundMessage.Kind.REPLY, _("Public reply")),
+            (OutboundMessage.Kind.DM, _("Direct message")),
+        ],
+    )
+    text = forms.CharField(
+        label=_("Message"), widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}), max_length=5000
+    )
+    pending = forms.BooleanField(label=_("Then wait for the customer"), required=False)
+
+
+class HandoffForm(forms.Form):
+    public_text = forms.CharField(
+        label=_("Public acknowledgement"),
+        widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
+        max_length=1000,
+    )
+    dm_text = forms.CharField(
+        label=_("Direct message"),
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
+        max_length=5000,
+    )
+
+
+class ResolveForm(forms.Form):
+    message = forms.CharField(
+        label=_("Final message (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
+        max_length=5000,
+    )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[c for c in Status.choices if c[0] != Status.RESOLVED]
+    )
+
+
+class PriorityForm(forms.Form):
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int)
+
+
+class StatementForm(forms.Form):
+    text = forms.CharField(
+        label=_("Public statement"),
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
+        max_length=1000,
+    )
+
+
+class IncidentResolveForm(forms.Form):
+    final_message = forms.CharField(
+        label=_("Final message to every ticket"),
+        widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}),
+        max_length=1000,
+    )
+
+
+class CsatForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How satisfied are you with our help?"),
+        choices=[(i, str(i)) for i in range(1, 6)],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Anything you want to tell us? (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
+        max_length=2000,
+    )

@@ -1,0 +1,283 @@
+"""Reads on the support desk, shared by pages and the API."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.choices import Direction, Intent
+from crm.models import TimelineEntry
+
+from .models import (
+    ACTIVE_STATUSES,
+    CannedResponse,
+    CsatSurvey,
+    Incident,
+    SlaEvent,
+    Team,
+    Ticket,
+    TicketReply,
+)
+
+#: "Breaching soon": a target due within this long (or already breached).
+BREACHING_SOON = timedelta(hours=1)
+QUEUES = ("all", "mine", "unassigned", "breaching")
+
+
+def ticket_list_queryset() -> QuerySet[Ticket]:
+    return Ticket.objects.select_related("contact", "assignee", "account", "team", "identity")
+
+
+def ticket_queue(queryset: QuerySet[Ticket], *, queue: str, user, now: datetime | None = None):
+    """One of the queue views over ``queryset``; "all" and the others show open work."""
+    now = now or timezone.now()
+    if queue == "mine":
+        return queryset.filter(assignee=user, status__in=ACTIVE_STATUSES)
+    if queue == "unassigned":
+        return queryset.filter(assignee__isnull=True, status__in=ACTIVE_STATUSES)
+    if queue == "breaching":
+        limit = now + BREACHING_SOON
+        return queryset.filter(
+            Q(first_response_due_at__lte=limit) | Q(resolution_due_at__lte=limit),
+            status__in=ACTIVE_STATUSES,
+        )
+    return queryset
+
+
+@dataclass(frozen=True)
+class SlaState:
+    """What the queue shows of a ticket's clock: the nearest unmet target."""
+
+    target: str  # SlaEvent.Target value, or ""
+    seconds_left: float | None  # business seconds; negative once breached
+    paused: bool
+
+    @property
+    def breached(self) -> bool:
+        return self.seconds_left is not None and self.seconds_left < 0
+
+    @property
+    def label(self) -> str:
+        return SlaEvent.Target(self.target).label if self.target else ""
+
+
+def team_schedules(team_ids) -> dict:
+    teams = Team.objects.filter(pk__in=set(team_ids)).prefetch_related("hours", "holidays")
+    return {team.pk: team.schedule() for team in teams}
+
+
+def ticket_sla_state(ticket: Ticket, schedule, now: datetime) -> SlaState:
+    elapsed = ticket.sla_elapsed(now, schedule)
+    best = None
+    for target, minutes, met in (
+        (
+            SlaEvent.Target.FIRST_RESPONSE,
+            ticket.sla_first_response_minutes,
+            ticket.first_response_at,
+        ),
+        (SlaEvent.Target.RESOLUTION, ticket.sla_resolution_minutes, ticket.resolved_at),
+    ):
+        if minutes is None or met is not None:
+            continue
+        left = minutes * 60 - elapsed
+        if best is None or left < best[1]:
+            best = (target, left)
+    if best is None or not ticket.is_active:
+        return SlaState(target="", seconds_left=None, paused=False)
+    return SlaState(target=best[0], seconds_left=best[1], paused=ticket.sla_running_since is None)
+
+
+def tickets_with_sla(tickets: list[Ticket], now: datetime | None = None) -> list[Ticket]:
+    """Set ``ticket.sla`` (an ``SlaState``) on each, with one query for all schedules."""
+    now = now or timezone.now()
+    schedules = team_schedules(t.team_id for t in tickets)
+    for ticket in tickets:
+        ticket.sla = ticket_sla_state(ticket, schedules[ticket.team_id], now)
+    return tickets
+
+
+def ticket_detail(pk: int) -> Ticket:
+    """A ticket with its interactions, replies, SLA events and surveys prefetched."""
+    return (
+        ticket_list_queryset()
+        .select_related("incident", "created_by")
+        .prefetch_related(
+            Prefetch(
+                "interactions",
+                queryset=TimelineEntry.objects.select_related("account", "identity").order_by(
+                    "occurred_at", "id"
+                ),
+            ),
+            Prefetch(
+                "replies",
+                queryset=TicketReply.objects.select_related(
+                    "message__account", "message__entry", "message__created_by"
+                ),
+            ),
+            Prefetch("sla_events", queryset=SlaEvent.objects.order_by("created_at")),
+            Prefetch("csat_surveys", queryset=CsatSurvey.objects.order_by("created_at")),
+        )
+        .get(pk=pk)
+    )
+
+
+def canned_for_ticket(ticket: Ticket) -> QuerySet[CannedResponse]:
+    return CannedResponse.objects.filter(Q(team=ticket.team) | Q(team__isnull=True)).order_by(
+        "purpose", "language", "name"
+    )
+
+
+def testimonial_queryset() -> QuerySet[TimelineEntry]:
+    """Praise received from people: what marketing can quote."""
+    return TimelineEntry.objects.filter(
+        intent=Intent.PRAISE, direction=Direction.INBOUND
+    ).select_related("contact", "identity", "account")
+
+
+# --- Reports ----------------------------------------------------------------------------
+
+#: Default report period: the last 30 days.
+DEFAULT_PERIOD = timedelta(days=29)
+
+
+def report_period(raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
+    """The report's period from ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (the last 30 days by
+    default). Raises ``ValidationError`` with field messages for bad dates."""
+    errors = {}
+    today = timezone.localdate()
+    values = {}
+    for name, raw in (("from", raw_from), ("to", raw_to)):
+        if not raw:
+            continue
+        try:
+            values[name] = date.fromisoformat(raw)
+        except ValueError:
+            errors[name] = _("Use a date like 2026-01-31.")
+    end = values.get("to", today)
+    start = values.get("from", end - DEFAULT_PERIOD)
+    if not errors and start > end:
+        errors["from"] = _("The start must not be after the end.")
+    if errors:
+        raise ValidationError(errors)
+    return start, end
+
+
+def _median_minutes(durations) -> float | None:
+    values = [d.total_seconds() / 60 for d in durations if d is not None]
+    return round(statistics.median(values), 1) if values else None
+
+
+def _attainment(tickets: QuerySet[Ticket], target: str, met_field: str) -> dict:
+    considered = tickets.filter(
+        Q(**{f"{met_field}__isnull": False}) | Q(sla_events__target=target)
+    ).distinct()
+    total = considered.count()
+    breached = considered.filter(
+        sla_events__target=target, sla_events__level=SlaEvent.Level.BREACH
+    ).count()
+    return {
+        "tickets": total,
+        "breached": breached,
+        "attained_percent": round(100 * (total - breached) / total, 1) if total else None,
+    }
+
+
+def support_report(*, start: date, end: date) -> dict:
+    """The support report for tickets opened from ``start`` to ``end`` (inclusive):
+    volume by network and account, median times, SLA attainment, CSAT, complaint topics
+    and incidents."""
+    tz = timezone.get_current_timezone()
+    since = datetime.combine(start, datetime.min.time(), tz)
+    until = datetime.combine(end + timedelta(days=1), datetime.min.time(), tz)
+    tickets = Ticket.objects.filter(created_at__gte=since, created_at__lt=until)
+
+    by_network = list(
+        tickets.values("network").annotate(tickets=Count("id")).order_by("-tickets", "network")
+    )
+    by_account = [
+        {
+            "account": row["account__handle"] or "",
+            "network": row["account__network"] or "",
+            "tickets": row["tickets"],
+        }
+        for row in tickets.values("account__handle", "account__network")
+        .annotate(tickets=Count("id"))
+        .order_by("-tickets", "account__handle")
+    ]
+    by_day = [
+        {"day": row["day"].isoformat(), "tickets": row["tickets"]}
+        for row in tickets.annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(tickets=Count("id"))
+        .order_by("day")
+    ]
+    first_response = tickets.filter(first_response_at__isnull=False).annotate(
+        d=ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
+    )
+    resolution = tickets.filter(resolved_at__isnull=False).annotate(
+        d=ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
+    )
+    surveys = CsatSurvey.objects.filter(ticket__in=tickets.values("pk"), answered_at__isnull=False)
+    ratings = Counter(dict(surveys.values_list("rating").annotate(n=Count("id")).order_by()))
+    answered = sum(ratings.values())
+    topics = Counter()
+    for keywords in tickets.exclude(keywords=[]).values_list("keywords", flat=True):
+        topics.update(keywords)
+    incidents = Incident.objects.filter(created_at__gte=since, created_at__lt=until).annotate(
+        ticket_count=Count("tickets")
+    )
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "tickets": tickets.count(),
+        "by_network": by_network,
+        "by_account": by_account,
+        "by_day": by_day,
+        "median_first_response_minutes": _median_minutes(
+            first_response.values_list("d", flat=True)
+        ),
+        "median_resolution_minutes": _median_minutes(resolution.values_list("d", flat=True)),
+        "sla": {
+            "first_response": _attainment(
+                tickets, SlaEvent.Target.FIRST_RESPONSE, "first_response_at"
+            ),
+            "resolution": _attainment(tickets, SlaEvent.Target.RESOLUTION, "resolved_at"),
+        },
+        "csat": {
+            "answers": answered,
+            "average": round(sum(r * n for r, n in ratings.items()) / answered, 2)
+            if answered
+            else None,
+            "satisfied_percent": round(100 * (ratings[4] + ratings[5]) / answered, 1)
+            if answered
+            else None,
+            "distribution": [{"rating": r, "answers": ratings[r]} for r in range(1, 6)],
+        },
+        "top_complaint_topics": [{"keyword": k, "tickets": n} for k, n in topics.most_common(10)],
+        "incidents": [
+            {
+                "id": i.pk,
+                "title": i.title,
+                "state": i.state,
+                "tickets": i.ticket_count,
+                "created_at": i.created_at.isoformat(),
+            }
+            for i in incidents.order_by("-created_at")
+        ],
+    }
+
+
+def incident_list_queryset() -> QuerySet[Incident]:
+    return (
+        Incident.objects.select_related("team")
+        .annotate(ticket_count=Count("tickets"))
+        .order_by("-created_at", "-id")
+    )

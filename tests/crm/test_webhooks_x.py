@@ -1,0 +1,196 @@
+"""X Account Activity webhook: CRC, signatures (vectors computed with openssl), and
+events in v1.1's wire format going through the ingest path."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from contacts.models import SocialIdentity, StageChange
+from contacts.rules import FOLLOW_RULE
+from crm.models import SyncFailure, TimelineEntry
+from crm.webhooks import x_signature
+from tests.factories import SocialAccountFactory
+
+ME = "2244994945"
+
+
+@pytest.fixture
+def account(db):
+    return SocialAccountFactory(
+        network="x",
+        handle="brand",
+        external_id=ME,
+        base_url="",
+        credentials={"consumer_secret": "cs", "consumer_key": "ck"},
+    )
+
+
+def url(account) -> str:
+    return reverse("crm:x-webhook", args=[account.pk])
+
+
+def test_signature_vectors():
+    # printf 'challenge-abc' | openssl dgst -sha256 -hmac cs -binary | base64
+    assert (
+        x_signature("cs", b"challenge-abc") == "sha256=cayb5WTmK3leVSrrQ/hYe8238Fut6KxmzfE2J21AvYA="
+    )
+    assert (
+        x_signature("cs", b'{"for_user_id":"1"}')
+        == "sha256=SCrUXMw6UY2FVLSoXJe/9MtN5I4aoL9iDAw4l2Lo0hE="
+    )
+
+
+def test_crc_answers_without_login(account):
+    response = Client().get(url(account), {"crc_token": "challenge-abc"})
+    assert response.status_code == 200
+    assert response.json() == {
+        "response_token": "sha256=cayb5WTmK3leVSrrQ/hYe8238Fut6KxmzfE2J21AvYA="
+    }
+    assert Client().get(url(account)).status_code == 400
+
+
+def test_unknown_or_non_x_account_is_404(db, account):
+    other = SocialAccountFactory(network="bluesky")
+    assert (
+        Client().get(reverse("crm:x-webhook", args=[other.pk]), {"crc_token": "x"}).status_code
+        == 404
+    )
+    assert (
+        Client().get(reverse("crm:x-webhook", args=[999999]), {"crc_token": "x"}).status_code == 404
+    )
+
+
+V1_ANA = {
+    "id": 1111,
+    "id_str": "1111",
+    "name": "Ana",
+    "screen_name": "ana",
+    "followers_count": 320,
+    "profile_image_url_https": "https://pbs.twimg.com/profile_images/1111/normal.jpg",
+}
+V1_ME = {
+    "id": int(ME),
+    "id_str": ME,
+    "name": "Brand",
+    "screen_name": "brand",
+    "followers_count": 9000,
+}
+V1_OUR_TWEET = {
+    "id": 1850000000000000000,
+    "id_str": "1850000000000000000",
+    "text": "Our plan",
+    "user": V1_ME,
+    "created_at": "Fri Nov 20 09:00:00 +0000 2026",
+}
+EVENTS = {
+    "for_user_id": ME,
+    "tweet_create_events": [
+        {
+            "created_at": "Fri Nov 20 10:00:00 +0000 2026",
+            "id": 1860000000000000001,
+            "id_str": "1860000000000000001",
+            "text": "@brand it is broken again \u202e<script>x</script>",
+            "in_reply_to_status_id_str": None,
+            "user": V1_ANA,
+            "timestamp_ms": "1795168800000",
+            "favorite_count": 0,
+            "retweet_count": 0,
+            "reply_count": 0,
+            "quote_count": 0,
+            "entities": {"user_mentions": [{"screen_name": "brand", "id_str": ME}]},
+        },
+        {
+            "created_at": "Fri Nov 20 10:01:00 +0000 2026",
+            "id": 1860000000000000002,
+            "id_str": "1860000000000000002",
+            "text": "@brand thanks",
+            "user": V1_ANA,
+            "in_reply_to_status_id_str": "1850000000000000000",
+            "timestamp_ms": "1795168860000",
+        },
+        {**V1_OUR_TWEET, "id_str": "1860000000000000009", "timestamp_ms": "1795168870000"},
+        {
+            "created_at": "Fri Nov 20 10:02:00 +0000 2026",
+            "id_str": "1860000000000000003",
+            "text": "no user",
+        },
+    ],
+    "favorite_events": [
+        {
+            "id": "a7ba59eab0bfcba386f7acedac279542",
+            "created_at": "Fri Nov 20 10:03:00 +0000 2026",
+            "timestamp_ms": 1795168980000,
+            "favorited_status": V1_OUR_TWEET,
+            "user": V1_ANA,
+        },
+    ],
+    "follow_events": [
+        {"type": "follow", "created_timestamp": "1795169040000", "target": V1_ME, "source": V1_ANA},
+    ],
+    "direct_message_events": [
+        {
+            "type": "message_create",
+            "id": "1870000000000000001",
+            "created_timestamp": "1795169100000",
+            "message_create": {
+                "target": {"recipient_id": ME},
+                "sender_id": "1111",
+                "message_data": {"text": "DM: my order 123", "entities": {}},
+            },
+        },
+    ],
+    "users": {"1111": V1_ANA, ME: V1_ME},
+}
+
+
+def post(account, payload: dict, *, secret: str = "cs"):
+    body = json.dumps(payload).encode()
+    signature = (
+        "sha256="
+        + base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    )
+    return Client().post(
+        url(account),
+        body,
+        content_type="application/json",
+        headers={"x-twitter-webhooks-signature": signature},
+    )
+
+
+def test_bad_signature_is_403_and_stores_nothing(account):
+    assert post(account, EVENTS, secret="not-the-secret").status_code == 403
+    response = Client().post(url(account), json.dumps(EVENTS), content_type="application/json")
+    assert response.status_code == 403
+    assert TimelineEntry.objects.count() == 0
+
+
+def test_events_go_through_ingest_once(account):
+    response = post(account, EVENTS)
+    assert response.status_code == 200
+    assert response.json() == {"stored": 5, "failed": 1}
+    ana = SocialIdentity.objects.get(network="x", external_id="1111")
+    kinds = dict(ana.contact.timeline.filter(network="x").values_list("external_id", "kind"))
+    assert kinds == {
+        "1860000000000000001": "mention",
+        "1860000000000000002": "reply",
+        "like:1111:1850000000000000000": "like",
+        f"follow:1111:{ME}": "follow",
+        "1870000000000000001": "dm",
+    }
+    assert TimelineEntry.objects.get(external_id="1860000000000000001").text.endswith(
+        "<script>x</script>"
+    )
+    assert ana.follower_count == 320
+    assert ana.contact.stage == 1
+    assert StageChange.objects.get(contact=ana.contact).rule == FOLLOW_RULE
+    assert SyncFailure.objects.get().external_id == "1860000000000000003"
+    # X retries deliveries: the same events add nothing.
+    assert post(account, EVENTS).json() == {"stored": 0, "failed": 1}
+    assert TimelineEntry.objects.filter(network="x").count() == 5

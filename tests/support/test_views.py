@@ -1,0 +1,189 @@
+"""The support pages: queue, ticket, incidents, testimonials, reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm.models import OutboundMessage
+from support.models import CannedResponse, Status, Ticket
+from support.services import ticket_open, tickets_open_for_entries
+from tests.factories import (
+    ContactFactory,
+    SupportAgentFactory,
+    TimelineEntryFactory,
+    complaint_entry,
+)
+
+pytestmark = pytest.mark.django_db
+HOSTILE = '<script>window.pwned=1</script><img src=x onerror="alert(1)">'
+
+
+def _ticket(customer, account, **kw):
+    [ticket] = tickets_open_for_entries(
+        entries=[complaint_entry(contact=customer, account=account, **kw)]
+    )
+    return ticket
+
+
+def test_queue_query_count_is_constant(
+    client, support, team, account, django_assert_max_num_queries
+):
+    client.force_login(support)
+    SupportAgentFactory(team=team)
+    ticket_open(contact=ContactFactory(), subject="warm-up")
+    client.get("/support/")  # warm the permission cache
+    with django_assert_max_num_queries(12) as small:
+        assert client.get("/support/").status_code == 200
+    for _ in range(60):
+        contact = ContactFactory(stage=2)
+        tickets_open_for_entries(entries=[complaint_entry(contact=contact, account=account)])
+    with django_assert_max_num_queries(12) as big:
+        html = client.get("/support/").content.decode()
+    assert html.count('<tr class="priority-') == 50 and "Load more" in html
+    assert len(small.captured_queries) == len(big.captured_queries)
+    assert "left" in html  # time left on each row
+
+
+def test_queue_views_and_filters(client, support, team, customer, account):
+    client.force_login(support)
+    mine = _ticket(customer, account)
+    mine.assignee = support
+    mine.save()
+    other = ticket_open(contact=ContactFactory(display_name="Other Person"), subject="Phone line")
+    html = client.get("/support/?queue=mine").content.decode()
+    assert f'id="ticket-{mine.pk}"' in html and f'id="ticket-{other.pk}"' not in html
+    html = client.get("/support/?queue=unassigned").content.decode()
+    assert f'id="ticket-{other.pk}"' in html and f'id="ticket-{mine.pk}"' not in html
+    html = client.get("/support/?network=mastodon").content.decode()
+    assert f'id="ticket-{mine.pk}"' in html and f'id="ticket-{other.pk}"' not in html
+    rows = client.get(
+        "/support/?priority=2", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="ticket-rows"
+    ).content.decode()
+    assert "<html" not in rows and f'id="ticket-{other.pk}"' in rows
+    assert client.get("/support/?queue=breaching").status_code == 200
+
+
+def test_bulk_assign_from_the_queue(client, support, team):
+    client.force_login(support)
+    tickets = [ticket_open(contact=ContactFactory(), subject=f"t{i}") for i in range(3)]
+    response = client.post(
+        "/support/assign/", {"tickets": [t.pk for t in tickets[:2]], "assignee": support.pk}
+    )
+    assert response.status_code == 302
+    assert list(Ticket.objects.filter(assignee=support).order_by("id")) == tickets[:2]
+
+
+def test_ticket_page_shows_classification_escapes_text_and_fills_canned(
+    client, support, customer, account
+):
+    client.force_login(support)
+    ticket = _ticket(customer, account, text=HOSTILE, language="es")
+    CannedResponse.objects.create(
+        name="Teléfono",
+        language="es",
+        body="Hola {contact_name}, llama al {phone} ({ticket_number})",
+    )
+    ticket.team.phone = "+34 900 000 000"
+    ticket.team.save()
+    html = client.get(f"/support/tickets/{ticket.pk}/").content.decode()
+    assert "<script>window.pwned" not in html and "&lt;script&gt;window.pwned=1" in html
+    assert 'class="tag intent-complaint"' in html and 'class="tag sentiment-negative"' in html
+    assert f"Hola Lucía Gómez, llama al +34 900 000 000 (#{ticket.pk})" in html
+    assert 'data-canned-text="' in html and "js/support.js" in html
+    # Without JavaScript the link fills the box on the server.
+    canned = CannedResponse.objects.get(name="Teléfono")
+    html = client.get(f"/support/tickets/{ticket.pk}/?canned={canned.pk}").content.decode()
+    assert f"llama al +34 900 000 000 (#{ticket.pk})</textarea>" in html
+
+
+def test_reply_handoff_and_resolve_from_the_ticket_page(client, support, customer, account):
+    client.force_login(support)
+    ticket = _ticket(customer, account)
+    base = f"/support/tickets/{ticket.pk}"
+    assert (
+        client.post(f"{base}/reply/", {"kind": "reply", "text": "Looking into it"}).status_code
+        == 302
+    )
+    client.post(f"{base}/handoff/", {"public_text": "DMing you", "dm_text": "Your account number?"})
+    client.post(f"{base}/handoff/", {"public_text": "DMing you", "dm_text": "Your account number?"})
+    kinds = list(
+        OutboundMessage.objects.filter(ticket_reply__ticket=ticket)
+        .order_by("id")
+        .values_list("kind", "text")
+    )
+    assert kinds == [
+        ("reply", "Looking into it"),
+        ("reply", "DMing you"),
+        ("dm", "Your account number?"),
+    ]
+    response = client.post(f"{base}/resolve/", {"message": ""}, follow=True)
+    assert b"Ticket resolved" in response.content
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED and ticket.csat_surveys.count() == 1
+    html = client.get(f"{base}/").content.decode()
+    assert "Looking into it" in html and "Satisfaction survey" in html
+
+
+def test_sales_reads_tickets_but_cannot_act(client, sales, customer, account):
+    client.force_login(sales)
+    ticket = _ticket(customer, account)
+    assert client.get(f"/support/tickets/{ticket.pk}/").status_code == 200
+    assert (
+        client.post(
+            f"/support/tickets/{ticket.pk}/reply/", {"kind": "reply", "text": "x"}
+        ).status_code
+        == 403
+    )
+    assert client.post("/support/assign/", {"tickets": [ticket.pk]}).status_code == 403
+
+
+def test_open_ticket_button_on_the_contact_timeline(client, support, customer, account):
+    client.force_login(support)
+    entry = complaint_entry(contact=customer, account=account, intent="question")
+    html = client.get(f"/contacts/{customer.pk}/").content.decode()
+    assert f'action="/support/from-entry/{entry.pk}/"' in html
+    response = client.post(f"/support/from-entry/{entry.pk}/")
+    ticket = Ticket.objects.get()
+    assert response["Location"] == f"/support/tickets/{ticket.pk}/"
+    assert client.post(f"/support/from-entry/{entry.pk}/")["Location"] == response["Location"]
+    html = client.get(f"/contacts/{customer.pk}/").content.decode()
+    assert f'href="/support/tickets/{ticket.pk}/"' in html and "Ticket opened" in html
+
+
+def test_reports_page_charts_and_csv(client, manager, customer, account):
+    client.force_login(manager)
+    _ticket(customer, account)
+    html = client.get("/support/reports/").content.decode()
+    assert 'id="support-report"' in html and "chart.umd.min.js" in html and "js/support.js" in html
+    assert "<script>" not in html.replace(
+        '<script id="support-report" type="application/json">', ""
+    )
+    csv = client.get("/support/reports/?format=csv")
+    assert csv["Content-Type"].startswith("text/csv")
+    assert "network,mastodon,1" in csv.content.decode()
+    assert client.get("/support/reports/?from=nope").status_code == 200
+    hub = client.get("/reports/").content.decode()
+    assert 'href="/support/reports/"' in hub
+
+
+def test_testimonials_and_incident_pages(
+    client, sales, customer, account, django_assert_max_num_queries
+):
+    client.force_login(sales)
+    TimelineEntryFactory(contact=customer, intent="praise", text="You are the best 😍")
+    TimelineEntryFactory(contact=customer, intent="complaint", text="awful")
+    client.get("/support/testimonials/")
+    with django_assert_max_num_queries(8):
+        html = client.get("/support/testimonials/").content.decode()
+    assert "You are the best 😍" in html and "awful" not in html
+    assert client.get("/support/incidents/").status_code == 200
+
+
+def test_support_desk_in_spanish(client, support, customer, account):
+    client.force_login(support)
+    client.post("/i18n/setlang/", {"language": "es", "next": "/support/"})
+    ticket = _ticket(customer, account)
+    html = client.get("/support/").content.decode()
+    assert "Cola" in html and "Tiempo restante" in html and "quedan" in html
+    html = client.get(f"/support/tickets/{ticket.pk}/").content.decode()
+    assert "Pasar a mensaje directo" in html and "Queja" in html
