@@ -6,11 +6,11 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
-from django.apps import apps
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 
-from contacts.models import Contact, StageChange
+from contacts.models import Contact, Purchase, StageChange
 from crm.models import SocialAccount
+from support.models import Ticket
 
 from .models import Attribution, Campaign, CampaignMatch, ScheduledPost
 
@@ -64,14 +64,6 @@ def contacts_in_campaign(
 # --- Funnel -----------------------------------------------------------------------------
 
 
-def _model(label: str):
-    """An optional model from another app (purchases, tickets), or None until it exists."""
-    try:
-        return apps.get_model(label)
-    except LookupError:
-        return None
-
-
 @dataclass
 class FunnelRow:
     key: str
@@ -85,9 +77,9 @@ class FunnelRow:
     conversion_rate: float | None = None
     median_days_to_lead: float | None = None
     median_days_to_customer: float | None = None
-    purchases: int | None = None
-    revenue: dict[str, str] | None = None
-    tickets: int | None = None
+    purchases: int = 0
+    revenue: dict[str, str] = field(default_factory=dict)
+    tickets: int = 0
     _to_lead: list[float] = field(default_factory=list, repr=False)
     _to_customer: list[float] = field(default_factory=list, repr=False)
 
@@ -122,15 +114,11 @@ class Funnel:
     touch: str
     total: FunnelRow
     accounts: list[FunnelRow]
-    revenue_available: bool
-    tickets_available: bool
 
     def as_dict(self) -> dict:
         return {
             "campaign": self.campaign_id,
             "touch": self.touch,
-            "revenue_available": self.revenue_available,
-            "tickets_available": self.tickets_available,
             "total": self.total.as_dict(),
             "accounts": [row.as_dict() for row in self.accounts],
         }
@@ -179,8 +167,8 @@ def campaign_funnel(campaign: Campaign, *, touch: str = Attribution.Touch.FIRST)
 
     A contact counts as a lead or customer when a stage change took it there at or
     after the touch (a refund later does not undo it); time to convert is from the
-    touch. Revenue counts purchases and support load counts tickets dated at or after
-    the touch; both are ``None`` while their app has no such model.
+    touch. Revenue (per currency) counts purchases, and support load tickets, dated at
+    or after the touch.
     """
     rows = (
         Attribution.objects.filter(campaign=campaign, touch=touch)
@@ -199,34 +187,29 @@ def campaign_funnel(campaign: Campaign, *, touch: str = Attribution.Touch.FIRST)
     for pk, row in by_account.items():
         row.label, row.kind = _account_label(accounts.get(pk))
 
-    purchase, ticket = _model("contacts.Purchase"), _model("support.Ticket")
-    if purchase is not None:
-        totals: dict[int | None, dict[str, Decimal]] = {}
-        counts: dict[int | None, int] = {}
-        sums = (
-            _after_touch(purchase, campaign_id=campaign.pk, touch=touch, time_field="purchased_at")
-            .values(ACCOUNT, "currency")
-            .annotate(n=Count("pk"), amount=Sum("amount"))
-            .values_list(ACCOUNT, "currency", "n", "amount")
-        )
-        for account_id, currency, n, amount in sums:
-            for key in (account_id, "total"):
-                bucket = totals.setdefault(key, {})
-                bucket[currency] = bucket.get(currency, Decimal(0)) + amount
-                counts[key] = counts.get(key, 0) + n
-        for key, row in [*by_account.items(), ("total", total)]:
-            row.purchases = counts.get(key, 0)
-            row.revenue = {c: str(v) for c, v in sorted(totals.get(key, {}).items())}
-    if ticket is not None:
-        tickets = dict(
-            _after_touch(ticket, campaign_id=campaign.pk, touch=touch, time_field="created_at")
-            .values(ACCOUNT)
-            .annotate(n=Count("pk"))
-            .values_list(ACCOUNT, "n")
-        )
-        for key, row in by_account.items():
-            row.tickets = tickets.get(key, 0)
-        total.tickets = sum(tickets.values())
+    totals: dict[str, dict[str, Decimal]] = {}
+    sums = (
+        _after_touch(Purchase, campaign_id=campaign.pk, touch=touch, time_field="purchased_at")
+        .values(ACCOUNT, "currency")
+        .annotate(n=Count("pk"), amount=Sum("amount"))
+        .values_list(ACCOUNT, "currency", "n", "amount")
+    )
+    for account_id, currency, n, amount in sums:
+        for row in (by_account[account_id], total):
+            row.purchases += n
+            totals.setdefault(row.key, {}).setdefault(currency, Decimal(0))
+            totals[row.key][currency] += amount
+    for row in [total, *by_account.values()]:
+        row.revenue = {c: str(v) for c, v in sorted(totals.get(row.key, {}).items())}
+    tickets = (
+        _after_touch(Ticket, campaign_id=campaign.pk, touch=touch, time_field="created_at")
+        .values(ACCOUNT)
+        .annotate(n=Count("pk"))
+        .values_list(ACCOUNT, "n")
+    )
+    for account_id, n in tickets:
+        by_account[account_id].tickets = n
+        total.tickets += n
 
     for row in [total, *by_account.values()]:
         row.finish()
@@ -238,6 +221,4 @@ def campaign_funnel(campaign: Campaign, *, touch: str = Attribution.Touch.FIRST)
         touch=touch,
         total=total,
         accounts=ordered,
-        revenue_available=purchase is not None,
-        tickets_available=ticket is not None,
     )

@@ -236,15 +236,13 @@ class FunnelRowSerializer(serializers.Serializer):
     conversion_rate = serializers.FloatField(allow_null=True)
     median_days_to_lead = serializers.FloatField(allow_null=True)
     median_days_to_customer = serializers.FloatField(allow_null=True)
-    purchases = serializers.IntegerField(allow_null=True)
-    revenue = serializers.DictField(child=serializers.CharField(), allow_null=True)
-    tickets = serializers.IntegerField(allow_null=True)
+    purchases = serializers.IntegerField()
+    revenue = serializers.DictField(child=serializers.CharField(), help_text="Per currency.")
+    tickets = serializers.IntegerField()
 
 
 class FunnelSerializer(serializers.Serializer):
     campaign = serializers.IntegerField()
     touch = serializers.CharField()
-    revenue_available = serializers.BooleanField()
-    tickets_available = serializers.BooleanField()
     total = FunnelRowSerializer()
     accounts = FunnelRowSerializer(many=True)
