@@ -40,7 +40,8 @@ from .common import header, id_key, int_or_none, parse_reset, parse_time, text_o
 NETWORK = "mastodon"
 TYPES = {"mention", "reblog", "favourite", "follow", "quote"}
 KIND = {"reblog": "repost", "favourite": "like", "follow": "follow", "quote": "quote"}
-#: Real servers serve at most 80 notifications a page, 40 conversations.
+#: Real servers serve at most 80 notifications a page, 40 conversations; some serve
+#: fewer than asked, so "is there more" is "was this page empty", never its size.
 MAX_LIMIT = 80
 MAX_WALK_PAGES = 20
 
@@ -258,7 +259,7 @@ class Adapter:
             next_cursor = max(ids, key=id_key) if ids else cursor
         else:
             next_cursor = min(ids, key=id_key) if ids else None
-        return FetchResult(items, failed, next_cursor, len(page) >= limit)
+        return FetchResult(items, failed, next_cursor, bool(page))
 
     def _notification(self, note: dict[str, Any]) -> Interaction | None:
         kind = note.get("type")
@@ -442,7 +443,7 @@ class Adapter:
             items.append(item)
         ids = [str(s["id"]) for s in page if s.get("id") is not None]
         next_cursor = max(ids, key=id_key) if ids else cursor
-        return FetchResult(items, failed, next_cursor, len(page) >= limit)
+        return FetchResult(items, failed, next_cursor, bool(page))
 
     # -- writing ----------------------------------------------------------------------
 

@@ -110,7 +110,8 @@ def test_sync_and_backfill_queue_after_commit(db, django_capture_on_commit_callb
     account = SocialAccountFactory()
     sent = []
     monkeypatch.setattr(
-        "crm.tasks.sync_account.apply_async", lambda args, task_id: sent.append(("sync", args, task_id))
+        "crm.tasks.sync_account.apply_async",
+        lambda args, task_id: sent.append(("sync", args, task_id)),
     )
     monkeypatch.setattr(
         "crm.tasks.backfill_account.apply_async",
