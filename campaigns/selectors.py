@@ -6,7 +6,8 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from contacts.models import Contact, Purchase, StageChange
 from crm.models import SocialAccount
@@ -17,15 +18,24 @@ from .models import Attribution, Campaign, CampaignMatch, ScheduledPost
 DAY = 86400.0
 
 
+def _count(qs: QuerySet) -> Subquery:
+    """``COUNT(*)`` of ``qs`` (filtered on ``OuterRef("pk")``) as a scalar subquery: two
+    joined counts would multiply each other's rows."""
+    return Subquery(
+        qs.order_by().values("campaign_id").annotate(n=Count("pk")).values("n"),
+        output_field=IntegerField(),
+    )
+
+
 def campaign_list_queryset() -> QuerySet[Campaign]:
     """Campaigns with what a list row shows, in a constant number of queries."""
     return (
         Campaign.objects.select_related("owner")
         .prefetch_related("accounts")
         .annotate(
-            match_count=Count("matches", distinct=True),
-            contact_count=Count(
-                "attributions", filter=Q(attributions__touch="first"), distinct=True
+            match_count=Coalesce(_count(CampaignMatch.objects.filter(campaign=OuterRef("pk"))), 0),
+            contact_count=Coalesce(
+                _count(Attribution.objects.filter(campaign=OuterRef("pk"), touch="first")), 0
             ),
         )
     )

@@ -264,3 +264,21 @@ def test_admin_lists_and_schedules_through_the_outbox(
         },
     )
     assert refused.status_code == 200 and OutboundMessage.objects.count() == 1
+
+
+def test_campaign_list_counts_matches_and_first_touches(client, sales, campaign):
+    from campaigns.selectors import campaign_list_queryset
+    from campaigns.services import attribution_touch
+
+    matches = [_match(campaign, minutes=i) for i in range(3)]
+    attribution_touch(
+        contact_ids=[m.entry.contact_id for m in matches[:2]], campaign=campaign, via="listening"
+    )
+    attribution_touch(
+        contact_ids=[matches[2].entry.contact_id], campaign=CampaignFactory(), via="link"
+    )
+    attribution_touch(contact_ids=[matches[2].entry.contact_id], campaign=campaign, via="link")
+    row = campaign_list_queryset().get(pk=campaign.pk)
+    assert (row.match_count, row.contact_count) == (3, 2)
+    empty = campaign_list_queryset().get(pk=CampaignFactory().pk)
+    assert (empty.match_count, empty.contact_count) == (0, 0)
