@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -11,7 +12,7 @@ from .models import (
     ScheduledPost,
     TrackedLink,
 )
-from .services import scheduled_post_create
+from .services import scheduled_post_check, scheduled_post_create
 
 
 class ListeningRuleInline(admin.StackedInline):
@@ -110,12 +111,16 @@ class ScheduledPostAdminForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        campaign, account = data.get("campaign"), data.get("account")
-        if campaign and account and not campaign.accounts.filter(pk=account.pk).exists():
-            self.add_error("account", _("This account does not work for this campaign."))
-        link = data.get("link")
-        if campaign and link and link.campaign_id != campaign.pk:
-            self.add_error("link", _("Choose a link of this campaign."))
+        if all(data.get(f) for f in ("campaign", "account", "text")):
+            try:
+                scheduled_post_check(
+                    campaign=data["campaign"],
+                    account=data["account"],
+                    text=data["text"],
+                    link=data.get("link"),
+                )
+            except ValidationError as exc:
+                self.add_error(None, exc)
         return data
 
 

@@ -132,6 +132,21 @@ def _campaign_account(campaign: Campaign, account: SocialAccount, field: str = "
         raise ValidationError({field: _("This account does not work for this campaign.")})
 
 
+def scheduled_post_check(
+    *, campaign: Campaign, account: SocialAccount, text: str, link: TrackedLink | None
+) -> None:
+    """Raise ``ValidationError`` (by field) for a post that cannot be scheduled."""
+    errors = {}
+    if not text.strip():
+        errors["text"] = _("Write something to post.")
+    if not campaign.accounts.filter(pk=account.pk).exists():
+        errors["account"] = _("This account does not work for this campaign.")
+    if link is not None and link.campaign_id != campaign.pk:
+        errors["link"] = _("Choose a link of this campaign.")
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def scheduled_post_create(
     *,
@@ -145,14 +160,7 @@ def scheduled_post_create(
 ) -> ScheduledPost:
     """Schedule a post through one of the campaign's accounts. The outbox sends it at
     ``send_at``, once; submitting the same ``idempotency_key`` again returns the first."""
-    errors = {}
-    if not text.strip():
-        errors["text"] = _("Write something to post.")
-    if link is not None and link.campaign_id != campaign.pk:
-        errors["link"] = _("Choose a link of this campaign.")
-    if errors:
-        raise ValidationError(errors)
-    _campaign_account(campaign, account)
+    scheduled_post_check(campaign=campaign, account=account, text=text, link=link)
     key = f"campaign-post-{idempotency_key or uuid.uuid4().hex}"[:100]
     existing = ScheduledPost.objects.filter(outbound__idempotency_key=key).first()
     if existing:

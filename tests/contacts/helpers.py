@@ -8,10 +8,17 @@ from datetime import timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from campaigns.services import link_click_record, tracked_link_url
 from contacts.models import Contact, ContactAudit, Tag
 from contacts.services import contact_add_note, contact_change_stage, purchase_record, task_create
 from crm.models import OutboundMessage
-from tests.factories import SocialAccountFactory, SocialIdentityFactory, TimelineEntryFactory
+from support.services import ticket_open
+from tests.factories import (
+    SocialAccountFactory,
+    SocialIdentityFactory,
+    TimelineEntryFactory,
+    TrackedLinkFactory,
+)
 
 SECRET = "Calle Mayor 5, DNI 12345678Z"
 
@@ -57,6 +64,13 @@ def full_contact(user, *, name="Lucía Pérez", email="lucia@example.com", n=1) 
         contact=contact,
         text=f"Hi, about {SECRET}",
     )
+    # Campaigns: the campaign that reached the contact (first and last touch) and a click
+    # on a link sent to them; support: a ticket.
+    link = TrackedLinkFactory(destination=f"https://shop.example.com/?n={n}")
+    link_click_record(
+        link=link, signed_contact=tracked_link_url(link, contact=contact).split("c=")[1]
+    )
+    ticket_open(contact=contact, subject="Router broken")
     # Something elsewhere that points at the contact generically.
     TimelineEntryFactory(
         contact=contact,
