@@ -290,12 +290,13 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # pause or retime them in the admin). Apps add theirs here.
 CELERY_BEAT_SCHEDULE = {
     "outbound-reap-stale": {"task": "crm.tasks.outbound_reap_stale", "schedule": 300.0},
+    "sync-due-accounts": {"task": "crm.tasks.sync_due_accounts", "schedule": 60.0},
+    "campaigns-listen": {"task": "campaigns.tasks.listen_due", "schedule": 300.0},
     "contacts-task-reminders": {"task": "contacts.tasks.task_reminders_send", "schedule": 60.0},
     "contacts-score-refresh-all": {
         "task": "contacts.tasks.contacts_score_refresh_all",
         "schedule": 24 * 3600.0,
     },
-    "sync-due-accounts": {"task": "crm.tasks.sync_due_accounts", "schedule": 60.0},
     # SLA clocks: 80% warnings and breaches, and round-robin for tickets left waiting.
     "support-sla-check": {"task": "support.tasks.sla_check", "schedule": 60.0},
 }

@@ -10,10 +10,13 @@ from django.views.decorators.csp import csp_override
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from campaigns import views as campaigns_views
+
 urlpatterns = [
     path("", include("crm.urls")),
     path("contacts/", include("contacts.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("r/<slug:code>", campaigns_views.link_redirect, name="tracked-link"),
     path("support/", include("support.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.filters import contact_campaign_filter
 from crm.choices import Network
 
 from .models import Contact, ContactAudit, Purchase, SocialIdentity, Stage, StageRule, Task
@@ -23,7 +24,7 @@ LAST_INTERACTION = [
 class ContactFilter(django_filters.FilterSet):
     """The filters of the contact list, the pipeline board, the CSV export and the API.
 
-    (Filtering by campaign belongs to the campaigns app, which attributes contacts.)"""
+    ``campaign`` is the campaigns app's filter: it owns the attribution of contacts."""
 
     stage = django_filters.TypedChoiceFilter(choices=Stage.choices, coerce=int)
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))
@@ -37,6 +38,7 @@ class ContactFilter(django_filters.FilterSet):
         choices=LAST_INTERACTION, method="filter_last_interaction", label=_("Last interaction")
     )
     score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
+    campaign = contact_campaign_filter()
 
     class Meta:
         model = Contact

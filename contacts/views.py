@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import json
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -81,6 +82,8 @@ def _filter_context(request: HttpRequest, filterset) -> dict:
         "stages": Stage.choices,
         "owners": owner_choices(),
         "all_tags": Tag.objects.order_by("name")[:200],
+        # Campaigns attribute contacts (campaigns app); the filter is theirs.
+        "all_campaigns": apps.get_model("campaigns", "Campaign").objects.order_by("-id")[:200],
         "last_interaction_choices": LAST_INTERACTION,
         "sorts": [(key, sort.label) for key, sort in SORTS.items()],
         "sort": request.GET.get("sort") if request.GET.get("sort") in SORTS else DEFAULT_SORT,

@@ -39,11 +39,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "crm/home.html", {"stages": stages})
 
 
-def section_unbuilt(request: HttpRequest, *, title, what) -> HttpResponse:
-    """A section of the navigation that is not built yet says so plainly."""
-    return render(request, "crm/unbuilt.html", {"title": title, "what": what})
-
-
 def reports(request: HttpRequest) -> HttpResponse:
     """The reports hub: one card per section that has reports (crm/reports.html)."""
     return render(request, "crm/reports.html")

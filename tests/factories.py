@@ -90,6 +90,49 @@ class PurchaseFactory(factory.django.DjangoModelFactory):
     purchased_at = factory.LazyFunction(timezone.now)
 
 
+# --- campaigns -------------------------------------------------------------------------
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campaigns.Campaign"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    goal = "Find people who need a better plan"
+
+    @factory.post_generation
+    def accounts(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.accounts.set(extracted)
+
+
+class ListeningRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campaigns.ListeningRule"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    hashtags = "momento"
+
+
+class TrackedLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campaigns.TrackedLink"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    destination = "https://shop.example.com/plans?ref=social"
+
+
+class CampaignMatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campaigns.CampaignMatch"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    entry = factory.SubFactory(TimelineEntryFactory, kind="post")
+    occurred_at = factory.LazyAttribute(lambda m: m.entry.occurred_at)
+    query = "#momento"
+
+
 class SupportAgentFactory(factory.django.DjangoModelFactory):
     """A Support-role user on a team's round-robin."""
 

@@ -9,10 +9,17 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from campaigns.services import link_click_record, tracked_link_url
 from contacts.models import Contact, ContactAudit, Tag
 from contacts.services import contact_add_note, contact_change_stage, purchase_record, task_create
 from crm.models import OutboundMessage
-from tests.factories import SocialAccountFactory, SocialIdentityFactory, TimelineEntryFactory
+from support.services import ticket_open
+from tests.factories import (
+    SocialAccountFactory,
+    SocialIdentityFactory,
+    TimelineEntryFactory,
+    TrackedLinkFactory,
+)
 
 SECRET = "Calle Mayor 5, DNI 12345678Z"
 
@@ -58,9 +65,12 @@ def full_contact(user, *, name="Lucía Pérez", email="lucia@example.com", n=1) 
         contact=contact,
         text=f"Hi, about {SECRET}",
     )
+    # Campaigns: a click on a link sent to them (and so a touch); support: a ticket.
+    link = TrackedLinkFactory(destination=f"https://shop.example.com/?n={n}")
+    link_click_record(
+        link=link, signed_contact=tracked_link_url(link, contact=contact).split("c=")[1]
+    )
     if apps.is_installed("support"):
-        from support.services import ticket_open
-
         ticket_open(contact=contact, subject=f"Outage at {SECRET}", user=user)
     # Something elsewhere that points at the contact generically.
     TimelineEntryFactory(

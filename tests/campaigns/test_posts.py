@@ -1,0 +1,155 @@
+"""Scheduled posts go out through the outbox at their time, once, on a real Mastodon API
+(mastodon-mock), even when the worker is retried or dies mid-send."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from campaigns.models import ScheduledPost
+from campaigns.services import scheduled_post_create
+from crm.models import OutboundMessage
+from crm.networks import adapter_for
+from crm.outbox import RetryLater, outbound_deliver, outbound_reap
+from crm.tasks import outbound_send
+from tests.factories import CampaignFactory, SocialAccountFactory, TrackedLinkFactory
+
+NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+SEND_AT = NOW + timedelta(hours=2)
+
+
+def _statuses(server, account="alice"):
+    client = server.client(account)
+    return client.account_statuses(client.me()["id"])
+
+
+@pytest.fixture
+def brand(mastodon_server):
+    return SocialAccountFactory(
+        network="mastodon",
+        handle="alice",
+        base_url=mastodon_server.base_url,
+        credentials={"access_token": mastodon_server.tokens["alice"]},
+    )
+
+
+@pytest.mark.peers
+@pytest.mark.django_db
+def test_compose_schedules_with_the_tracked_link_and_sends_once(
+    client, sales, brand, mastodon_server, django_capture_on_commit_callbacks
+):
+    campaign = CampaignFactory(accounts=[brand])
+    link = TrackedLinkFactory(campaign=campaign)
+    client.force_login(sales)
+    form = {
+        "accounts": [brand.pk],
+        "text": "Five ways to halve your bill: {link} #momento",
+        "link": link.pk,
+        "send_at": "2026-05-04T12:00",
+        "nonce": "form-1",
+    }
+    with time_machine.travel(NOW, tick=False):
+        with django_capture_on_commit_callbacks() as queued:
+            assert client.post(f"/campaigns/{campaign.pk}/posts/", form).status_code == 302
+            client.post(f"/campaigns/{campaign.pk}/posts/", form)  # submitted twice
+    post = ScheduledPost.objects.get()
+    assert (
+        post.text == f"Five ways to halve your bill: http://127.0.0.1:8000/r/{link.code} #momento"
+    )
+    assert (post.send_at, post.outbound.not_before, post.outbound.kind) == (
+        SEND_AT,
+        SEND_AT,
+        "post",
+    )
+    assert post.state == "scheduled"
+    assert len(queued) == 1  # one send task, with eta = send_at (not run here: it is eager)
+
+    # The worker picks it up early (a clock skew, an eta ignored): it waits, sends nothing.
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        with pytest.raises(RetryLater) as later:
+            outbound_deliver(message_id=post.outbound_id)
+    assert later.value.at == SEND_AT
+    assert _statuses(mastodon_server) == []
+
+    with time_machine.travel(SEND_AT + timedelta(seconds=1)):
+        assert outbound_send.apply((post.outbound_id,)).get() == "sent"
+        # acks_late: the broker hands the same task to a worker again after a crash.
+        assert outbound_send.apply((post.outbound_id,)).get() is None
+        assert outbound_send.apply((post.outbound_id,)).get() is None
+
+    statuses = _statuses(mastodon_server)
+    assert len(statuses) == 1
+    assert f"/r/{link.code}" in statuses[0]["content"]
+    post.refresh_from_db()
+    post.outbound.refresh_from_db()
+    assert post.state == "sent" and post.outbound.attempts == 2  # the early claim, the send
+    assert post.outbound.external_id and post.outbound.url
+
+    page = client.get(f"/campaigns/{campaign.pk}/posts/").content.decode()
+    assert "Sent" in page and f"/r/{link.code}" in page
+
+
+@pytest.mark.peers
+@pytest.mark.django_db
+def test_worker_killed_mid_send_is_retried_with_the_same_key_and_posts_once(
+    brand, mastodon_server, django_capture_on_commit_callbacks
+):
+    campaign = CampaignFactory(accounts=[brand])
+    with time_machine.travel(NOW, tick=False):
+        with django_capture_on_commit_callbacks():
+            post = scheduled_post_create(
+                campaign=campaign, account=brand, text="Our guide", send_at=NOW, user=None
+            )
+    message = post.outbound
+    # A worker claimed it, the network published it, and the worker died before recording.
+    OutboundMessage.objects.filter(pk=message.pk).update(state="sending", attempts=1)
+    adapter_for(brand).post(text=message.text, idempotency_key=message.idempotency_key)
+    assert len(_statuses(mastodon_server)) == 1
+
+    with time_machine.travel(NOW + timedelta(minutes=15)):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert outbound_reap() == 1  # Mastodon dedupes by key: retried, not "unknown"
+
+    assert len(_statuses(mastodon_server)) == 1
+    post.outbound.refresh_from_db()
+    assert post.state == "sent" and post.outbound.attempts == 2
+
+
+@pytest.mark.django_db
+def test_failure_reason_and_cancel(client, sales, django_capture_on_commit_callbacks):
+    account = SocialAccountFactory(
+        network="mastodon", base_url="http://127.0.0.1:9", credentials={}
+    )
+    campaign = CampaignFactory(accounts=[account])
+    with django_capture_on_commit_callbacks():
+        failing = scheduled_post_create(
+            campaign=campaign, account=account, text="hello", send_at=NOW, user=sales
+        )
+        later = scheduled_post_create(
+            campaign=campaign,
+            account=account,
+            text="later",
+            send_at=NOW + timedelta(days=365 * 5),
+            user=sales,
+        )
+    outbound_send.apply((failing.outbound_id,))
+    failing.refresh_from_db()
+    failing.outbound.refresh_from_db()
+    assert failing.state == "failed" and "access token" in failing.reason
+
+    client.force_login(sales)
+    client.post(f"/campaigns/{campaign.pk}/posts/{later.pk}/cancel/")
+    later.outbound.refresh_from_db()
+    assert (later.state, later.reason) == ("failed", "Cancelled")
+    assert outbound_deliver(message_id=later.outbound_id) is None  # the worker skips it
+    response = client.post(f"/campaigns/{campaign.pk}/posts/{later.pk}/cancel/", follow=True)
+    assert "Too late" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_only_the_campaigns_accounts_may_post(client, sales):
+    campaign = CampaignFactory(accounts=[SocialAccountFactory()])
+    outsider = SocialAccountFactory()
+    with pytest.raises(Exception, match="does not work for this campaign"):
+        scheduled_post_create(campaign=campaign, account=outsider, text="x", send_at=NOW)
+    assert not ScheduledPost.objects.exists() and not OutboundMessage.objects.exists()
