@@ -1,4 +1,5 @@
-"""Test overrides: PostgreSQL and Redis, fast hashing, eager nothing (tests opt in)."""
+"""Test overrides: PostgreSQL and Redis, fast hashing, Celery eager (a test that needs a
+real worker starts one)."""
 
 import os
 
@@ -8,7 +9,7 @@ os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
 from config.settings import *  # noqa: F403
-from config.settings import REST_FRAMEWORK, STORAGES
+from config.settings import CACHES, REST_FRAMEWORK, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
@@ -18,3 +19,5 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "1000/min", "user": "100000/min"}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# pytest-xdist workers share Redis: keep their cache keys (locks, throttles) apart.
+CACHES["default"]["KEY_PREFIX"] = os.environ.get("PYTEST_XDIST_WORKER", "main")

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -274,10 +274,31 @@ def contacts_touch(*, entries: Iterable[TimelineEntry]) -> None:
             entry.contact_id not in newest or entry.occurred_at > newest[entry.contact_id]
         ):
             newest[entry.contact_id] = entry.occurred_at
-    for contact_id, when in newest.items():
-        Contact.objects.filter(
-            Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=when), pk=contact_id
-        ).update(last_interaction_at=when)
+    if not newest:
+        return
+    # One statement for a whole sync page (PostgreSQL), or one lookup and one bulk
+    # update per 500 contacts elsewhere: never a query per contact.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """UPDATE contacts_contact AS c SET last_interaction_at = v.t
+                   FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, t)
+                   WHERE c.id = v.id
+                     AND (c.last_interaction_at IS NULL OR c.last_interaction_at < v.t)""",
+                [list(newest), list(newest.values())],
+            )
+        return
+    ids = list(newest)
+    stale = []
+    for start in range(0, len(ids), 500):
+        for contact in Contact.objects.filter(pk__in=ids[start : start + 500]).only(
+            "id", "last_interaction_at"
+        ):
+            when = newest[contact.pk]
+            if contact.last_interaction_at is None or contact.last_interaction_at < when:
+                contact.last_interaction_at = when
+                stale.append(contact)
+    Contact.objects.bulk_update(stale, ["last_interaction_at"], batch_size=500)
 
 
 # --- Tasks --------------------------------------------------------------------------

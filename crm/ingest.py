@@ -200,13 +200,15 @@ def ingest_interactions(
     with transaction.atomic():
         identities = _resolve_authors(network, [r.item.author for r in rows], stats)
         created = _upsert_entries(account, rows, identities, stats)
-        _touch_contacts(created)
-        # The rules read only these four attributes; a model instance per entry would
-        # cost more than the whole upsert.
+        # The stage rules also move contacts' last interaction forward (one statement).
+        # They read only these attributes; a model instance per entry would cost more
+        # than the whole upsert.
         changes = stage_rules_apply(
             entries=[
-                SimpleNamespace(pk=pk, contact_id=contact_id, kind=kind, direction=direction)
-                for pk, contact_id, kind, direction, _ in created
+                SimpleNamespace(
+                    pk=pk, contact_id=contact_id, kind=kind, direction=direction, occurred_at=at
+                )
+                for pk, contact_id, kind, direction, at in created
             ]
         )
         stats.stage_changes = len(changes)
@@ -425,35 +427,6 @@ def _upsert_orm(values: list[tuple], stats: IngestStats) -> list[Created]:
     ]
     TimelineEntry.objects.bulk_create(new, batch_size=500)
     return [(e.pk, e.contact_id, e.kind, e.direction, e.occurred_at) for e in new]
-
-
-def _touch_contacts(created: list[Created]) -> None:
-    """Move each contact's ``last_interaction_at`` forward to its newest new entry."""
-    newest: dict[int, datetime] = {}
-    for _, contact_id, _, _, occurred_at in created:
-        if contact_id not in newest or occurred_at > newest[contact_id]:
-            newest[contact_id] = occurred_at
-    if not newest:
-        return
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """UPDATE contacts_contact AS c SET last_interaction_at = v.t
-                   FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, t)
-                   WHERE c.id = v.id
-                     AND (c.last_interaction_at IS NULL OR c.last_interaction_at < v.t)""",
-                [list(newest), list(newest.values())],
-            )
-        return
-    stale = []
-    for chunk in _chunks(list(newest)):
-        for contact in Contact.objects.filter(pk__in=chunk).only("id", "last_interaction_at"):
-            when = newest[contact.pk]
-            if contact.last_interaction_at is None or contact.last_interaction_at < when:
-                contact.last_interaction_at = when
-                stale.append(contact)
-    if stale:
-        Contact.objects.bulk_update(stale, ["last_interaction_at"], batch_size=500)
 
 
 def _store_failures(
