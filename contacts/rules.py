@@ -14,7 +14,11 @@ from django.db.models import Count
 from django.utils import timezone
 
 from contacts.models import Contact, StageChange, StageRule
-from contacts.services import _on_commit_score, contact_change_stage, contacts_touch
+from contacts.services import (
+    _on_commit_score,
+    contacts_advance_by_rule,
+    contacts_touch,
+)
 from crm.choices import Direction, EntryKind
 from crm.models import TimelineEntry
 
@@ -24,24 +28,7 @@ ENGAGEMENT_KINDS = (EntryKind.MENTION, EntryKind.REPLY, EntryKind.QUOTE)
 
 def _fire(rule: StageRule, contact_ids: Iterable[int], reason: str) -> list[StageChange]:
     """Apply ``rule`` to the contacts it can still move forward and has not moved yet."""
-    candidates = (
-        Contact.objects.filter(pk__in=set(contact_ids), stage__lt=rule.target_stage)
-        .exclude(stage_changes__stage_rule=rule)
-        .only("id", "stage")
-        .order_by("pk")
-    )
-    changes = []
-    for contact in candidates:
-        change = contact_change_stage(
-            contact=contact,
-            stage=rule.target_stage,
-            rule=rule.name,
-            stage_rule=rule,
-            reason=reason,
-        )
-        if change:
-            changes.append(change)
-    return changes
+    return contacts_advance_by_rule(contact_ids=contact_ids, stage_rule=rule, reason=reason)
 
 
 def _engaged(rule: StageRule, contact_ids: set[int]) -> set[int]:

@@ -135,6 +135,72 @@ def contact_change_stage(
 
 
 @transaction.atomic
+def contacts_advance_by_rule(
+    *, contact_ids: Iterable[int], stage_rule: StageRule, reason: str
+) -> list[StageChange]:
+    """``contact_change_stage`` for many contacts at once, by a configured rule: the
+    same history (StageChange, timeline entry, audit) in a constant number of queries,
+    so a sync page with hundreds of follows stays a bulk write.
+
+    Moves only contacts below the rule's target that this rule has not moved before
+    (a rule fires once, never backwards). Locks the contact rows; run it inside the
+    caller's transaction."""
+    stage = stage_rule.target_stage
+    rows = list(
+        Contact.objects.select_for_update()
+        .filter(pk__in=set(contact_ids), stage__lt=stage)
+        .exclude(stage_changes__stage_rule=stage_rule)
+        .order_by("pk")
+        .values_list("pk", "stage")
+    )
+    if not rows:
+        return []
+    now = timezone.now()
+    changes = StageChange.objects.bulk_create(
+        [
+            StageChange(
+                contact_id=pk,
+                from_stage=from_stage,
+                to_stage=stage,
+                rule=stage_rule.name,
+                stage_rule=stage_rule,
+                reason=reason,
+            )
+            for pk, from_stage in rows
+        ]
+    )
+    Contact.objects.filter(pk__in=[pk for pk, _ in rows]).update(stage=stage, updated_at=now)
+    content_type = ContentType.objects.get_for_model(StageChange)
+    TimelineEntry.objects.bulk_create(
+        [
+            TimelineEntry(
+                contact_id=change.contact_id,
+                kind=EntryKind.STAGE_CHANGE,
+                direction=Direction.INTERNAL,
+                text=reason,
+                occurred_at=now,
+                content_type=content_type,
+                object_id=change.pk,
+                raw={"from": change.from_stage, "to": stage, "rule": stage_rule.name},
+            )
+            for change in changes
+        ]
+    )
+    ContactAudit.objects.bulk_create(
+        [
+            ContactAudit(
+                contact_id=change.contact_id,
+                action=ContactAudit.Action.STAGE,
+                changes={"stage": [change.from_stage, stage]},
+                note=stage_rule.name[:500],
+            )
+            for change in changes
+        ]
+    )
+    return changes
+
+
+@transaction.atomic
 def contact_add_note(*, contact: Contact, author: AbstractBaseUser, text: str) -> TimelineEntry:
     text = text.strip()
     if not text:
