@@ -10,8 +10,9 @@ from .models import Incident, Priority, Status, Team, Ticket
 
 class TicketFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"))
-    priority = django_filters.TypedChoiceFilter(
-        choices=Priority.choices, coerce=int, label=_("Priority")
+    # ChoiceFilter (not Typed…) so the queue's select offers "any priority" first.
+    priority = django_filters.ChoiceFilter(
+        choices=Priority.choices, label=_("Priority"), empty_label=_("Any priority")
     )
     network = django_filters.ChoiceFilter(choices=Network.choices, label=_("Network"))
     team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), label=_("Team"))

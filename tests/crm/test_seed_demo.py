@@ -27,6 +27,7 @@ def test_seed_demo_is_bilingual_spread_and_idempotent():
         and TimelineEntry.objects.filter(kind="follow").exists()
     )
     assert set(SocialAccount.objects.values_list("kind", flat=True)) == {"brand", "personal"}
+    assert Contact.objects.filter(score__gt=0).count() > 30  # scored from their engagement
 
     call_command("seed_demo", contacts=60)
     assert counts == (

@@ -136,6 +136,10 @@ class Command(BaseCommand):
             contact.save(update_fields=["last_interaction_at"])
 
         self._support(users, now)
+        # Scores from the engagement just loaded (sync refreshes them after each page).
+        from contacts.scoring import contacts_score_refresh
+
+        contacts_score_refresh(contact_ids=Contact.objects.values_list("pk", flat=True))
 
         total = Contact.objects.count()
         entries = TimelineEntry.objects.count()
