@@ -45,6 +45,7 @@ def main() -> None:
         "BENCH_ADMIN_URL": urlunsplit(parts._replace(path="/postgres")),
         "BENCH_DB": name,
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        "CELERY_BROKER_URL": "memory://",
         "DEBUG": "1",
         "CELERY_TASK_ALWAYS_EAGER": "1",
         "LOG_LEVEL": "WARNING",

@@ -7,12 +7,24 @@ def _on_entries_ingested(sender, *, account, created_ids, updated_ids, **kwargs)
     engagement may escalate them (inside the page's transaction)."""
     from crm.models import TimelineEntry
 
-    from .services import tickets_escalate_for_entries, tickets_open_for_entries
+    from .services import (
+        CONVERSATION_KINDS,
+        tickets_escalate_for_entries,
+        tickets_open_for_entries,
+    )
 
     if created_ids:
-        tickets_open_for_entries(entries=TimelineEntry.objects.filter(pk__in=created_ids))
+        tickets_open_for_entries(
+            entries=TimelineEntry.objects.filter(
+                pk__in=created_ids, direction="in", kind__in=CONVERSATION_KINDS
+            ).defer("raw")
+        )
     if updated_ids:
-        tickets_escalate_for_entries(entries=TimelineEntry.objects.filter(pk__in=updated_ids))
+        tickets_escalate_for_entries(
+            entries=TimelineEntry.objects.filter(
+                pk__in=updated_ids, direction="in", intent="complaint"
+            ).defer("raw")
+        )
 
 
 class SupportConfig(AppConfig):

@@ -363,10 +363,27 @@ def tickets_open_for_entries(*, entries: Iterable[TimelineEntry]) -> list[Ticket
     ]
     if not fresh:
         return []
+    # Only people who already have an open ticket, or who wrote a DM or a complaint, can
+    # be touched: lock just those (a sync page of mentions from strangers locks nothing).
+    with_ticket = set(
+        Ticket.objects.filter(
+            contact_id__in={e.contact_id for e in fresh}, status__in=ACTIVE_STATUSES
+        ).values_list("contact_id", flat=True)
+    )
+    fresh = [
+        e
+        for e in fresh
+        if e.contact_id in with_ticket or e.kind == EntryKind.DM or e.intent == Intent.COMPLAINT
+    ]
+    if not fresh:
+        return []
     contact_ids = sorted({e.contact_id for e in fresh})
     contacts = {
         c.pk: c
-        for c in Contact.objects.select_for_update().filter(pk__in=contact_ids).order_by("pk")
+        for c in Contact.objects.select_for_update()
+        .filter(pk__in=contact_ids)
+        .only("id", "stage", "display_name", "language")
+        .order_by("pk")
     }
     linked = set(
         TicketLink.objects.filter(entry__in=[e.pk for e in fresh]).values_list(
