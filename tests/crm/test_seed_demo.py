@@ -28,6 +28,15 @@ def test_seed_demo_is_bilingual_spread_and_idempotent():
     )
     assert set(SocialAccount.objects.values_list("kind", flat=True)) == {"brand", "personal"}
     assert Contact.objects.filter(score__gt=0).count() > 30  # scored from their engagement
+    from campaigns.models import Campaign
+    from campaigns.selectors import campaign_funnel
+
+    # The demo campaign found three in five contacts while they were strangers; the
+    # funnel counts the ones who went on to become leads and customers.
+    funnel = campaign_funnel(Campaign.objects.get())
+    assert funnel.total.discovered == 36
+    assert 0 < funnel.total.customers < funnel.total.leads < funnel.total.discovered
+    assert len(funnel.accounts) == 3
 
     call_command("seed_demo", contacts=60)
     assert counts == (

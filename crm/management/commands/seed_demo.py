@@ -49,6 +49,7 @@ class Command(BaseCommand):
             for n in ("vip", "fibra", "empresa", "student", "churn-risk")
         ]
 
+        campaign = self._campaign(users, accounts)
         existing = set(
             SocialIdentity.objects.filter(external_id__startswith="demo-").values_list(
                 "external_id", flat=True
@@ -86,6 +87,13 @@ class Command(BaseCommand):
                 profile_url=NETWORK_BASE[network][1].format(handle=handle),
             )
             account = accounts[network]
+            if n % 5 < 3:
+                # Found by the demo campaign's listening while still a stranger.
+                from campaigns.services import attribution_touch
+
+                attribution_touch(
+                    contact_ids=[contact.pk], campaign=campaign, via="listening", account=account
+                )
             entries = []
             for k, (kind, direction, intent, text, when) in enumerate(
                 demo.entry_plan(rng, p["lang"], stage, entry_count, now, accounts["bluesky"].handle)
@@ -197,6 +205,23 @@ class Command(BaseCommand):
             ticket_link__isnull=True,
         ).order_by("occurred_at")
         tickets_open_for_entries(entries=recent)
+
+    def _campaign(self, users, accounts):
+        from campaigns.models import Campaign, ListeningRule
+
+        campaign, created = Campaign.objects.get_or_create(
+            name="Fibra 600 · lanzamiento",
+            defaults={
+                "goal": "Help people fed up with slow internet; offer the 600Mb plan.",
+                "owner": users["ana"],
+            },
+        )
+        if created:
+            campaign.accounts.set(accounts.values())
+            ListeningRule.objects.create(
+                campaign=campaign, keywords="fibra, router", hashtags="momentofibra"
+            )
+        return campaign
 
     def _accounts(self, users):
         specs = [
