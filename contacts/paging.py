@@ -12,10 +12,9 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import F, Q, QuerySet
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from crm.keyset import InvalidCursor, Page
+from crm.keyset import InvalidCursor, Page, parse_cursor_value
 from lib.keyset import decode_cursor, encode_cursor
 
 
@@ -38,20 +37,8 @@ DEFAULT_SORT = "recent"
 
 
 def _parse(qs: QuerySet, field: str, value: Any) -> Any:
-    internal = qs.model._meta.get_field(field).get_internal_type()
-    if value is None:
-        return None
-    if internal == "DateTimeField":
-        parsed = parse_datetime(value) if isinstance(value, str) else None
-        if parsed is None:
-            raise InvalidCursor("Malformed cursor.")
-        return parsed
-    if internal.endswith("IntegerField") or internal.endswith("AutoField"):
-        if not isinstance(value, int):
-            raise InvalidCursor("Malformed cursor.")
-    elif not isinstance(value, str):
-        raise InvalidCursor("Malformed cursor.")
-    return value
+    # NULL last-interaction dates are part of this ordering; the rest is crm's check.
+    return None if value is None else parse_cursor_value(qs, field, value)
 
 
 def _seek(qs: QuerySet, fields: tuple[str, ...], values: list | None, descending: bool):

@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 
 from lib.keyset import InvalidCursor, decode_cursor, encode_cursor
 
-__all__ = ["InvalidCursor", "Page", "keyset_page"]
+__all__ = ["InvalidCursor", "Page", "keyset_page", "parse_cursor_value"]
 
 
 @dataclass
@@ -29,15 +29,19 @@ def _field_value(obj: Model, field: str) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def _parse(qs: QuerySet, field: str, value: Any) -> Any:
+def parse_cursor_value(qs: QuerySet, field: str, value: Any) -> Any:
+    """A cursor value for ``field`` of ``qs``'s model, checked against the field's type
+    (a cursor comes from the client: anything else is ``InvalidCursor``)."""
     internal = qs.model._meta.get_field(field).get_internal_type()
     if internal == "DateTimeField":
         parsed = parse_datetime(value) if isinstance(value, str) else None
         if parsed is None:
             raise InvalidCursor("Malformed cursor.")
         return parsed
-    integer = {"AutoField", "BigAutoField", "IntegerField", "PositiveSmallIntegerField"}
-    if internal in integer and not isinstance(value, int):
+    if internal.endswith("IntegerField") or internal.endswith("AutoField"):
+        if not isinstance(value, int):
+            raise InvalidCursor("Malformed cursor.")
+    elif not isinstance(value, str):
         raise InvalidCursor("Malformed cursor.")
     return value
 
@@ -48,7 +52,7 @@ def keyset_page(qs: QuerySet, *, fields: tuple[str, ...], cursor: str | None, si
     qs = qs.order_by(*[f"-{f}" for f in fields])
     if cursor:
         values = [
-            _parse(qs, f, v)
+            parse_cursor_value(qs, f, v)
             for f, v in zip(fields, decode_cursor(cursor, len(fields)), strict=True)
         ]
         condition = Q()
