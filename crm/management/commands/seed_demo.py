@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from contacts.models import Contact, SocialIdentity, Stage, Tag
@@ -130,18 +130,17 @@ class Command(BaseCommand):
                 )
             new_contacts += 1
 
-        # last_interaction_at from the timeline, in one statement per contact batch.
-        latest = dict(
-            TimelineEntry.objects.filter(
-                contact__identities__external_id__startswith="demo-", network__gt=""
-            )
-            .values_list("contact_id")
-            .annotate(m=Max("occurred_at"))
+        # last_interaction_at from the timeline, in one statement.
+        newest_social = (
+            TimelineEntry.objects.filter(contact=OuterRef("pk"), network__gt="")
             .order_by()
+            .values("contact")
+            .annotate(m=Max("occurred_at"))
+            .values("m")
         )
-        for contact in Contact.objects.filter(pk__in=latest, last_interaction_at__isnull=True):
-            contact.last_interaction_at = latest[contact.pk]
-            contact.save(update_fields=["last_interaction_at"])
+        Contact.objects.filter(
+            last_interaction_at__isnull=True, identities__external_id__startswith="demo-"
+        ).update(last_interaction_at=Subquery(newest_social))
 
         self._support(users, now)
         # Scores from the engagement just loaded (sync refreshes them after each page).
