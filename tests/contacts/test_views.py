@@ -41,6 +41,9 @@ def test_contact_page_escapes_hostile_social_text(client, sales):
     assert "<b onmouseover" not in html
     assert '"><script>alert(1)' not in html
     assert "\u202eevil RTL override" in html  # kept, but isolated by dir="auto"/bidi CSS
+    # A name is isolated from what follows it (an RTL override in it cannot flip the
+    # stage badge next to it).
+    assert '<h1><bdi>&lt;b onmouseover=&quot;x()&quot;&gt;Evil&lt;/b&gt;</bdi>' in html
     assert "😡🔥" in html
     assert "x" * 5000 in html  # long posts are kept whole (folded in <details>)
 
