@@ -116,7 +116,7 @@ def _vocabulary(rng: random.Random, n: int = 5000) -> list[str]:
 
 
 def _sentences() -> list[str]:
-    from crm import demo
+    from demo import data as demo
 
     out = []
     for lang in demo.TEXTS.values():
@@ -136,7 +136,7 @@ def load(rng: random.Random) -> dict:
     from django.contrib.auth.models import Group, User
     from django.db import connection
 
-    from crm import demo
+    from demo import data as demo
 
     timings = {}
     started = time.perf_counter()
@@ -328,8 +328,8 @@ def measure(data: dict) -> list[tuple[str, float, float, float | None]]:
     from django.conf import settings
     from django.test import Client
 
-    from crm.models import TimelineEntry
-    from lib.keyset import encode_cursor
+    from contacts.models import TimelineEntry
+    from core.paging import encode_cursor
 
     settings.DEBUG = False  # no query logging while timing
     settings.ALLOWED_HOSTS = ["testserver"]

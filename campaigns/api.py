@@ -5,8 +5,8 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from crm.api_base import MomentoViewSet
-from crm.pagination import KeysetPagination
+from core.api import MomentoViewSet
+from core.paging import KeysetPagination
 
 from .filters import (
     CampaignFilter,

@@ -27,9 +27,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from contacts.models import SocialIdentity
+from contacts.models import SocialIdentity, TimelineEntry
 from crm.ingest import IngestStats, ingest_interactions
-from crm.models import SocialAccount, TimelineEntry
+from crm.models import SocialAccount
 from crm.networks import adapter_for
 from crm.networks.base import AuthError, FetchResult, Interaction, InvalidRequest
 from lib.classify.language import detect_language

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from crm.choices import Network
+from core.choices import Network
 from crm.models import SocialAccount
 
 from .models import Campaign, CampaignMatch, ListeningRule, ScheduledPost, TrackedLink

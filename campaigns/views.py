@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from crm.keyset import InvalidCursor, keyset_page
+from core.paging import keyset_page_or_404
 
 from .forms import (
     AccountForm,
@@ -51,15 +51,12 @@ def _errors(exc: ValidationError) -> str:
 
 @permission_required("campaigns.view_campaign", raise_exception=True)
 def index(request: HttpRequest) -> HttpResponse:
-    try:
-        page = keyset_page(
-            campaign_list_queryset(),
-            fields=("id",),
-            cursor=request.GET.get("cursor"),
-            size=PAGE_SIZE,
-        )
-    except InvalidCursor:
-        raise Http404 from None
+    page = keyset_page_or_404(
+        campaign_list_queryset(),
+        fields=("id",),
+        cursor=request.GET.get("cursor"),
+        size=PAGE_SIZE,
+    )
     context = {"page": page}
     if request.htmx and request.GET.get("cursor"):
         return render(request, "campaigns/index.html#rows", context)
@@ -103,15 +100,12 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     state = request.GET.get("state", "")
     if state not in CampaignMatch.State.values:
         state = ""
-    try:
-        page = keyset_page(
-            campaign_feed(campaign.pk, state=state),
-            fields=("occurred_at", "id"),
-            cursor=request.GET.get("cursor"),
-            size=FEED_PAGE_SIZE,
-        )
-    except InvalidCursor:
-        raise Http404 from None
+    page = keyset_page_or_404(
+        campaign_feed(campaign.pk, state=state),
+        fields=("occurred_at", "id"),
+        cursor=request.GET.get("cursor"),
+        size=FEED_PAGE_SIZE,
+    )
     _feed_context(campaign, page.items)
     context = {
         "campaign": campaign,
@@ -262,15 +256,12 @@ def campaign_posts_page(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Post scheduled."))
                 return redirect("campaigns:posts", pk=campaign.pk)
-    try:
-        page = keyset_page(
-            campaign_posts(campaign.pk),
-            fields=("send_at", "id"),
-            cursor=request.GET.get("cursor"),
-            size=PAGE_SIZE,
-        )
-    except InvalidCursor:
-        raise Http404 from None
+    page = keyset_page_or_404(
+        campaign_posts(campaign.pk),
+        fields=("send_at", "id"),
+        cursor=request.GET.get("cursor"),
+        size=PAGE_SIZE,
+    )
     context = {"campaign": campaign, "tab": "posts", "form": form, "page": page}
     return render(request, "campaigns/posts.html", context)
 

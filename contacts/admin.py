@@ -14,6 +14,7 @@ from .models import (
     StageRule,
     Tag,
     Task,
+    TimelineEntry,
 )
 from .services import (
     AUDITED_FIELDS,
@@ -370,3 +371,27 @@ class ContactImportAdmin(admin.ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
+
+
+@admin.register(TimelineEntry)
+class TimelineEntryAdmin(admin.ModelAdmin):
+    list_display = [
+        "occurred_at",
+        "kind",
+        "network",
+        "direction",
+        "contact",
+        "account",
+        "short_text",
+    ]
+    list_filter = ["kind", "network", "direction", "intent", "sentiment", "language"]
+    search_fields = ["external_id", "text", "contact__display_name"]
+    raw_id_fields = ["contact", "identity", "account", "created_by", "handled_by", "assigned_to"]
+    readonly_fields = ["created_at", "content_type", "object_id"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+    list_select_related = ["contact", "account"]
+
+    @admin.display(description=_("text"))
+    def short_text(self, obj: TimelineEntry) -> str:
+        return obj.text[:80]

@@ -8,9 +8,9 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from crm.api_base import MomentoViewSet
-from crm.choices import EntryKind
-from crm.pagination import KeysetPagination
+from core.api import MomentoViewSet
+from core.choices import EntryKind
+from core.paging import KeysetPagination
 
 from .filters import ContactFilter, PurchaseFilter, StageRuleFilter, TaskFilter
 from .imports import contact_import_draft, contact_import_start, csv_decode
@@ -83,7 +83,7 @@ class ContactViewSet(MomentoViewSet):
     @action(
         detail=True,
         methods=["post"],
-        required_permissions=("crm.add_timelineentry", "contacts.view_contact"),
+        required_permissions=("contacts.add_timelineentry", "contacts.view_contact"),
         filterset_class=None,
     )
     def notes(self, request, pk=None):

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.choices import Network
+from core.choices import Network
 
 from .models import Contact, ContactAudit, ContactImport, SocialIdentity, Tag
 from .services import contact_create, contact_update

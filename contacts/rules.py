@@ -13,14 +13,13 @@ from datetime import timedelta
 from django.db.models import Count
 from django.utils import timezone
 
-from contacts.models import Contact, StageChange, StageRule
+from contacts.models import Contact, StageChange, StageRule, TimelineEntry
 from contacts.services import (
     _on_commit_score,
     contacts_advance_by_rule,
     contacts_touch,
 )
-from crm.choices import Direction, EntryKind
-from crm.models import TimelineEntry
+from core.choices import Direction, EntryKind
 
 FOLLOW_RULE = "Follow of our account"
 ENGAGEMENT_KINDS = (EntryKind.MENTION, EntryKind.REPLY, EntryKind.QUOTE)

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
-from crm.models import TimelineEntry
+from contacts.models import TimelineEntry
 
 from .models import Contact, ContactAudit, Purchase, SocialIdentity, Task
 from .search import contact_search

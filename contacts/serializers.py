@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from rest_framework import serializers
 
-from crm.models import TimelineEntry
+from contacts.models import TimelineEntry
 
 from .models import (
     Contact,

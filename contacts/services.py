@@ -17,8 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.choices import Direction, EntryKind
-from crm.models import TimelineEntry
+from contacts.models import TimelineEntry
+from core.choices import Direction, EntryKind
 
 from .models import (
     Contact,
@@ -413,7 +413,7 @@ def task_complete(*, task: Task, done: bool = True) -> Task:
 def task_reminders_send(*, now: datetime, limit: int = 500) -> int:
     """Notify each assignee once of their tasks that have come due. The notification's
     ``dedupe_key`` makes a second run (or a concurrent beat) a no-op."""
-    from crm.models import Notification
+    from core.models import Notification
 
     due = list(
         Task.objects.filter(done_at__isnull=True, reminded_at__isnull=True, due_at__lte=now)

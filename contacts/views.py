@@ -3,12 +3,11 @@ from __future__ import annotations
 import csv
 import json
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,10 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
-from crm.choices import EntryKind
-from crm.keyset import InvalidCursor, keyset_page
+from core.choices import EntryKind
+from core.paging import keyset_page_or_404
 
-from .filters import LAST_INTERACTION, ContactFilter
+from .filters import DEFAULT_SORT, LAST_INTERACTION, SORTS, ContactFilter, extra_filter_choices
 from .forms import (
     BulkForm,
     EraseForm,
@@ -34,7 +33,6 @@ from .forms import (
 )
 from .imports import contact_import_draft, contact_import_start, csv_decode, import_preview
 from .models import Contact, ContactImport, Stage, Tag, Task
-from .paging import DEFAULT_SORT, SORTS, sorted_page
 from .selectors import (
     contact_board_queryset,
     contact_duplicates,
@@ -82,8 +80,8 @@ def _filter_context(request: HttpRequest, filterset) -> dict:
         "stages": Stage.choices,
         "owners": owner_choices(),
         "all_tags": Tag.objects.order_by("name")[:200],
-        # Campaigns attribute contacts (campaigns app); the filter is theirs.
-        "all_campaigns": apps.get_model("campaigns", "Campaign").objects.order_by("-id")[:200],
+        # Filters of the apps above (campaigns: the campaign that attributed a contact).
+        "extra_filters": extra_filter_choices(filterset),
         "last_interaction_choices": LAST_INTERACTION,
         "sorts": [(key, sort.label) for key, sort in SORTS.items()],
         "sort": request.GET.get("sort") if request.GET.get("sort") in SORTS else DEFAULT_SORT,
@@ -94,12 +92,9 @@ def _filter_context(request: HttpRequest, filterset) -> dict:
 def contact_list(request: HttpRequest) -> HttpResponse:
     filterset, qs = _filtered(request, contact_list_queryset())
     context = _filter_context(request, filterset)
-    try:
-        page = sorted_page(
-            qs, sort=SORTS[context["sort"]], cursor=request.GET.get("cursor"), size=PAGE_SIZE
-        )
-    except InvalidCursor:
-        raise Http404 from None
+    page = keyset_page_or_404(
+        qs, **SORTS[context["sort"]].keyset, cursor=request.GET.get("cursor"), size=PAGE_SIZE
+    )
     context.update(page=page, bulk_form=BulkForm())
     if request.htmx and (request.GET.get("cursor") or request.htmx.target == "contact-rows"):
         return render(request, "contacts/list.html#rows", context)
@@ -218,30 +213,27 @@ def pipeline(request: HttpRequest) -> HttpResponse:
     column = request.GET.get("column")
     column = int(column) if column in {str(s) for s in Stage.values} else None
     cursor = request.GET.get("cursor")
-    try:
-        if request.htmx and column is not None:
-            page = sorted_page(
-                qs.filter(stage=column), sort=sort, cursor=cursor, size=BOARD_PAGE_SIZE
-            )
-            context.update(column={"stage": column, "page": page})
-            return render(request, "contacts/board.html#column-page", context)
-        context["columns"] = [
-            {
-                "stage": stage,
-                "label": label,
-                # Without JavaScript, "Load more" opens the board one page further on
-                # in that column.
-                "page": sorted_page(
-                    qs.filter(stage=stage),
-                    sort=sort,
-                    cursor=cursor if stage == column else None,
-                    size=BOARD_PAGE_SIZE,
-                ),
-            }
-            for stage, label in Stage.choices
-        ]
-    except InvalidCursor:
-        raise Http404 from None
+    if request.htmx and column is not None:
+        page = keyset_page_or_404(
+            qs.filter(stage=column), **sort.keyset, cursor=cursor, size=BOARD_PAGE_SIZE
+        )
+        context.update(column={"stage": column, "page": page})
+        return render(request, "contacts/board.html#column-page", context)
+    context["columns"] = [
+        {
+            "stage": stage,
+            "label": label,
+            # Without JavaScript, "Load more" opens the board one page further on in
+            # that column.
+            "page": keyset_page_or_404(
+                qs.filter(stage=stage),
+                **sort.keyset,
+                cursor=cursor if stage == column else None,
+                size=BOARD_PAGE_SIZE,
+            ),
+        }
+        for stage, label in Stage.choices
+    ]
     return render(request, "contacts/board.html", context)
 
 
@@ -283,15 +275,12 @@ def contact_move(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = _get_contact_for_user(request, pk)
     kinds = [k for k in request.GET.getlist("kind") if k in EntryKind.values]
-    try:
-        page = keyset_page(
-            contact_timeline(contact.pk, kinds=kinds),
-            fields=("occurred_at", "id"),
-            cursor=request.GET.get("cursor"),
-            size=TIMELINE_PAGE_SIZE,
-        )
-    except InvalidCursor:
-        raise Http404 from None
+    page = keyset_page_or_404(
+        contact_timeline(contact.pk, kinds=kinds),
+        fields=("occurred_at", "id"),
+        cursor=request.GET.get("cursor"),
+        size=TIMELINE_PAGE_SIZE,
+    )
     context = {"contact": contact, "page": page, "kinds": kinds, "kind_choices": EntryKind.choices}
     if request.htmx and (request.GET.get("cursor") or request.htmx.target == "timeline"):
         return render(request, "contacts/detail.html#timeline-page", context)
@@ -339,7 +328,7 @@ def contact_stage(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("crm.add_timelineentry", raise_exception=True)
+@permission_required("contacts.add_timelineentry", raise_exception=True)
 def contact_note(request: HttpRequest, pk: int) -> HttpResponse:
     contact = _get_contact_for_user(request, pk)
     form = NoteForm(request.POST)

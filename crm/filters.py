@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import django_filters
 
-from .choices import SOCIAL_KINDS, EntryKind, Network
-from .models import TimelineEntry
+from contacts.models import TimelineEntry
+from core.choices import SOCIAL_KINDS, EntryKind, Network
 
 
 class InteractionFilter(django_filters.FilterSet):

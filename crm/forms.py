@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Network
+from core.choices import Network
+
 from .models import SocialAccount
 from .services import CREDENTIAL_KEYS, QUESTION_KINDS, REACTION_KINDS
 

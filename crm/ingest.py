@@ -32,13 +32,13 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from contacts.models import Contact, SocialIdentity
+from contacts.models import Contact, SocialIdentity, TimelineEntry
 from contacts.rules import stage_rules_apply
-from crm.signals import entries_ingested
+from core.choices import Direction
+from core.signals import entries_ingested
 from lib.classify import classify
 
-from .choices import Direction
-from .models import SocialAccount, SyncFailure, TimelineEntry
+from .models import SocialAccount, SyncFailure
 from .networks.base import Author, FailedItem, Interaction
 
 #: Kinds an adapter may hand in.

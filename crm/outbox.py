@@ -21,10 +21,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts.models import Contact, SocialIdentity
+from contacts.models import Contact, SocialIdentity, TimelineEntry
+from core.choices import Direction
 
-from .choices import Direction
-from .models import OutboundMessage, SocialAccount, TimelineEntry
+from .models import OutboundMessage, SocialAccount
 from .networks import adapter_for
 from .networks.base import AuthError, InvalidRequest, NetworkError, RateLimited, TransientError
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, QuerySet
 
-from .choices import SOCIAL_KINDS, Direction
-from .models import OutboundMessage, SocialAccount, SyncFailure, TimelineEntry
+from contacts.models import TimelineEntry
+from core.choices import SOCIAL_KINDS, Direction
+
+from .models import BackfillState, OutboundMessage, SocialAccount, SyncFailure
 from .services import QUESTION_KINDS, REACTION_KINDS
+from .sync import backfill_page_budget
 
 
 def _with_answers(qs: QuerySet[TimelineEntry]) -> QuerySet[TimelineEntry]:
@@ -76,3 +79,13 @@ def socialaccount_status_list() -> QuerySet[SocialAccount]:
         )
         .order_by("network", "handle")
     )
+
+
+def socialaccount_backfill_percent(account: SocialAccount) -> int:
+    """Progress of the account's backfill for a progress bar: pages done out of the
+    most a backfill fetches (``MOMENTO_BACKFILL_MAX_PAGES`` per stream); 100 once done."""
+    if account.backfill_state == BackfillState.DONE:
+        return 100
+    if not account.backfill_state:
+        return 0
+    return min(99, 100 * account.backfill_pages // max(1, backfill_page_budget(account)))

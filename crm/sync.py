@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from importlib import import_module
 
 from django.conf import settings
 from django.db import transaction
@@ -35,7 +34,7 @@ from django.utils import timezone
 
 from .ingest import IngestStats, ingest_interactions
 from .models import BackfillState, SocialAccount
-from .networks import _MODULES, adapter_for
+from .networks import adapter_class, adapter_for
 from .networks.base import AuthError, FetchResult, InvalidRequest, NetworkError, RateLimited
 
 State = SocialAccount.State
@@ -62,7 +61,7 @@ def lease_length() -> timedelta:
 
 def backfill_page_budget(account: SocialAccount) -> int:
     """Most pages a backfill reads for ``account`` (all its streams together)."""
-    streams = import_module(_MODULES[account.network]).Adapter.streams
+    streams = adapter_class(account.network).streams
     return _setting("MOMENTO_BACKFILL_MAX_PAGES", 40) * len(streams)
 
 

@@ -3,21 +3,19 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from contacts.models import Contact, Stage
+from contacts.models import TimelineEntry
+from core.paging import keyset_page_or_404
 
 from .forms import AnswerForm, InboxFilterForm, SocialAccountConnectForm
-from .keyset import InvalidCursor, keyset_page
-from .models import Notification, OutboundMessage, SocialAccount, TimelineEntry
+from .models import OutboundMessage, SocialAccount
 from .selectors import inbox_entry, inbox_queryset, socialaccount_status_list
 from .services import (
     answer_modes,
@@ -33,31 +31,6 @@ from .sync import sync_queue
 INBOX_PAGE_SIZE = 50
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    counts = dict(Contact.objects.values_list("stage").annotate(n=Count("id")).order_by())
-    stages = [(stage, counts.get(stage.value, 0)) for stage in Stage]
-    return render(request, "crm/home.html", {"stages": stages})
-
-
-def reports(request: HttpRequest) -> HttpResponse:
-    """The reports hub: one card per section that has reports (crm/reports.html)."""
-    return render(request, "crm/reports.html")
-
-
-@permission_required("crm.view_notification", raise_exception=True)
-def notifications(request: HttpRequest) -> HttpResponse:
-    items = request.user.notifications.order_by("-created_at")[:100]
-    return render(request, "crm/notifications.html", {"items": items})
-
-
-@require_POST
-def notifications_mark_read(request: HttpRequest) -> HttpResponse:
-    Notification.objects.filter(user=request.user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
-    return redirect("crm:notifications")
-
-
 # --- Unified inbox -------------------------------------------------------------------
 
 
@@ -69,18 +42,15 @@ def _get_entry_for_user(request: HttpRequest, pk: int) -> TimelineEntry:
         raise Http404 from None
 
 
-@permission_required("crm.view_timelineentry", raise_exception=True)
+@permission_required("contacts.view_timelineentry", raise_exception=True)
 def inbox(request: HttpRequest) -> HttpResponse:
     form = InboxFilterForm(request.GET)
-    try:
-        page = keyset_page(
-            inbox_queryset(**form.selected(request.user)),
-            fields=("occurred_at", "id"),
-            cursor=request.GET.get("cursor"),
-            size=INBOX_PAGE_SIZE,
-        )
-    except InvalidCursor:
-        raise Http404 from None
+    page = keyset_page_or_404(
+        inbox_queryset(**form.selected(request.user)),
+        fields=("occurred_at", "id"),
+        cursor=request.GET.get("cursor"),
+        size=INBOX_PAGE_SIZE,
+    )
     query = request.GET.copy()
     query.pop("cursor", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
@@ -96,7 +66,7 @@ def _inbox_item(request: HttpRequest, entry: TimelineEntry) -> HttpResponse:
 
 
 @require_POST
-@permission_required("crm.change_timelineentry", raise_exception=True)
+@permission_required("contacts.change_timelineentry", raise_exception=True)
 def inbox_assign(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _get_entry_for_user(request, pk)
     mine = entry.assigned_to_id != request.user.pk
@@ -105,7 +75,7 @@ def inbox_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("crm.change_timelineentry", raise_exception=True)
+@permission_required("contacts.change_timelineentry", raise_exception=True)
 def inbox_handled(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _get_entry_for_user(request, pk)
     handled = entry.handled_at is None

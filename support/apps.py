@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 def _on_entries_ingested(sender, *, account, created_ids, updated_ids, **kwargs) -> None:
     """Ticket rules for what sync just stored: new items open or join tickets, refreshed
     engagement may escalate them (inside the page's transaction)."""
-    from crm.models import TimelineEntry
+    from contacts.models import TimelineEntry
 
     from .services import (
         CONVERSATION_KINDS,
@@ -32,6 +32,6 @@ class SupportConfig(AppConfig):
     verbose_name = _("Support")
 
     def ready(self) -> None:
-        from crm.signals import entries_ingested
+        from core.signals import entries_ingested
 
         entries_ingested.connect(_on_entries_ingested, dispatch_uid="support.ticket_rules")

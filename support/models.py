@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crm.choices import Network
+from core.choices import Network
 from lib.business_hours import Schedule
 
 
@@ -277,7 +277,7 @@ class Ticket(models.Model):
         Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
     )
     interactions = models.ManyToManyField(
-        "crm.TimelineEntry", through="TicketLink", related_name="tickets", blank=True
+        "contacts.TimelineEntry", through="TicketLink", related_name="tickets", blank=True
     )
     opened_by_rule = models.CharField(_("opened by rule"), max_length=100, blank=True)
     keywords = models.JSONField(_("topic keywords"), default=list, blank=True)
@@ -343,7 +343,7 @@ class TicketLink(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links")
     entry = models.OneToOneField(
-        "crm.TimelineEntry", on_delete=models.CASCADE, related_name="ticket_link"
+        "contacts.TimelineEntry", on_delete=models.CASCADE, related_name="ticket_link"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -13,8 +13,8 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.choices import Direction, Intent
-from crm.models import TimelineEntry
+from contacts.models import TimelineEntry
+from core.choices import Direction, Intent
 
 from .models import (
     ACTIVE_STATUSES,

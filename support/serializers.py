@@ -4,9 +4,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from contacts.models import Contact
+from contacts.models import Contact, TimelineEntry
 from contacts.serializers import TimelineEntrySerializer
-from crm.models import OutboundMessage, TimelineEntry
+from crm.models import OutboundMessage
 
 from .forms import support_staff
 from .models import (

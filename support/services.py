@@ -28,11 +28,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from contacts.models import Contact, SocialIdentity, Stage
-from crm.choices import Direction, EntryKind, Intent
-from crm.models import Notification, OutboundMessage, TimelineEntry
+from contacts.models import Contact, SocialIdentity, Stage, TimelineEntry
+from core.choices import Direction, EntryKind, Intent
+from core.models import Notification
+from core.roles import MANAGER, SUPPORT
+from crm.models import OutboundMessage
 from crm.outbox import outbound_queue
-from crm.roles import MANAGER, SUPPORT
 from lib.classify import topic_keywords
 
 from .models import (

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.keyset import InvalidCursor, keyset_page
-from crm.models import TimelineEntry
+from contacts.models import TimelineEntry
+from core.paging import keyset_page_or_404
 
 from . import selectors, services
 from .filters import TicketFilter
@@ -54,12 +54,9 @@ def index(request: HttpRequest) -> HttpResponse:
     if queue == "all" and not request.GET.getlist("status"):
         qs = qs.filter(status__in=("new", "open", "pending"))
     qs = selectors.ticket_queue(qs, queue=queue, user=request.user)
-    try:
-        page = keyset_page(
-            qs, fields=("priority", "id"), cursor=request.GET.get("cursor"), size=PAGE_SIZE
-        )
-    except InvalidCursor:
-        raise Http404 from None
+    page = keyset_page_or_404(
+        qs, fields=("priority", "id"), cursor=request.GET.get("cursor"), size=PAGE_SIZE
+    )
     selectors.tickets_with_sla(page.items)
     params = request.GET.copy()
     params.pop("cursor", None)
@@ -307,17 +304,14 @@ def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Testimonials and reports -----------------------------------------------------------
 
 
-@permission_required("crm.view_timelineentry", raise_exception=True)
+@permission_required("contacts.view_timelineentry", raise_exception=True)
 def testimonials(request: HttpRequest) -> HttpResponse:
-    try:
-        page = keyset_page(
-            selectors.testimonial_queryset(),
-            fields=("occurred_at", "id"),
-            cursor=request.GET.get("cursor"),
-            size=PAGE_SIZE,
-        )
-    except InvalidCursor:
-        raise Http404 from None
+    page = keyset_page_or_404(
+        selectors.testimonial_queryset(),
+        fields=("occurred_at", "id"),
+        cursor=request.GET.get("cursor"),
+        size=PAGE_SIZE,
+    )
     return render(request, "support/testimonials.html", {"page": page})
 
 

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from contacts.models import Contact, Purchase, SocialIdentity, Task
-from crm.models import SocialAccount, TimelineEntry
+from contacts.models import Contact, Purchase, SocialIdentity, Task, TimelineEntry
+from crm.models import SocialAccount
 
 
 class UserFactory(factory.django.DjangoModelFactory):

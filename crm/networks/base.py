@@ -27,7 +27,7 @@ class Interaction:
     """One normalised item: a mention, reply, quote, follow, like, repost, DM or post.
 
     ``external_id`` is unique per network (a post's URI/id, a notification id for a
-    like/follow/repost, a DM message id). ``kind`` is one of crm.choices.EntryKind's
+    like/follow/repost, a DM message id). ``kind`` is one of core.choices.EntryKind's
     social values. ``direction`` is "in" for what others did, "out" for what our
     account did (e.g. a DM we sent from the network's own app).
     """

@@ -12,8 +12,7 @@ from celery.exceptions import Retry
 from campaigns.listening import listening_due, rule_listen
 from campaigns.models import Attribution, CampaignMatch
 from campaigns.tasks import listen_due, listen_rule
-from contacts.models import Contact, SocialIdentity
-from crm.models import TimelineEntry
+from contacts.models import Contact, SocialIdentity, TimelineEntry
 from crm.networks.base import RateLimited
 from tests.factories import CampaignFactory, ListeningRuleFactory, SocialAccountFactory
 

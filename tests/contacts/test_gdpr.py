@@ -3,9 +3,8 @@ import json
 import pytest
 from django.db.models import CharField, JSONField, TextField
 
-from contacts.models import Contact, ContactAudit, Purchase, StageChange
+from contacts.models import Contact, ContactAudit, Purchase, StageChange, TimelineEntry
 from contacts.search import contact_search
-from crm.models import TimelineEntry
 from tests.conftest import api_as
 from tests.contacts.helpers import (
     SECRET,
@@ -35,9 +34,9 @@ def test_export_holds_everything_about_the_contact(sales):
             continue
         assert len(related[label]) == count, label
     assert related["contacts.socialidentity"][0]["handle"] == "lucia1.bsky.social"
-    texts = [e["text"] for e in related["crm.timelineentry"]]
+    texts = [e["text"] for e in related["contacts.timelineentry"]]
     assert f"{SECRET} post 0" in texts and f"Said {SECRET}" in texts
-    assert any(e["raw"] == {"record": {"text": SECRET}} for e in related["crm.timelineentry"])
+    assert any(e["raw"] == {"record": {"text": SECRET}} for e in related["contacts.timelineentry"])
     assert related["contacts.purchase"][0]["external_ref"] == "o-1"
     assert related["contacts.task"][0]["title"] == f"Visit {SECRET}"
     assert related["crm.outboundmessage"][0]["text"] == f"Hi, about {SECRET}"

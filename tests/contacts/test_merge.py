@@ -1,9 +1,8 @@
 import pytest
 from django.contrib.contenttypes.models import ContentType
 
-from contacts.models import Contact, ContactAudit, Stage, Tag
+from contacts.models import Contact, ContactAudit, Stage, Tag, TimelineEntry
 from contacts.services import contact_merge
-from crm.models import TimelineEntry
 from tests.conftest import api_as
 from tests.contacts.helpers import full_contact, rows_referring_to, tables_referring_to_contacts
 from tests.factories import ContactFactory, SocialIdentityFactory
@@ -20,7 +19,7 @@ def test_every_table_referring_to_contacts_is_covered():
         "contacts.purchase",
         "contacts.contactaudit",
         "contacts.contact_tags",
-        "crm.timelineentry",
+        "contacts.timelineentry",
         "crm.outboundmessage",
     }
 
@@ -43,7 +42,7 @@ def test_merge_leaves_nothing_behind(sales):
         expected = before_survivor[label] + before_other[label]
         if label == "contacts.contact_tags":
             expected -= 1  # both were "vip": one link stays
-        elif label in ("contacts.stagechange", "crm.timelineentry"):
+        elif label in ("contacts.stagechange", "contacts.timelineentry"):
             expected += 1  # the higher stage wins: one more change, one more entry
         elif label == "contacts.contactaudit":
             expected += 2  # the merge itself and the stage change
@@ -62,7 +61,7 @@ def test_merge_leaves_nothing_behind(sales):
     assert audit.changes["merged"]["id"] == other.pk
     assert audit.changes["email"] == [None, "lucia@example.com"]
     # Every entry by its contact, plus the one that also points at it generically.
-    assert summary["moved"]["crm.timelineentry"] == before_other["crm.timelineentry"] + 1
+    assert summary["moved"]["contacts.timelineentry"] == before_other["contacts.timelineentry"] + 1
 
 
 def test_merge_is_atomic(sales, monkeypatch):

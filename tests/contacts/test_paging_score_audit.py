@@ -4,11 +4,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from contacts.filters import SORTS
 from contacts.models import Contact, ContactAudit
-from contacts.paging import SORTS, sorted_page
 from contacts.scoring import contacts_score_refresh, reason_label, score_compute
 from contacts.tasks import contacts_score_refresh_all
-from crm.keyset import InvalidCursor
+from core.paging import InvalidCursor, keyset_page
 from tests.conftest import api_as
 from tests.factories import ContactFactory, TimelineEntryFactory, UserFactory
 
@@ -28,7 +28,7 @@ def test_every_sort_pages_through_everything_once(monkeypatch, compound):
     for key, sort in SORTS.items():
         seen, cursor = [], None
         while True:
-            page = sorted_page(Contact.objects.all(), sort=sort, cursor=cursor, size=4)
+            page = keyset_page(Contact.objects.all(), **sort.keyset, cursor=cursor, size=4)
             seen += page.items
             cursor = page.next_cursor
             if not cursor:
@@ -41,7 +41,7 @@ def test_every_sort_pages_through_everything_once(monkeypatch, compound):
         if key == "name":
             assert seen == sorted(seen, key=lambda c: (c.display_name, c.pk))
     with pytest.raises(InvalidCursor):
-        sorted_page(Contact.objects.all(), sort=SORTS["name"], cursor="WzEsMl0", size=4)
+        keyset_page(Contact.objects.all(), **SORTS["name"].keyset, cursor="WzEsMl0", size=4)
 
 
 def test_score_from_engagement_with_reasons():

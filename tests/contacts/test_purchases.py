@@ -3,8 +3,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.contenttypes.models import ContentType
 
-from contacts.models import Purchase, SocialIdentity, Stage, StageChange
-from crm.models import TimelineEntry
+from contacts.models import Purchase, SocialIdentity, Stage, StageChange, TimelineEntry
 from tests.conftest import api_as
 from tests.factories import ContactFactory, SocialIdentityFactory
 

@@ -6,10 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from contacts.models import Stage, StageChange, StageRule
+from contacts.models import Stage, StageChange, StageRule, TimelineEntry
 from contacts.rules import FOLLOW_RULE, stage_rules_apply
 from contacts.services import contact_change_stage
-from crm.models import TimelineEntry
 from tests.factories import ContactFactory, TimelineEntryFactory
 
 pytestmark = pytest.mark.django_db

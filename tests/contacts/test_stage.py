@@ -1,9 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from contacts.models import Stage, StageChange
+from contacts.models import Stage, StageChange, TimelineEntry
 from contacts.services import contact_change_stage
-from crm.models import TimelineEntry
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ import time_machine
 from django.conf import settings
 from django.utils import timezone
 
-from contacts.models import Task
+from contacts.models import Task, TimelineEntry
 from contacts.tasks import task_reminders_send
-from crm.models import Notification, TimelineEntry
+from core.models import Notification
 from tests.conftest import api_as
 from tests.factories import ContactFactory, TaskFactory, UserFactory
 

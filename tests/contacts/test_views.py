@@ -43,7 +43,7 @@ def test_contact_page_escapes_hostile_social_text(client, sales):
     assert "\u202eevil RTL override" in html  # kept, but isolated by dir="auto"/bidi CSS
     # A name is isolated from what follows it (an RTL override in it cannot flip the
     # stage badge next to it).
-    assert '<h1><bdi>&lt;b onmouseover=&quot;x()&quot;&gt;Evil&lt;/b&gt;</bdi>' in html
+    assert "<h1><bdi>&lt;b onmouseover=&quot;x()&quot;&gt;Evil&lt;/b&gt;</bdi>" in html
     assert "😡🔥" in html
     assert "x" * 5000 in html  # long posts are kept whole (folded in <details>)
 

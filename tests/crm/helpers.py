@@ -4,8 +4,9 @@ read with the network's adapter."""
 
 from __future__ import annotations
 
+from contacts.models import TimelineEntry
 from crm.ingest import ingest_interactions
-from crm.models import SocialAccount, TimelineEntry
+from crm.models import SocialAccount
 from crm.networks import adapter_for
 
 

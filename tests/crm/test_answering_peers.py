@@ -7,7 +7,8 @@ import pytest
 from atproto import client_utils
 from django.utils import timezone
 
-from crm.models import OutboundMessage, TimelineEntry
+from contacts.models import TimelineEntry
+from crm.models import OutboundMessage
 from crm.networks import adapter_for
 from crm.outbox import outbound_deliver, outbound_reap
 from crm.services import socialaccount_connect

@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 import pytest
 import responses
 
-from contacts.models import SocialIdentity, StageChange
+from contacts.models import SocialIdentity, StageChange, TimelineEntry
 from contacts.rules import FOLLOW_RULE
-from crm.models import TimelineEntry
 from crm.networks.base import AuthError, RateLimited
 from crm.networks.x import Adapter
 from crm.sync import sync_account_run

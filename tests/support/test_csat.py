@@ -10,7 +10,8 @@ import time_machine
 from django.core import signing
 from django.utils import timezone
 
-from crm.models import OutboundMessage, TimelineEntry
+from contacts.models import TimelineEntry
+from crm.models import OutboundMessage
 from support.models import CsatSurvey, TicketReply
 from support.services import (
     CSAT_SALT,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crm.models import Notification, TimelineEntry
+from contacts.models import TimelineEntry
+from core.models import Notification
 from support.models import Priority
 from support.services import ticket_escalate, tickets_escalate_for_entries, tickets_open_for_entries
 from tests.factories import SupportAgentFactory, complaint_entry

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from crm.models import Notification, OutboundMessage
+from core.models import Notification
+from crm.models import OutboundMessage
 from support.models import Incident, Status
 from support.services import incident_post_statement, incident_resolve, tickets_open_for_entries
 from support.tasks import incident_statement_send

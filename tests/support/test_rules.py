@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.contenttypes.models import ContentType
 
-from crm.models import TimelineEntry
+from contacts.models import TimelineEntry
 from support.models import Status, Ticket
 from support.services import RULE_COMPLAINT, RULE_DM, ticket_change_status, tickets_open_for_entries
 from tests.factories import ContactFactory, TimelineEntryFactory, complaint_entry

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from crm.models import Notification
+from core.models import Notification
 from lib.business_hours import Schedule
 from support.models import BusinessHours, Holiday, SlaEvent, Status
 from support.selectors import team_schedules, ticket_queue, ticket_sla_state

@@ -3,7 +3,7 @@
 Groups are created by a data migration (crm 0002); their permissions are (re)applied
 after every ``migrate`` from this table, so permissions of models added later are
 granted without another data migration. Each entry maps an app label to the actions
-allowed on all of its models, or to a per-model mapping.
+allowed on all of its models, or to a per-model mapping (``"*"``: every other model).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ ROLE_NAMES = (SALES, SUPPORT, MANAGER)
 
 ROLE_PERMISSIONS: Mapping[str, Mapping[str, Iterable[str] | Mapping[str, Iterable[str]]]] = {
     MANAGER: {
+        "core": ALL,
         "crm": ALL,
         "contacts": ALL,
         "campaigns": ALL,
@@ -28,25 +29,24 @@ ROLE_PERMISSIONS: Mapping[str, Mapping[str, Iterable[str] | Mapping[str, Iterabl
         "django_celery_beat": ALL,
     },
     SALES: {
+        "core": {"notification": ("view", "change")},
         "contacts": WRITE,
         "campaigns": ALL,
         "support": READ,
         "crm": {
-            "timelineentry": WRITE,
             "outboundmessage": WRITE,
             "socialaccount": READ,
-            "notification": ("view", "change"),
         },
     },
     SUPPORT: {
-        "contacts": READ,
+        "core": {"notification": ("view", "change")},
+        # Support reads contacts but writes on their timelines (notes, answers, handled).
+        "contacts": {"*": READ, "timelineentry": WRITE},
         "campaigns": READ,
         "support": WRITE,
         "crm": {
-            "timelineentry": WRITE,
             "outboundmessage": WRITE,
             "socialaccount": READ,
-            "notification": ("view", "change"),
         },
     },
 }
@@ -64,7 +64,10 @@ def roles_sync(group_model, permission_model) -> None:
             spec = apps.get(perm.content_type.app_label)
             if spec is None:
                 continue
-            actions = spec.get(perm.content_type.model, ()) if isinstance(spec, Mapping) else spec
+            if isinstance(spec, Mapping):
+                actions = spec.get(perm.content_type.model, spec.get("*", ()))
+            else:
+                actions = spec
             action = perm.codename.split("_", 1)[0]
             # Custom permissions (e.g. ``merge_contact``) go with ``change``.
             if action in actions or (action not in ALL and "change" in actions):

@@ -1,5 +1,5 @@
 """The API's base classes: every endpoint requires an authenticated user with the
-role permission for what it does (see ``crm.permissions``)."""
+role permission for what it does (see ``core.permissions``)."""
 
 from __future__ import annotations
 

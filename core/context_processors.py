@@ -9,7 +9,7 @@ NAV = [
     ("pipeline", _("Pipeline"), "contacts:pipeline"),
     ("campaigns", _("Campaigns"), "campaigns:index"),
     ("support", _("Support"), "support:index"),
-    ("reports", _("Reports"), "crm:reports"),
+    ("reports", _("Reports"), "reports"),
 ]
 
 

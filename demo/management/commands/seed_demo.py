@@ -12,10 +12,10 @@ from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.utils import timezone
 
-from contacts.models import Contact, SocialIdentity, Stage, Tag
+from contacts.models import Contact, SocialIdentity, Stage, Tag, TimelineEntry
 from contacts.services import contact_change_stage
-from crm import demo
-from crm.models import SocialAccount, TimelineEntry
+from crm.models import SocialAccount
+from demo import data as demo
 
 DEMO_PASSWORD = "momento-demo"  # noqa: S105 — printed in the README, demo only
 USERS = [

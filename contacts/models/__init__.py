@@ -1,0 +1,24 @@
+"""The contacts app's models, one module per topic; import them from here."""
+
+from .audit import ContactAudit
+from .imports import ContactImport
+from .people import Contact, SocialIdentity, Stage, Tag
+from .purchases import Purchase
+from .stages import StageChange, StageRule
+from .timeline import TimelineEntry, TimelineEntryQuerySet
+from .todos import Task
+
+__all__ = [
+    "Contact",
+    "ContactAudit",
+    "ContactImport",
+    "Purchase",
+    "SocialIdentity",
+    "Stage",
+    "StageChange",
+    "StageRule",
+    "Tag",
+    "Task",
+    "TimelineEntry",
+    "TimelineEntryQuerySet",
+]
