@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from rest_framework import viewsets
 
+from .access import scope_for_user
+
 
 class MomentoViewSet(viewsets.ModelViewSet):
-    """CRUD on one model, scoped by ``scope_queryset`` (all staff share one CRM today;
-    the hook is where per-team scoping goes)."""
+    """CRUD on one model, scoped by ``scope_queryset``: the rows the user may see
+    (``core.access``; most models are shared by all staff)."""
 
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     #: Set on actions that are not plain CRUD (see ``RolePermission``).
@@ -17,7 +19,7 @@ class MomentoViewSet(viewsets.ModelViewSet):
     keyset_fields: tuple[str, ...] = ("id",)
 
     def scope_queryset(self, queryset):
-        return queryset
+        return scope_for_user(queryset, self.request.user)
 
     def get_queryset(self):
         return self.scope_queryset(super().get_queryset())
@@ -28,7 +30,7 @@ class MomentoReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     keyset_fields: tuple[str, ...] = ("id",)
 
     def scope_queryset(self, queryset):
-        return queryset
+        return scope_for_user(queryset, self.request.user)
 
     def get_queryset(self):
         return self.scope_queryset(super().get_queryset())

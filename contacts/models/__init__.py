@@ -5,7 +5,7 @@ from .imports import ContactImport
 from .people import Contact, SocialIdentity, Stage, Tag
 from .purchases import Purchase
 from .stages import StageChange, StageRule
-from .timeline import TimelineEntry, TimelineEntryQuerySet
+from .timeline import TimelineEntry, TimelineEntryQuerySet, timeline_event_record
 from .todos import Task
 
 __all__ = [
@@ -21,4 +21,5 @@ __all__ = [
     "Task",
     "TimelineEntry",
     "TimelineEntryQuerySet",
+    "timeline_event_record",
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -130,3 +133,36 @@ class TimelineEntry(models.Model):
     @property
     def is_social(self) -> bool:
         return bool(self.network)
+
+
+def timeline_event_record(
+    *,
+    contact_id: int,
+    kind: str,
+    subject: models.Model | None = None,
+    text: str = "",
+    actor: Any = None,
+    occurred_at: datetime | None = None,
+    direction: str = Direction.INTERNAL,
+    raw: dict[str, Any] | None = None,
+    build_only: bool = False,
+) -> TimelineEntry:
+    """The one way to put an event Momento itself records (a note, a stage change, a
+    purchase, a to-do, a ticket event, a rating) on a contact's timeline, pointing at the
+    row it stands for (``subject``). ``build_only`` returns the unsaved entry, for a
+    caller that stores many with one ``bulk_create``."""
+    entry = TimelineEntry(
+        contact_id=contact_id,
+        kind=kind,
+        direction=direction,
+        text=text,
+        created_by=actor,
+        occurred_at=occurred_at or timezone.now(),
+        raw=raw or {},
+    )
+    if subject is not None:
+        entry.content_type = ContentType.objects.get_for_model(subject)
+        entry.object_id = subject.pk
+    if not build_only:
+        entry.save()
+    return entry
