@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.choices import Network
 
-from .models import Contact, ContactAudit, Purchase, SocialIdentity, Stage, StageRule, Task
+from .models import Contact, ContactAudit, Purchase, SocialIdentity, Stage, StageRule, Todo
 
 # -- sort orders of the list and the board ------------------------------------------------
 
@@ -111,14 +111,14 @@ class ContactFilter(django_filters.FilterSet):
         return queryset.filter(last_interaction_at__gte=now - timedelta(days=days))
 
 
-class TaskFilter(django_filters.FilterSet):
+class TodoFilter(django_filters.FilterSet):
     mine = django_filters.BooleanFilter(method="filter_mine", label=_("Assigned to me"))
     done = django_filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
     due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
     due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
 
     class Meta:
-        model = Task
+        model = Todo
         fields = ["contact", "assignee"]
 
     def filter_mine(self, queryset, name, value):

@@ -24,7 +24,8 @@ class EntryKind(models.TextChoices):
     PURCHASE = "purchase", _("Purchase")
     TICKET = "ticket", _("Ticket")
     CSAT = "csat", _("Satisfaction rating")
-    TASK = "task", _("Task")
+    # A to-do (``contacts.Todo``); stored and served as "task", the UI's word for it.
+    TODO = "task", _("Task")
 
 
 SOCIAL_KINDS = frozenset(

@@ -33,7 +33,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from contacts.models import Contact, SocialIdentity, TimelineEntry
-from contacts.rules import stage_rules_apply
+from contacts.services import stage_rules_apply
 from core.choices import Direction
 from core.signals import entries_ingested
 from lib.classify import classify

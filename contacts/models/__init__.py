@@ -6,7 +6,7 @@ from .people import Contact, SocialIdentity, Stage, Tag
 from .purchases import Purchase
 from .stages import StageChange, StageRule
 from .timeline import TimelineEntry, TimelineEntryQuerySet, timeline_event_record
-from .todos import Task
+from .todos import Todo
 
 __all__ = [
     "Contact",
@@ -18,8 +18,8 @@ __all__ = [
     "StageChange",
     "StageRule",
     "Tag",
-    "Task",
     "TimelineEntry",
     "TimelineEntryQuerySet",
+    "Todo",
     "timeline_event_record",
 ]

@@ -6,6 +6,14 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.access import ScopedQuerySet
+
+
+class ContactImportQuerySet(ScopedQuerySet):
+    def visible_to(self, user) -> ContactImportQuerySet:
+        # An import holds its uploader's file (personal data): only they see it.
+        return self.filter(created_by=user)
+
 
 class ContactImport(models.Model):
     """A CSV file being imported by a Celery task, with its progress and row errors."""
@@ -37,6 +45,8 @@ class ContactImport(models.Model):
     errors = models.JSONField(_("row errors"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ContactImportQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("contact import")

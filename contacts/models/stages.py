@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import EntryKind
+
 from .people import Contact, Stage
 
 
@@ -56,8 +58,11 @@ class StageChange(models.Model):
 
 class StageRule(models.Model):
     """A rule that moves contacts forward when something happens (configured in the
-    admin). Applied by sync (``contacts.rules.stage_rules_apply``) and by events
+    admin). Applied by sync (``contacts.services.stage_rules_apply``) and by events
     (purchases). A rule fires at most once per contact and never moves one backwards."""
+
+    #: What an engagement rule counts: replies, mentions and quotes from the person.
+    ENGAGEMENT_KINDS = (EntryKind.MENTION, EntryKind.REPLY, EntryKind.QUOTE)
 
     class Kind(models.TextChoices):
         FOLLOW = "follow", _("Follows one of our accounts")

@@ -27,6 +27,10 @@ class TimelineEntry(models.Model):
     """Every event on a contact: a social interaction in or out, a note, a stage change,
     a purchase, a ticket event. Events with their own model point to it."""
 
+    #: Kinds that are Momento's own bookkeeping rather than an interaction with the
+    #: person: they do not move a contact's last interaction.
+    BOOKKEEPING_KINDS = frozenset({EntryKind.NOTE, EntryKind.STAGE_CHANGE, EntryKind.TODO})
+
     contact = models.ForeignKey(
         Contact,
         on_delete=models.CASCADE,
@@ -120,7 +124,7 @@ class TimelineEntry(models.Model):
             models.Index(fields=["contact", "-occurred_at", "-id"], name="timeline_contact_newest"),
             models.Index(
                 fields=["-occurred_at", "-id"],
-                condition=Q(direction="in", handled_at__isnull=True),
+                condition=Q(direction=Direction.INBOUND, handled_at__isnull=True),
                 name="timeline_inbox_unhandled",
             ),
             models.Index(fields=["content_type", "object_id"], name="timeline_subject"),
@@ -133,6 +137,14 @@ class TimelineEntry(models.Model):
     @property
     def is_social(self) -> bool:
         return bool(self.network)
+
+    @property
+    def is_inbound(self) -> bool:
+        return self.direction == Direction.INBOUND
+
+    @property
+    def is_outbound(self) -> bool:
+        return self.direction == Direction.OUTBOUND
 
 
 def timeline_event_record(

@@ -8,8 +8,8 @@ from tests.factories import (
     ContactFactory,
     PurchaseFactory,
     SocialIdentityFactory,
-    TaskFactory,
     TimelineEntryFactory,
+    TodoFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def _busy_contact(n: int, *, other=None):
     for i in range(n):
         identity = SocialIdentityFactory(contact=contact)
         TimelineEntryFactory(contact=contact, identity=identity, text=f"post {i}")
-        TaskFactory(contact=contact, assignee=other)
+        TodoFactory(contact=contact, assignee=other)
         PurchaseFactory(contact=contact)
         ContactAudit.objects.create(
             contact=contact, actor=other, action="update", changes={"email": ["a", "b"]}

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from contacts.models import Contact, SocialIdentity, StageChange, TimelineEntry
-from contacts.rules import FOLLOW_RULE
+from contacts.services import FOLLOW_RULE
 from crm.ingest import clean_text, ingest_interactions
 from crm.models import SocialAccount, SyncFailure
 from crm.networks.base import Author, FailedItem, Interaction

@@ -14,7 +14,7 @@ import respx
 from atproto import client_utils, models
 
 from contacts.models import SocialIdentity, StageChange, TimelineEntry
-from contacts.rules import FOLLOW_RULE
+from contacts.services import FOLLOW_RULE
 from crm.ingest import ingest_interactions
 from crm.models import SocialAccount
 from crm.networks import adapter_for

@@ -11,7 +11,7 @@ import responses
 from celery.exceptions import Retry
 
 from contacts.models import SocialIdentity, StageChange, TimelineEntry
-from contacts.rules import FOLLOW_RULE
+from contacts.services import FOLLOW_RULE
 from crm.networks import adapter_for
 from crm.networks.base import AuthError, RateLimited
 from crm.networks.mastodon import Adapter

@@ -10,7 +10,7 @@ import pytest
 import responses
 
 from contacts.models import SocialIdentity, StageChange, TimelineEntry
-from contacts.rules import FOLLOW_RULE
+from contacts.services import FOLLOW_RULE
 from crm.networks.base import AuthError, RateLimited
 from crm.networks.x import Adapter
 from crm.sync import sync_account_run

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from contacts.models import SocialIdentity, StageChange, TimelineEntry
-from contacts.rules import FOLLOW_RULE
+from contacts.services import FOLLOW_RULE
 from crm.models import SyncFailure
 from crm.webhooks import x_signature
 from tests.factories import SocialAccountFactory

@@ -1,12 +1,15 @@
+"""The API's resources: a serializer per model (what ``GET`` returns and plain writes
+accept). Writes go through the services."""
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from contacts.models import TimelineEntry
-
-from .models import (
+from contacts import services
+from contacts.models import (
     Contact,
     ContactAudit,
     ContactImport,
@@ -15,18 +18,10 @@ from .models import (
     Stage,
     StageRule,
     Tag,
-    Task,
+    TimelineEntry,
+    Todo,
 )
-from .scoring import reason_label
-from .services import (
-    contact_add_note,
-    contact_change_stage,
-    contact_create,
-    contact_for_handle,
-    contact_update,
-    purchase_record,
-    task_create,
-)
+from contacts.scoring import reason_label
 
 
 class SocialIdentitySerializer(serializers.ModelSerializer):
@@ -125,7 +120,7 @@ class ContactSerializer(serializers.ModelSerializer):
         tags = validated_data.pop("tags", [])
         stage = validated_data.pop("stage", Stage.DISCOVERED)
         try:
-            return contact_create(
+            return services.contact_create(
                 actor=self.context["request"].user,
                 fields=validated_data,
                 tags=tags,
@@ -143,7 +138,7 @@ class ContactSerializer(serializers.ModelSerializer):
         identities = validated_data.pop("identities", None)
         tags = validated_data.pop("tags", None)
         validated_data.pop("stage", None)
-        contact_update(
+        services.contact_update(
             contact=instance, actor=self.context["request"].user, fields=validated_data, tags=tags
         )
         if identities is not None:
@@ -162,22 +157,6 @@ class ContactSerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError(
                     {"identities": "An identity was taken by another contact meanwhile."}
                 ) from None
-
-
-class StageChangeInputSerializer(serializers.Serializer):
-    stage = serializers.ChoiceField(choices=Stage.choices)
-    reason = serializers.CharField(allow_blank=True, required=False, default="", max_length=2000)
-
-    def save(self, *, contact, actor):
-        try:
-            return contact_change_stage(
-                contact=contact,
-                stage=self.validated_data["stage"],
-                actor=actor,
-                reason=self.validated_data["reason"],
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
@@ -211,56 +190,11 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_author(self, entry) -> str | None:
-        if entry.direction == "in" and entry.identity_id:
+        if entry.is_inbound and entry.identity_id:
             return entry.identity.handle
         if entry.created_by_id:
             return entry.created_by.get_username()
         return None
-
-
-class NoteInputSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=10000)
-
-    def save(self, *, contact, author):
-        try:
-            return contact_add_note(
-                contact=contact, author=author, text=self.validated_data["text"]
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
-
-
-class MergeInputSerializer(serializers.Serializer):
-    other_id = serializers.IntegerField(min_value=1)
-
-    def validate_other_id(self, value):
-        if not Contact.objects.filter(pk=value).exists():
-            raise serializers.ValidationError("No contact with this id.")
-        return value
-
-
-class MergeResultSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="The merged (now deleted) contact's id.")
-    display_name = serializers.CharField()
-    email = serializers.CharField()
-    stage = serializers.IntegerField()
-    moved = serializers.DictField(
-        child=serializers.IntegerField(), help_text="Rows moved, by table."
-    )
-
-
-class EraseResultSerializer(serializers.Serializer):
-    timeline_entries = serializers.IntegerField()
-    identities = serializers.IntegerField()
-
-
-class ContactExportSerializer(serializers.Serializer):
-    contact = serializers.DictField()
-    exported_at = serializers.DateTimeField()
-    related = serializers.DictField(
-        child=serializers.ListField(child=serializers.DictField()),
-        help_text="Rows of every table that refers to the contact, by table.",
-    )
 
 
 class DuplicateSerializer(serializers.Serializer):
@@ -277,9 +211,11 @@ class ContactAuditSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TaskSerializer(serializers.ModelSerializer):
+# "Task" is the API's name for a to-do; clients generate code from the schema.
+@extend_schema_serializer(component_name="Task")
+class TodoSerializer(serializers.ModelSerializer):
     class Meta:
-        model = Task
+        model = Todo
         fields = [
             "id",
             "contact",
@@ -296,7 +232,7 @@ class TaskSerializer(serializers.ModelSerializer):
     def create(self, validated_data):
         user = self.context["request"].user
         try:
-            return task_create(
+            return services.todo_create(
                 contact=validated_data["contact"],
                 title=validated_data["title"],
                 due_at=validated_data["due_at"],
@@ -323,46 +259,6 @@ class PurchaseSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
-
-
-class PurchaseInputSerializer(serializers.Serializer):
-    """A purchase for ``contact`` (an id), or for ``network`` + ``handle`` when the shop
-    knows only the buyer's handle (a contact is created if nobody has it yet)."""
-
-    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False)
-    network = serializers.ChoiceField(
-        choices=SocialIdentity._meta.get_field("network").choices, required=False
-    )
-    handle = serializers.CharField(max_length=255, required=False)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$", default="EUR")
-    product = serializers.CharField(max_length=300)
-    source = serializers.CharField(max_length=100, default="api")
-    external_ref = serializers.CharField(max_length=200, allow_blank=True, default="")
-    purchased_at = serializers.DateTimeField(required=False)
-
-    def validate(self, attrs):
-        by_handle = bool(attrs.get("network")) or bool(attrs.get("handle"))
-        if attrs.get("contact") and by_handle:
-            raise serializers.ValidationError(
-                {"contact": "Give either contact or network and handle, not both."}
-            )
-        handle = attrs.get("handle", "").strip().lstrip("@")
-        if not attrs.get("contact") and not (attrs.get("network") and handle):
-            raise serializers.ValidationError(
-                {"contact": "Give a contact id, or network and handle."}
-            )
-        return attrs
-
-    def save(self, *, actor):
-        data = dict(self.validated_data)
-        with transaction.atomic():
-            contact = data.pop("contact", None) or contact_for_handle(
-                network=data.pop("network"), handle=data.pop("handle"), actor=actor
-            )
-            data.pop("network", None)
-            data.pop("handle", None)
-            return purchase_record(contact=contact, actor=actor, **data)
 
 
 class StageRuleSerializer(serializers.ModelSerializer):
@@ -399,12 +295,3 @@ class ContactImportSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
-
-
-class ContactImportInputSerializer(serializers.Serializer):
-    file = serializers.FileField()
-    mapping = serializers.JSONField(
-        required=False,
-        help_text='CSV column → contact field, e.g. {"Nombre": "display_name"}; '
-        "guessed from the header when left out.",
-    )

@@ -15,7 +15,7 @@ def test_every_table_referring_to_contacts_is_covered():
     assert labels >= {
         "contacts.socialidentity",
         "contacts.stagechange",
-        "contacts.task",
+        "contacts.todo",
         "contacts.purchase",
         "contacts.contactaudit",
         "contacts.contact_tags",
@@ -71,7 +71,7 @@ def test_merge_is_atomic(sales, monkeypatch):
     def boom(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("contacts.services.audit_record", boom)
+    monkeypatch.setattr("contacts.services.merge.audit_record", boom)
     with pytest.raises(RuntimeError):
         contact_merge(survivor=survivor, other=other, actor=sales)
     assert Contact.objects.filter(pk=other.pk).exists()

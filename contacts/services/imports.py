@@ -18,14 +18,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from contacts.models import Contact, ContactAudit, ContactImport, SocialIdentity, Tag
 from core.choices import Network
 
-from .models import Contact, ContactAudit, ContactImport, SocialIdentity, Tag
-from .services import contact_create, contact_update
+from .contacts import contact_create, contact_update
 
 BATCH = 200
 MAX_BYTES = 5 * 1024 * 1024
-FIELDS = {
+IMPORT_FIELDS = {
     "display_name": gettext_lazy("Name"),
     "email": gettext_lazy("Email"),
     "phone": gettext_lazy("Phone"),
@@ -86,7 +86,7 @@ class RowForm(forms.Form):
 
 
 @dataclass
-class Preview:
+class ImportPreview:
     headers: list[str]
     rows: list[list[str]]
     mapping: dict[str, str]
@@ -113,7 +113,7 @@ def csv_decode(raw: bytes) -> str:
     raise ValidationError(_("The file is not UTF-8 or Windows-1252 text."))
 
 
-def import_preview(content: str, *, rows: int = 5) -> Preview:
+def import_preview(content: str, *, rows: int = 5) -> ImportPreview:
     """The header, the first ``rows`` rows, a guessed mapping and the row count."""
     reader = _reader(content)
     try:
@@ -131,8 +131,8 @@ def import_preview(content: str, *, rows: int = 5) -> Preview:
     for header in headers:
         key = header.lower().strip()
         guess = _GUESS.get(key, key.replace(" ", "_"))
-        mapping[header] = guess if guess in FIELDS else ""
-    return Preview(headers=headers, rows=sample, mapping=mapping, total=total)
+        mapping[header] = guess if guess in IMPORT_FIELDS else ""
+    return ImportPreview(headers=headers, rows=sample, mapping=mapping, total=total)
 
 
 def contact_import_draft(*, actor: AbstractBaseUser, filename: str, content: str) -> ContactImport:
@@ -151,14 +151,14 @@ def contact_import_draft(*, actor: AbstractBaseUser, filename: str, content: str
 @transaction.atomic
 def contact_import_start(*, job: ContactImport, mapping: dict[str, str]) -> ContactImport:
     """Check ``mapping`` (CSV column → contact field) and queue the import after commit."""
-    from .tasks import contact_import_run
+    from contacts.tasks import contact_import_run
 
     job = ContactImport.objects.select_for_update().get(pk=job.pk)
     if job.state != ContactImport.State.DRAFT:
         raise ValidationError({"mapping": _("This import has already started.")})
     headers = import_preview(job.content).headers
     mapping = {h: v for h, v in mapping.items() if v}
-    if set(mapping.values()) - set(FIELDS) or set(mapping) - set(headers):
+    if set(mapping.values()) - set(IMPORT_FIELDS) or set(mapping) - set(headers):
         raise ValidationError({"mapping": _("The mapping names unknown columns or fields.")})
     used = list(mapping.values())
     if len(used) != len(set(used)):

@@ -1,8 +1,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from contacts.imports import contact_import_draft, contact_import_start, contact_import_step
 from contacts.models import Contact, ContactAudit, ContactImport, SocialIdentity
+from contacts.services import contact_import_draft, contact_import_start, contact_import_step
 from tests.conftest import api_as
 from tests.factories import ContactFactory, SocialIdentityFactory
 

@@ -38,7 +38,7 @@ def test_export_holds_everything_about_the_contact(sales):
     assert f"{SECRET} post 0" in texts and f"Said {SECRET}" in texts
     assert any(e["raw"] == {"record": {"text": SECRET}} for e in related["contacts.timelineentry"])
     assert related["contacts.purchase"][0]["external_ref"] == "o-1"
-    assert related["contacts.task"][0]["title"] == f"Visit {SECRET}"
+    assert related["contacts.todo"][0]["title"] == f"Visit {SECRET}"
     assert related["crm.outboundmessage"][0]["text"] == f"Hi, about {SECRET}"
     assert all(row["contact"] == contact.pk for rows in related.values() for row in rows)
     assert ContactAudit.objects.filter(contact=contact, action="export", actor=sales).exists()
