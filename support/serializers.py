@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from contacts.models import Contact, TimelineEntry
 from contacts.serializers import TimelineEntrySerializer
+from core.choices import Direction
 from crm.models import OutboundMessage
 
 from .forms import support_staff
@@ -126,7 +127,7 @@ class TicketCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"interaction": "Give either an interaction or a contact (with a subject)."}
             )
-        if entry is not None and (entry.direction != "in" or not entry.network):
+        if entry is not None and (entry.direction != Direction.INBOUND or not entry.network):
             raise serializers.ValidationError(
                 {"interaction": "Only messages received from a network go on tickets."}
             )

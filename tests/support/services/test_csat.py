@@ -11,6 +11,7 @@ from django.core import signing
 from django.utils import timezone
 
 from contacts.models import TimelineEntry
+from core.choices import Direction
 from crm.models import OutboundMessage
 from support.models import CsatSurvey, TicketReply
 from support.services import (
@@ -62,6 +63,7 @@ def test_customer_rates_without_logging_in_and_it_lands_on_ticket_and_timeline(c
     assert (survey.rating, survey.comment) == (4, "<b>Quick</b>, thanks")
     entry = TimelineEntry.objects.get(kind="csat")
     assert entry.contact_id == resolved.contact_id and entry.subject == survey
+    assert entry.direction == Direction.INBOUND  # the customer's answer, not our note
     assert entry.raw == {"rating": 4, "ticket": resolved.pk}
 
 

@@ -1,13 +1,18 @@
-"""The ticket rules the ingest path calls: ``tickets_open_for_entries``."""
+"""The ticket rules the ingest path calls: ``tickets_apply_rules_for_ingested`` (through
+``core.signals.entries_ingested``) and ``tickets_open_for_entries``."""
 
 from __future__ import annotations
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 
 from contacts.models import TimelineEntry
 from support.models import Status, Ticket
-from support.services import RULE_COMPLAINT, RULE_DM, ticket_change_status, tickets_open_for_entries
+from support.services import (
+    RULE_COMPLAINT,
+    RULE_DM,
+    tickets_apply_rules_for_ingested,
+    tickets_open_for_entries,
+)
 from tests.factories import ContactFactory, TimelineEntryFactory, complaint_entry
 
 pytestmark = pytest.mark.django_db
@@ -46,28 +51,6 @@ def test_complaint_opens_a_ticket_only_for_a_customer(account, customer):
     assert opened[0].keywords  # topic keywords kept for incidents and reports
 
 
-def test_ticket_events_are_on_the_contact_timeline(account, customer):
-    [ticket] = tickets_open_for_entries(
-        entries=[complaint_entry(contact=customer, account=account)]
-    )
-    event = TimelineEntry.objects.get(contact=customer, kind="ticket")
-    assert event.subject == ticket
-    assert event.content_type == ContentType.objects.get_for_model(Ticket)
-    assert event.raw["event"] == "opened" and event.raw["rule"] == RULE_COMPLAINT
-
-
-def test_customer_reply_reopens_a_ticket_pending_the_customer(account, customer):
-    [ticket] = tickets_open_for_entries(
-        entries=[complaint_entry(contact=customer, account=account)]
-    )
-    ticket = ticket_change_status(ticket=ticket, status=Status.PENDING)
-    assert ticket.sla_running_since is None
-    answer = complaint_entry(contact=customer, account=account, kind="dm", intent="other")
-    tickets_open_for_entries(entries=[answer])
-    ticket.refresh_from_db()
-    assert ticket.status == Status.OPEN and ticket.sla_running_since is not None
-
-
 def test_resolved_ticket_is_not_joined(account, customer):
     [first] = tickets_open_for_entries(entries=[complaint_entry(contact=customer, account=account)])
     Ticket.objects.filter(pk=first.pk).update(status=Status.CLOSED)
@@ -82,3 +65,23 @@ def test_outbound_and_internal_entries_are_ignored(account, customer):
     note = TimelineEntryFactory(contact=customer, direction="internal", kind="note", network="")
     assert tickets_open_for_entries(entries=[ours, note]) == []
     assert not Ticket.objects.exists()
+
+
+def test_rules_for_an_ingested_page_take_ids_and_pick_what_counts(account, customer, team):
+    """What ``core.signals.entries_ingested`` hands over: ids of stored entries. Only
+    inbound conversation items open tickets; refreshed counts may escalate them."""
+    team.escalate_reposts = 10
+    team.save()
+    complaint = complaint_entry(contact=customer, account=account)
+    like = complaint_entry(contact=customer, account=account, kind="like")
+    ours = TimelineEntryFactory(contact=customer, direction="out", kind="dm", network="mastodon")
+    tickets_apply_rules_for_ingested(created_ids=[like.pk, ours.pk, complaint.pk], updated_ids=[])
+    ticket = Ticket.objects.get()
+    assert list(ticket.interactions.values_list("pk", flat=True)) == [complaint.pk]
+    assert ticket.opened_by_rule == RULE_COMPLAINT and ticket.escalated_at is None
+
+    TimelineEntry.objects.filter(pk=complaint.pk).update(repost_count=25)
+    tickets_apply_rules_for_ingested(created_ids=[], updated_ids=[complaint.pk, ours.pk])
+    ticket.refresh_from_db()
+    assert ticket.escalated_at is not None and ticket.priority == team.escalate_to
+    assert Ticket.objects.count() == 1
