@@ -40,6 +40,12 @@ SOCIAL_KINDS = frozenset(
         EntryKind.POST,
     }
 )
+#: Inbound kinds that ask for an answer: the inbox's questions. Likes, reposts and
+#: follows are reactions, which the inbox shows only on request.
+QUESTION_KINDS = (EntryKind.MENTION, EntryKind.REPLY, EntryKind.QUOTE, EntryKind.DM)
+REACTION_KINDS = (EntryKind.LIKE, EntryKind.REPOST, EntryKind.FOLLOW)
+#: Items that can be answered in public (a reply in their thread).
+PUBLICLY_ANSWERABLE = frozenset({EntryKind.MENTION, EntryKind.REPLY, EntryKind.QUOTE})
 
 
 class Direction(models.TextChoices):

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from contacts.models import TimelineEntry
 from core.api import MomentoReadOnlyViewSet, MomentoViewSet
+from core.choices import Direction
 
 from .filters import InteractionFilter
 from .selectors import interaction_queryset, socialaccount_status_list
@@ -88,7 +89,7 @@ class InteractionViewSet(MomentoReadOnlyViewSet):
 
     def _inbound(self) -> TimelineEntry:
         entry = self.get_object()
-        if entry.direction != "in":
+        if entry.direction != Direction.INBOUND:
             raise serializers.ValidationError({"id": "Only inbound items can be answered."})
         return entry
 

@@ -6,10 +6,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, QuerySet
 
 from contacts.models import TimelineEntry
-from core.choices import SOCIAL_KINDS, Direction
+from core.choices import QUESTION_KINDS, REACTION_KINDS, SOCIAL_KINDS, Direction
 
 from .models import BackfillState, OutboundMessage, SocialAccount, SyncFailure
-from .services import QUESTION_KINDS, REACTION_KINDS
 from .sync import backfill_page_budget
 
 
@@ -47,11 +46,12 @@ def inbox_queryset(
     return _with_answers(qs)
 
 
-def inbox_entry(pk: int) -> TimelineEntry:
-    """One inbound social item with what its inbox row shows (raises DoesNotExist)."""
+def inbox_entry_queryset() -> QuerySet[TimelineEntry]:
+    """Inbound social items, handled or not, with what an inbox row shows (fetch one
+    with ``core.access.get_for_user_or_404``)."""
     return _with_answers(
         TimelineEntry.objects.filter(direction=Direction.INBOUND, kind__in=SOCIAL_KINDS)
-    ).get(pk=pk)
+    )
 
 
 def interaction_queryset() -> QuerySet[TimelineEntry]:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.models import TimelineEntry
-from core.choices import Direction, EntryKind, Network
+from core.choices import PUBLICLY_ANSWERABLE, Direction, Network
 
 from .models import OutboundMessage, SocialAccount
 from .networks import adapter_class
@@ -36,12 +36,6 @@ CREDENTIAL_KEYS: dict[str, frozenset[str]] = {
 }
 #: Networks whose server is chosen by the user (a PDS, an instance); X has one host.
 NEEDS_BASE_URL = frozenset({Network.BLUESKY, Network.MASTODON})
-
-#: Inbound kinds that ask for an answer; likes, reposts and follows are not questions.
-QUESTION_KINDS = (EntryKind.MENTION, EntryKind.REPLY, EntryKind.QUOTE, EntryKind.DM)
-REACTION_KINDS = (EntryKind.LIKE, EntryKind.REPOST, EntryKind.FOLLOW)
-#: Items that can be answered in public (a reply in their thread).
-PUBLICLY_ANSWERABLE = frozenset({EntryKind.MENTION, EntryKind.REPLY, EntryKind.QUOTE})
 
 
 def _credentials_errors(network: str, credentials) -> list[str]:

@@ -35,7 +35,14 @@ from django.utils import timezone
 from .ingest import IngestStats, ingest_interactions
 from .models import BackfillState, SocialAccount
 from .networks import adapter_class, adapter_for
-from .networks.base import AuthError, FetchResult, InvalidRequest, NetworkError, RateLimited
+from .networks.base import (
+    AuthError,
+    FetchResult,
+    InvalidRequest,
+    NetworkAdapter,
+    NetworkError,
+    RateLimited,
+)
 
 State = SocialAccount.State
 
@@ -47,22 +54,18 @@ DEFAULT_MAX_PAGES = 20
 ERROR_AFTER = 5
 
 
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
-
 def sync_interval() -> timedelta:
-    return timedelta(seconds=_setting("MOMENTO_SYNC_INTERVAL_SECONDS", 60))
+    return timedelta(seconds=settings.MOMENTO_SYNC_INTERVAL_SECONDS)
 
 
 def lease_length() -> timedelta:
-    return timedelta(seconds=_setting("MOMENTO_SYNC_LEASE_SECONDS", 120))
+    return timedelta(seconds=settings.MOMENTO_SYNC_LEASE_SECONDS)
 
 
 def backfill_page_budget(account: SocialAccount) -> int:
     """Most pages a backfill reads for ``account`` (all its streams together)."""
     streams = adapter_class(account.network).streams
-    return _setting("MOMENTO_BACKFILL_MAX_PAGES", 40) * len(streams)
+    return settings.MOMENTO_BACKFILL_MAX_PAGES * len(streams)
 
 
 class SyncBusy(Exception):
@@ -220,7 +223,9 @@ def _sync_streams(account, adapter, token, result, max_pages, page_limit, progre
             result.more = True
 
 
-def _record_success(account: SocialAccount, adapter, *, more: bool, errors: dict[str, str]) -> None:
+def _record_success(
+    account: SocialAccount, adapter: NetworkAdapter, *, more: bool, errors: dict[str, str]
+) -> None:
     now = timezone.now()
     changes = {
         "last_synced_at": now,
@@ -230,7 +235,7 @@ def _record_success(account: SocialAccount, adapter, *, more: bool, errors: dict
     }
     if account.state == State.ERROR:
         changes["state"] = State.ACTIVE
-    fresh = getattr(adapter, "updated_credentials", lambda: None)()
+    fresh = adapter.updated_credentials()
     if fresh:
         account.credentials = fresh
         account.save(update_fields=["credentials", "updated_at"])
@@ -332,7 +337,7 @@ def _backfill_page(account: SocialAccount, token: str, page_limit: int) -> bool:
         )
         return False
     stream = pending[0]
-    per_stream = _setting("MOMENTO_BACKFILL_MAX_PAGES", 40)
+    per_stream = settings.MOMENTO_BACKFILL_MAX_PAGES
     pages_key = f"{stream}:pages"
     page = adapter.backfill(stream, state.get(stream), limit=page_limit)
     state[stream] = page.cursor
