@@ -35,8 +35,8 @@ from crm.networks.base import AuthError, FetchResult, Interaction, InvalidReques
 from lib.classify.language import detect_language
 from lib.classify.text import prepare
 
-from .models import Attribution, Campaign, CampaignMatch, ListeningRule
-from .services import attribution_touch
+from ..models import Attribution, Campaign, CampaignMatch, ListeningRule
+from .attribution import attribution_touch
 
 PAGE_BUDGET = 5
 
@@ -47,6 +47,16 @@ class ListenResult:
     matched: int = 0
     new_contacts: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def listening_rule_save(*, rule: ListeningRule) -> ListeningRule:
+    """Save a new or changed rule after the model's own checks (at least one keyword,
+    phrase or hashtag; known networks; ``ListeningRule.clean``). Raises
+    ``ValidationError``. Where its searches stopped (``cursors``) is kept."""
+    rule.full_clean()
+    rule.save()
+    return rule
 
 
 def listening_account(campaign: Campaign, network: str) -> SocialAccount | None:
@@ -77,10 +87,10 @@ def listening_due() -> list[tuple[int, str]]:
     return [(rule.pk, network) for rule in rules for network in rule_networks(rule)]
 
 
-def campaign_listen_now(campaign: Campaign) -> int:
+def campaign_listen_now(*, campaign: Campaign) -> int:
     """Queue a search of each of the campaign's active rules on each of its networks,
     after the current transaction commits. Returns how many were queued."""
-    from .tasks import listen_rule
+    from ..tasks import listen_rule
 
     due = [
         (rule.pk, network)
@@ -270,7 +280,7 @@ def rule_listen(*, rule_id: int, network: str) -> ListenResult:
         result.errors.append(str(exc))
     finally:
         # A refreshed session (Bluesky) is kept, as sync does, so the next run need not log in.
-        fresh = getattr(adapter, "updated_credentials", lambda: None)()
+        fresh = adapter.updated_credentials()
         if fresh:
             account.credentials = fresh
             account.save(update_fields=["credentials", "updated_at"])
