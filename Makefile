@@ -39,7 +39,8 @@ run: venv messages
 	@mkdir -p var/celery/queue var/celery/control var/celery/processed var/cache
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
-	DEBUG=$${DEBUG:-1} $(BIN)/python -m crm.devserver --host $(HOST) --port $(PORT)
+	@echo "Momento is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)."
+	DEBUG=$${DEBUG:-1} HOST=$(HOST) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile -p $(PORT)
 
 peers:
 	@bash scripts/peers/install.sh
@@ -51,11 +52,13 @@ browser:
 
 test: venv messages peers browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 bench: venv
 	$(BIN)/python -m bench

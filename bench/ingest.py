@@ -216,14 +216,14 @@ def _ingest(account, items, *, page: int, classify_text: bool) -> float:
 def _copy(rows: list[tuple]) -> float:
     from django.db import connection, transaction
 
-    from crm.ingest import _COLUMNS
+    from crm.ingest.upsert import COLUMNS
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE crm_timelineentry CASCADE")
         cursor.execute("VACUUM ANALYZE crm_timelineentry")
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        columns = ", ".join(_COLUMNS)
+        columns = ", ".join(COLUMNS)
         with cursor.cursor.copy(
             f"COPY crm_timelineentry ({columns}, created_at) FROM STDIN"
         ) as copy:
@@ -236,7 +236,9 @@ def _copy(rows: list[tuple]) -> float:
 def _copy_rows(account, items) -> list[tuple]:
     """The rows the ingest path wrote, built the way it builds them."""
     from contacts.models import SocialIdentity
-    from crm.ingest import _prepare, _Row, _values
+    from core.choices import Network
+    from crm.ingest.cleaning import Row, rows_prepare
+    from crm.ingest.upsert import row_values
 
     identities = {
         ext: (pk, contact)
@@ -244,8 +246,8 @@ def _copy_rows(account, items) -> list[tuple]:
             "pk", "external_id", "contact_id"
         )
     }
-    rows: list[_Row] = _prepare(items, [], "bluesky", classify_text=False)
-    return [_values(account, row, identities) for row in rows]
+    rows: list[Row] = rows_prepare(items, [], Network.BLUESKY, classify_text=False)
+    return [row_values(account, row, identities) for row in rows]
 
 
 def _machine() -> dict:

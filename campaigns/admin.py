@@ -12,7 +12,34 @@ from .models import (
     ScheduledPost,
     TrackedLink,
 )
-from .services import scheduled_post_check, scheduled_post_create
+from .services import (
+    listening_rule_save,
+    scheduled_post_check,
+    scheduled_post_create,
+    tracked_link_check,
+    tracked_link_save,
+)
+
+
+class TrackedLinkAdminForm(forms.ModelForm):
+    """Checks what ``tracked_link_save`` checks beyond the model's own validation, so
+    that saving never fails after the form was accepted. On the campaign's page the
+    campaign's accounts are those being saved with it (``campaign_accounts``)."""
+
+    def __init__(self, *args, campaign_accounts: set[int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.campaign_accounts = campaign_accounts
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors or (not self.instance.campaign_id and self.campaign_accounts is None):
+            return
+        try:
+            tracked_link_check(link=self.instance, campaign_accounts=self.campaign_accounts)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
 
 
 class ListeningRuleInline(admin.StackedInline):
@@ -30,6 +57,7 @@ class ListeningRuleInline(admin.StackedInline):
 
 class TrackedLinkInline(admin.TabularInline):
     model = TrackedLink
+    form = TrackedLinkAdminForm
     extra = 0
     fields = [
         "code",
@@ -54,6 +82,29 @@ class CampaignAdmin(admin.ModelAdmin):
     inlines = [ListeningRuleInline, TrackedLinkInline]
     list_select_related = ["owner"]
 
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, TrackedLinkInline) and request.method == "POST":
+            # The links are checked against the accounts this same form saves.
+            chosen = request.POST.getlist("accounts")
+            kwargs["form_kwargs"] = {
+                "campaign_accounts": {int(pk) for pk in chosen if pk.isdigit()}
+            }
+        return kwargs
+
+    def save_formset(self, request, form, formset, change):
+        """Rules and links are saved by their services, as everywhere else."""
+        if formset.model not in (ListeningRule, TrackedLink):
+            return super().save_formset(request, form, formset, change)
+        for obj in formset.save(commit=False):
+            if isinstance(obj, ListeningRule):
+                listening_rule_save(rule=obj)
+            else:
+                tracked_link_save(link=obj, user=obj.created_by or request.user)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        formset.save_m2m()
+
 
 @admin.register(ListeningRule)
 class ListeningRuleAdmin(admin.ModelAdmin):
@@ -62,6 +113,9 @@ class ListeningRuleAdmin(admin.ModelAdmin):
     search_fields = ["name", "keywords", "phrases", "hashtags", "campaign__name"]
     readonly_fields = ["cursors", "matched_count", "last_run_at", "last_error", "created_at"]
     list_select_related = ["campaign"]
+
+    def save_model(self, request, obj, form, change):
+        listening_rule_save(rule=obj)
 
 
 class LinkClickInline(admin.TabularInline):
@@ -78,6 +132,7 @@ class LinkClickInline(admin.TabularInline):
 
 @admin.register(TrackedLink)
 class TrackedLinkAdmin(admin.ModelAdmin):
+    form = TrackedLinkAdminForm
     list_display = ["code", "campaign", "destination", "account", "click_count", "created_at"]
     list_filter = ["campaign", "utm_medium"]
     search_fields = ["code", "destination", "campaign__name"]
@@ -89,6 +144,9 @@ class TrackedLinkAdmin(admin.ModelAdmin):
     @admin.display(description=_("redirects to"))
     def target_url(self, obj):
         return obj.target_url() if obj.pk else ""
+
+    def save_model(self, request, obj, form, change):
+        tracked_link_save(link=obj, user=obj.created_by or request.user)
 
 
 @admin.register(LinkClick)

@@ -5,8 +5,8 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from crm.api_base import MomentoViewSet
-from crm.pagination import KeysetPagination
+from core.api import MomentoViewSet
+from core.paging import KeysetPagination
 
 from .filters import (
     CampaignFilter,
@@ -15,8 +15,7 @@ from .filters import (
     ScheduledPostFilter,
     TrackedLinkFilter,
 )
-from .listening import campaign_listen_now
-from .models import Attribution, Campaign, ListeningRule, ScheduledPost, TrackedLink
+from .models import Attribution, Campaign, CampaignMatch, ListeningRule, ScheduledPost, TrackedLink
 from .selectors import campaign_feed, campaign_funnel, campaign_posts
 from .serializers import (
     CampaignMatchSerializer,
@@ -26,7 +25,7 @@ from .serializers import (
     ScheduledPostSerializer,
     TrackedLinkSerializer,
 )
-from .services import scheduled_post_cancel
+from .services import campaign_listen_now, scheduled_post_cancel
 
 
 class CampaignViewSet(MomentoViewSet):
@@ -54,7 +53,7 @@ class CampaignViewSet(MomentoViewSet):
 
     @extend_schema(
         responses=CampaignMatchSerializer(many=True),
-        parameters=[OpenApiParameter("state", str, enum=["new", "engaged", "dismissed"])],
+        parameters=[OpenApiParameter("state", str, enum=CampaignMatch.State.values)],
     )
     @action(
         detail=True,
@@ -81,7 +80,7 @@ class CampaignViewSet(MomentoViewSet):
     @action(detail=True, methods=["post"], required_permissions=("campaigns.change_campaign",))
     def listen(self, request, pk=None):
         """Search every network for the campaign's active rules now."""
-        queued = campaign_listen_now(self.get_object())
+        queued = campaign_listen_now(campaign=self.get_object())
         return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
 
 

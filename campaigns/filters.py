@@ -3,6 +3,8 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from contacts.filters import ExtraFilter
+
 from .models import Campaign, CampaignMatch, ListeningRule, ScheduledPost, TrackedLink
 from .selectors import contacts_in_campaign
 
@@ -47,7 +49,14 @@ def filter_contacts_by_campaign(queryset, name, value):
     return contacts_in_campaign(queryset, value) if value else queryset
 
 
-def contact_campaign_filter() -> django_filters.NumberFilter:
-    """The ``campaign`` filter for ``contacts.filters.ContactFilter``:
-    ``campaign = contact_campaign_filter()``."""
-    return django_filters.NumberFilter(method=filter_contacts_by_campaign, label=_("Campaign (id)"))
+def contact_campaign_filter() -> ExtraFilter:
+    """The contact list's ``campaign`` filter (registered by ``campaigns.apps``)."""
+    return ExtraFilter(
+        name="campaign",
+        filter=django_filters.NumberFilter(
+            method=filter_contacts_by_campaign, label=_("Campaign (id)")
+        ),
+        label=_("Campaign"),
+        any_label=_("Any campaign"),
+        options=lambda: Campaign.objects.order_by("-id").values_list("pk", "name")[:200],
+    )

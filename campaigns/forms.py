@@ -5,7 +5,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.choices import Network
+from core.choices import Network
 from crm.models import SocialAccount
 
 from .models import Campaign, ListeningRule, TrackedLink

@@ -14,8 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.choices import Network
-from crm.models import OutboundMessage, SocialAccount, TimelineEntry
+from contacts.models import TimelineEntry
+from core.choices import Network
+from crm.models import OutboundMessage, SocialAccount
 
 LANGUAGE_CHOICES = [("", _("Any language")), ("en", _("English")), ("es", _("Spanish"))]
 

@@ -27,6 +27,12 @@ def _count(qs: QuerySet) -> Subquery:
     )
 
 
+def campaign_queryset() -> QuerySet[Campaign]:
+    """Campaigns with their owner, for one campaign's pages (fetch one with
+    ``core.access.get_for_user_or_404``)."""
+    return Campaign.objects.select_related("owner")
+
+
 def campaign_list_queryset() -> QuerySet[Campaign]:
     """Campaigns with what a list row shows, in a constant number of queries."""
     return (
@@ -35,7 +41,12 @@ def campaign_list_queryset() -> QuerySet[Campaign]:
         .annotate(
             match_count=Coalesce(_count(CampaignMatch.objects.filter(campaign=OuterRef("pk"))), 0),
             contact_count=Coalesce(
-                _count(Attribution.objects.filter(campaign=OuterRef("pk"), touch="first")), 0
+                _count(
+                    Attribution.objects.filter(
+                        campaign=OuterRef("pk"), touch=Attribution.Touch.FIRST
+                    )
+                ),
+                0,
             ),
         )
     )
@@ -224,7 +235,8 @@ def campaign_funnel(campaign: Campaign, *, touch: str = Attribution.Touch.FIRST)
     for row in [total, *by_account.values()]:
         row.finish()
     ordered = sorted(
-        by_account.values(), key=lambda r: (r.key == "none", r.kind != "brand", r.label)
+        by_account.values(),
+        key=lambda r: (r.key == "none", r.kind != SocialAccount.Kind.BRAND, r.label),
     )
     return Funnel(
         campaign_id=campaign.pk,

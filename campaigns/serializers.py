@@ -4,11 +4,16 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from crm.choices import Network
+from core.choices import Network
 from crm.models import SocialAccount
 
 from .models import Campaign, CampaignMatch, ListeningRule, ScheduledPost, TrackedLink
-from .services import scheduled_post_create
+from .services import (
+    listening_rule_save,
+    scheduled_post_create,
+    tracked_link_check,
+    tracked_link_save,
+)
 
 
 @extend_schema_field({"type": "array", "items": {"type": "string", "enum": list(Network.values)}})
@@ -89,6 +94,20 @@ class ListeningRuleSerializer(serializers.ModelSerializer):
             return {}
         return {f: getattr(self.instance, f) for f in ("keywords", "phrases", "hashtags")}
 
+    def create(self, validated_data):
+        return self._save(ListeningRule(), validated_data)
+
+    def update(self, instance, validated_data):
+        return self._save(instance, validated_data)
+
+    def _save(self, rule: ListeningRule, data: dict) -> ListeningRule:
+        for name, value in data.items():
+            setattr(rule, name, value)
+        try:
+            return listening_rule_save(rule=rule)
+        except DjangoValidationError as exc:
+            raise _drf_error(exc) from None
+
 
 class TrackedLinkSerializer(serializers.ModelSerializer):
     code = serializers.SlugField(max_length=32, required=False)
@@ -118,19 +137,10 @@ class TrackedLinkSerializer(serializers.ModelSerializer):
         return link.target_url()
 
     def validate(self, attrs):
-        link = TrackedLink(**{**self._current(), **attrs})
         try:
-            link.clean()
+            tracked_link_check(link=TrackedLink(**{**self._current(), **attrs}))
         except DjangoValidationError as exc:
             raise _drf_error(exc) from None
-        campaign, account = attrs.get("campaign", link.campaign), attrs.get("account")
-        if account and not campaign.accounts.filter(pk=account.pk).exists():
-            raise serializers.ValidationError(
-                {"account": "This account does not work for this campaign."}
-            )
-        code = attrs.get("code")
-        if code and TrackedLink.objects.filter(code=code).exclude(pk=link.pk).exists():
-            raise serializers.ValidationError({"code": "This code is taken."})
         return attrs
 
     def _current(self) -> dict:
@@ -143,8 +153,18 @@ class TrackedLinkSerializer(serializers.ModelSerializer):
         }
 
     def create(self, validated_data):
-        validated_data["created_by"] = self.context["request"].user
-        return super().create(validated_data)
+        return self._save(TrackedLink(), validated_data, user=self.context["request"].user)
+
+    def update(self, instance, validated_data):
+        return self._save(instance, validated_data)
+
+    def _save(self, link: TrackedLink, data: dict, *, user=None) -> TrackedLink:
+        for name, value in data.items():
+            setattr(link, name, value)
+        try:
+            return tracked_link_save(link=link, user=user)
+        except DjangoValidationError as exc:
+            raise _drf_error(exc) from None
 
 
 class ScheduledPostSerializer(serializers.ModelSerializer):

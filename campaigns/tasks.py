@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from crm.networks.base import RateLimited, TransientError
 
-from .listening import listening_due, rule_listen
+from .services.listening import listening_due, rule_listen
 
 
 @shared_task(bind=True, max_retries=8, acks_late=True)

@@ -1,20 +1,20 @@
 from __future__ import annotations
 
-import csv
 import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from crm.keyset import InvalidCursor, keyset_page
+from core.access import get_for_user_or_404
+from core.paging import keyset_page_or_404
 
+from .exports import funnel_csv_response
 from .forms import (
     AccountForm,
     CampaignForm,
@@ -23,43 +23,50 @@ from .forms import (
     ScheduledPostForm,
     TrackedLinkForm,
 )
-from .listening import campaign_listen_now
 from .models import Attribution, Campaign, CampaignMatch, ListeningRule, ScheduledPost, TrackedLink
-from .selectors import campaign_feed, campaign_funnel, campaign_list_queryset, campaign_posts
+from .selectors import (
+    campaign_feed,
+    campaign_funnel,
+    campaign_list_queryset,
+    campaign_posts,
+    campaign_queryset,
+)
 from .services import (
+    campaign_listen_now,
     link_click_record,
+    listening_rule_save,
     match_dismiss,
     match_follow,
     match_like,
     match_reply,
     scheduled_post_cancel,
-    scheduled_post_create,
+    scheduled_posts_create,
+    tracked_link_save,
 )
 
 PAGE_SIZE = 50
 FEED_PAGE_SIZE = 30
 
 
-def _get_campaign_for_user(request: HttpRequest, pk: int) -> Campaign:
-    """The campaign ``pk`` if this user may see it (all staff share one CRM), else 404."""
-    return get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
-
-
 def _errors(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def _add_service_errors(form, exc: ValidationError) -> None:
+    """A service's field messages on ``form`` (on top for a field it does not show)."""
+    for field, messages_ in exc.message_dict.items():
+        for message in messages_:
+            form.add_error(field if field in form.fields else None, message)
+
+
 @permission_required("campaigns.view_campaign", raise_exception=True)
 def index(request: HttpRequest) -> HttpResponse:
-    try:
-        page = keyset_page(
-            campaign_list_queryset(),
-            fields=("id",),
-            cursor=request.GET.get("cursor"),
-            size=PAGE_SIZE,
-        )
-    except InvalidCursor:
-        raise Http404 from None
+    page = keyset_page_or_404(
+        campaign_list_queryset(),
+        fields=("id",),
+        cursor=request.GET.get("cursor"),
+        size=PAGE_SIZE,
+    )
     context = {"page": page}
     if request.htmx and request.GET.get("cursor"):
         return render(request, "campaigns/index.html#rows", context)
@@ -78,7 +85,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 @permission_required("campaigns.change_campaign", raise_exception=True)
 def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = _get_campaign_for_user(request, pk)
+    campaign = get_for_user_or_404(campaign_queryset(), user=request.user, pk=pk)
     form = CampaignForm(request.POST or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -99,19 +106,16 @@ def _feed_context(campaign: Campaign, matches) -> list:
 @permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The listening feed: matched posts, newest first."""
-    campaign = _get_campaign_for_user(request, pk)
+    campaign = get_for_user_or_404(campaign_queryset(), user=request.user, pk=pk)
     state = request.GET.get("state", "")
     if state not in CampaignMatch.State.values:
         state = ""
-    try:
-        page = keyset_page(
-            campaign_feed(campaign.pk, state=state),
-            fields=("occurred_at", "id"),
-            cursor=request.GET.get("cursor"),
-            size=FEED_PAGE_SIZE,
-        )
-    except InvalidCursor:
-        raise Http404 from None
+    page = keyset_page_or_404(
+        campaign_feed(campaign.pk, state=state),
+        fields=("occurred_at", "id"),
+        cursor=request.GET.get("cursor"),
+        size=FEED_PAGE_SIZE,
+    )
     _feed_context(campaign, page.items)
     context = {
         "campaign": campaign,
@@ -129,13 +133,13 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("campaigns.change_campaignmatch", raise_exception=True)
 def match_action(request: HttpRequest, pk: int, match_pk: int, action: str) -> HttpResponse:
     """Like, reply, follow back or dismiss one post of the feed. HTMX gets the row back."""
-    campaign = _get_campaign_for_user(request, pk)
-    match = get_object_or_404(
-        CampaignMatch.objects.select_related(
+    campaign = get_for_user_or_404(campaign_queryset(), user=request.user, pk=pk)
+    match = get_for_user_or_404(
+        CampaignMatch.objects.filter(campaign=campaign).select_related(
             "campaign", "entry__contact", "entry__identity", "rule"
         ),
+        user=request.user,
         pk=match_pk,
-        campaign=campaign,
     )
     error = ""
     try:
@@ -178,8 +182,8 @@ def match_action(request: HttpRequest, pk: int, match_pk: int, action: str) -> H
 @permission_required("campaigns.change_campaign", raise_exception=True)
 def campaign_listen(request: HttpRequest, pk: int) -> HttpResponse:
     """Search now, without waiting for the schedule."""
-    campaign = _get_campaign_for_user(request, pk)
-    queued = campaign_listen_now(campaign)
+    campaign = get_for_user_or_404(campaign_queryset(), user=request.user, pk=pk)
+    queued = campaign_listen_now(campaign=campaign)
     if queued:
         messages.success(request, _("Listening now; new posts appear in the feed shortly."))
     else:
@@ -190,7 +194,7 @@ def campaign_listen(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_setup(request: HttpRequest, pk: int) -> HttpResponse:
     """Listening rules and tracked links: lists and the forms that add them."""
-    campaign = _get_campaign_for_user(request, pk)
+    campaign = get_for_user_or_404(campaign_queryset(), user=request.user, pk=pk)
     rule_form = ListeningRuleForm(prefix="rule")
     link_form = TrackedLinkForm(prefix="link", campaign=campaign)
     if request.method == "POST":
@@ -200,18 +204,25 @@ def campaign_setup(request: HttpRequest, pk: int) -> HttpResponse:
             rule_form = ListeningRuleForm(request.POST, prefix="rule")
             rule_form.instance.campaign = campaign
             if rule_form.is_valid():
-                rule_form.save()
-                messages.success(request, _("Rule added."))
-                return redirect("campaigns:setup", pk=campaign.pk)
+                try:
+                    listening_rule_save(rule=rule_form.save(commit=False))
+                except ValidationError as exc:
+                    _add_service_errors(rule_form, exc)
+                else:
+                    messages.success(request, _("Rule added."))
+                    return redirect("campaigns:setup", pk=campaign.pk)
         else:
             if not request.user.has_perm("campaigns.add_trackedlink"):
                 raise PermissionDenied
             link_form = TrackedLinkForm(request.POST, prefix="link", campaign=campaign)
-            link_form.instance.created_by = request.user
             if link_form.is_valid():
-                link_form.save()
-                messages.success(request, _("Tracked link created."))
-                return redirect("campaigns:setup", pk=campaign.pk)
+                try:
+                    tracked_link_save(link=link_form.save(commit=False), user=request.user)
+                except ValidationError as exc:
+                    _add_service_errors(link_form, exc)
+                else:
+                    messages.success(request, _("Tracked link created."))
+                    return redirect("campaigns:setup", pk=campaign.pk)
     context = {
         "campaign": campaign,
         "tab": "setup",
@@ -226,8 +237,9 @@ def campaign_setup(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("campaigns.delete_listeningrule", raise_exception=True)
 def rule_delete(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
-    campaign = _get_campaign_for_user(request, pk)
-    get_object_or_404(ListeningRule, pk=rule_pk, campaign=campaign).delete()
+    campaign = get_for_user_or_404(campaign_queryset(), user=request.user, pk=pk)
+    rules = ListeningRule.objects.filter(campaign=campaign)
+    get_for_user_or_404(rules, user=request.user, pk=rule_pk).delete()
     messages.success(request, _("Rule deleted."))
     return redirect("campaigns:setup", pk=campaign.pk)
 
@@ -235,7 +247,7 @@ def rule_delete(request: HttpRequest, pk: int, rule_pk: int) -> HttpResponse:
 @permission_required("campaigns.view_scheduledpost", raise_exception=True)
 def campaign_posts_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Compose posts for the campaign's accounts, and the posts scheduled so far."""
-    campaign = _get_campaign_for_user(request, pk)
+    campaign = get_for_user_or_404(campaign_queryset(), user=request.user, pk=pk)
     form = ScheduledPostForm(campaign=campaign)
     if request.method == "POST":
         if not request.user.has_perm("campaigns.add_scheduledpost"):
@@ -244,33 +256,26 @@ def campaign_posts_page(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                with transaction.atomic():
-                    for account in data["accounts"]:
-                        scheduled_post_create(
-                            campaign=campaign,
-                            account=account,
-                            text=data["text"],
-                            send_at=data["send_at"],
-                            link=data["link"],
-                            user=request.user,
-                            idempotency_key=f"{data['nonce']}-{account.pk}"
-                            if data["nonce"]
-                            else "",
-                        )
+                scheduled_posts_create(
+                    campaign=campaign,
+                    accounts=data["accounts"],
+                    text=data["text"],
+                    send_at=data["send_at"],
+                    link=data["link"],
+                    user=request.user,
+                    idempotency_key=data["nonce"],
+                )
             except ValidationError as exc:
                 messages.error(request, _errors(exc))
             else:
                 messages.success(request, _("Post scheduled."))
                 return redirect("campaigns:posts", pk=campaign.pk)
-    try:
-        page = keyset_page(
-            campaign_posts(campaign.pk),
-            fields=("send_at", "id"),
-            cursor=request.GET.get("cursor"),
-            size=PAGE_SIZE,
-        )
-    except InvalidCursor:
-        raise Http404 from None
+    page = keyset_page_or_404(
+        campaign_posts(campaign.pk),
+        fields=("send_at", "id"),
+        cursor=request.GET.get("cursor"),
+        size=PAGE_SIZE,
+    )
     context = {"campaign": campaign, "tab": "posts", "form": form, "page": page}
     return render(request, "campaigns/posts.html", context)
 
@@ -278,8 +283,9 @@ def campaign_posts_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("campaigns.change_scheduledpost", raise_exception=True)
 def post_cancel(request: HttpRequest, pk: int, post_pk: int) -> HttpResponse:
-    campaign = _get_campaign_for_user(request, pk)
-    post = get_object_or_404(ScheduledPost, pk=post_pk, campaign=campaign)
+    campaign = get_for_user_or_404(campaign_queryset(), user=request.user, pk=pk)
+    posts = ScheduledPost.objects.filter(campaign=campaign)
+    post = get_for_user_or_404(posts, user=request.user, pk=post_pk)
     if scheduled_post_cancel(post=post):
         messages.success(request, _("Post cancelled."))
     else:
@@ -294,7 +300,7 @@ def _touch(request: HttpRequest) -> str:
 
 @permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_funnel_page(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = _get_campaign_for_user(request, pk)
+    campaign = get_for_user_or_404(campaign_queryset(), user=request.user, pk=pk)
     funnel = campaign_funnel(campaign, touch=_touch(request))
     context = {
         "campaign": campaign,
@@ -322,46 +328,10 @@ def funnel_chart_data(funnel) -> dict:
     }
 
 
-CSV_COLUMNS = [
-    ("label", "account"),
-    ("kind", "kind"),
-    ("discovered", "discovered"),
-    ("leads", "leads"),
-    ("customers", "customers"),
-    ("lead_rate", "lead_rate"),
-    ("customer_rate", "customer_rate"),
-    ("conversion_rate", "conversion_rate"),
-    ("median_days_to_lead", "median_days_to_lead"),
-    ("median_days_to_customer", "median_days_to_customer"),
-    ("purchases", "purchases"),
-    ("revenue", "revenue"),
-    ("tickets", "tickets"),
-]
-
-
-def _csv_cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        return "; ".join(f"{amount} {currency}" for currency, amount in value.items())
-    text = str(value)
-    # Spreadsheets run cells that start with these as formulas; handles are user text.
-    return f"'{text}" if text[:1] in {"=", "+", "-", "@"} else text
-
-
 @permission_required("campaigns.view_campaign", raise_exception=True)
 def campaign_funnel_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = _get_campaign_for_user(request, pk)
-    funnel = campaign_funnel(campaign, touch=_touch(request))
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}-funnel.csv"'
-    writer = csv.writer(response)
-    writer.writerow([header for _attr, header in CSV_COLUMNS])
-    total = funnel.total.as_dict()
-    total["label"] = "TOTAL"
-    for row in [total, *(r.as_dict() for r in funnel.accounts)]:
-        writer.writerow([_csv_cell(row[attr]) for attr, _header in CSV_COLUMNS])
-    return response
+    campaign = get_for_user_or_404(campaign_queryset(), user=request.user, pk=pk)
+    return funnel_csv_response(campaign, campaign_funnel(campaign, touch=_touch(request)))
 
 
 @login_not_required

@@ -69,10 +69,14 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_celery_results",
     "axes",
-    "crm",
+    # Momento's apps, lowest layer first (README "Architecture").
+    "core",
     "contacts",
-    "campaigns",
+    "crm",
     "support",
+    "campaigns",
+    # The demo loader (``seed_demo``): apart, so no production module imports it.
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -83,7 +87,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "crm.middleware.LoginRequiredMiddleware",
+    "core.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -106,7 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
-                "crm.context_processors.shell",
+                "core.context_processors.shell",
             ],
         },
     },
@@ -156,7 +160,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "crm:home"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
@@ -223,9 +227,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["crm.permissions.RolePermission"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.permissions.RolePermission"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "crm.pagination.KeysetPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.paging.KeysetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -251,7 +255,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a "kind"/"state": name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
-        "EntryKindEnum": "crm.choices.EntryKind",
+        "EntryKindEnum": "core.choices.EntryKind",
         "SocialAccountKindEnum": "crm.models.SocialAccount.Kind",
         "SocialAccountStateEnum": "crm.models.SocialAccount.State",
         "OutboundKindEnum": "crm.models.OutboundMessage.Kind",

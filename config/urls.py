@@ -12,7 +12,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from campaigns import views as campaigns_views
 
+from . import views
+
 urlpatterns = [
+    path("", views.home, name="home"),
+    path("reports/", views.reports, name="reports"),
+    path("", include("core.urls")),
     path("", include("crm.urls")),
     path("contacts/", include("contacts.urls")),
     path("campaigns/", include("campaigns.urls")),

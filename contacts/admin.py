@@ -13,16 +13,17 @@ from .models import (
     StageChange,
     StageRule,
     Tag,
-    Task,
+    TimelineEntry,
+    Todo,
 )
 from .services import (
     AUDITED_FIELDS,
-    _audit_value,
     audit_record,
+    audit_value,
     contact_change_stage,
     contact_merge,
     purchase_record,
-    task_create,
+    todo_create,
 )
 
 
@@ -100,7 +101,7 @@ class ContactAdmin(admin.ModelAdmin):
     filter_horizontal = ["tags"]
     inlines = [SocialIdentityInline, StageChangeInline]
     form = ContactAdminForm
-    # Tasks, purchases and history are shown read-only (not as inline formsets, which
+    # To-dos, purchases and history are shown read-only (not as inline formsets, which
     # would make every save of a contact post their management forms).
     readonly_fields = [
         "score",
@@ -108,7 +109,7 @@ class ContactAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "last_interaction_at",
-        "task_list",
+        "todo_list",
         "purchase_list",
         "history",
     ]
@@ -127,8 +128,8 @@ class ContactAdmin(admin.ModelAdmin):
         if change:
             changes = {
                 name: [
-                    _audit_value(form.initial.get(name)),
-                    _audit_value(form.cleaned_data.get(name)),
+                    audit_value(form.initial.get(name)),
+                    audit_value(form.cleaned_data.get(name)),
                 ]
                 for name in form.changed_data
                 if name in AUDITED_FIELDS
@@ -180,8 +181,8 @@ class ContactAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description=_("Follow-up tasks"))
-    def task_list(self, obj):
-        rows = obj.tasks.select_related("assignee").order_by("-due_at")[:20]
+    def todo_list(self, obj):
+        rows = obj.todos.select_related("assignee").order_by("-due_at")[:20]
         return _table(
             [_("Due"), _("Task"), _("Assignee"), _("Done")],
             [(t.due_at, t.title, t.assignee or "—", t.done_at or "—") for t in rows],
@@ -252,15 +253,15 @@ class StageRuleAdmin(admin.ModelAdmin):
     ]
 
 
-class TaskAdminForm(forms.ModelForm):
+class TodoAdminForm(forms.ModelForm):
     class Meta:
-        model = Task
+        model = Todo
         fields = ["contact", "title", "due_at", "assignee", "done_at"]
 
 
-@admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
-    form = TaskAdminForm
+@admin.register(Todo)
+class TodoAdmin(admin.ModelAdmin):
+    form = TodoAdminForm
     list_display = ["title", "contact", "assignee", "due_at", "done_at", "reminded_at"]
     list_filter = ["done_at", "assignee"]
     search_fields = ["title", "contact__display_name"]
@@ -272,14 +273,14 @@ class TaskAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        task = task_create(
+        todo = todo_create(
             contact=obj.contact,
             title=obj.title,
             due_at=obj.due_at,
             assignee=obj.assignee,
             actor=request.user,
         )
-        obj.pk = task.pk
+        obj.pk = todo.pk
 
 
 class PurchaseAdminForm(forms.ModelForm):
@@ -370,3 +371,27 @@ class ContactImportAdmin(admin.ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
+
+
+@admin.register(TimelineEntry)
+class TimelineEntryAdmin(admin.ModelAdmin):
+    list_display = [
+        "occurred_at",
+        "kind",
+        "network",
+        "direction",
+        "contact",
+        "account",
+        "short_text",
+    ]
+    list_filter = ["kind", "network", "direction", "intent", "sentiment", "language"]
+    search_fields = ["external_id", "text", "contact__display_name"]
+    raw_id_fields = ["contact", "identity", "account", "created_by", "handled_by", "assigned_to"]
+    readonly_fields = ["created_at", "content_type", "object_id"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+    list_select_related = ["contact", "account"]
+
+    @admin.display(description=_("text"))
+    def short_text(self, obj: TimelineEntry) -> str:
+        return obj.text[:80]

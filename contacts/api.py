@@ -8,13 +8,14 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from crm.api_base import MomentoViewSet
-from crm.choices import EntryKind
-from crm.pagination import KeysetPagination
+from core.access import scope_for_user
+from core.api import MomentoViewSet
+from core.choices import EntryKind
+from core.paging import KeysetPagination
 
-from .filters import ContactFilter, PurchaseFilter, StageRuleFilter, TaskFilter
-from .imports import contact_import_draft, contact_import_start, csv_decode
-from .models import Contact, ContactImport, Purchase, StageRule, Task
+from . import services
+from .filters import ContactFilter, PurchaseFilter, StageRuleFilter, TodoFilter
+from .models import Contact, ContactImport, Purchase, StageRule, Todo
 from .selectors import contact_duplicates, contact_history, contact_list_queryset, contact_timeline
 from .serializers import (
     ContactAuditSerializer,
@@ -31,10 +32,9 @@ from .serializers import (
     PurchaseSerializer,
     StageChangeInputSerializer,
     StageRuleSerializer,
-    TaskSerializer,
     TimelineEntrySerializer,
+    TodoSerializer,
 )
-from .services import contact_erase, contact_export, contact_merge, task_complete
 
 
 def _service_errors(exc: DjangoValidationError) -> serializers.ValidationError:
@@ -83,7 +83,7 @@ class ContactViewSet(MomentoViewSet):
     @action(
         detail=True,
         methods=["post"],
-        required_permissions=("crm.add_timelineentry", "contacts.view_contact"),
+        required_permissions=("contacts.add_timelineentry", "contacts.view_contact"),
         filterset_class=None,
     )
     def notes(self, request, pk=None):
@@ -148,7 +148,7 @@ class ContactViewSet(MomentoViewSet):
         serializer.is_valid(raise_exception=True)
         other = Contact.objects.get(pk=serializer.validated_data["other_id"])
         try:
-            summary = contact_merge(survivor=survivor, other=other, actor=request.user)
+            summary = services.contact_merge(survivor=survivor, other=other, actor=request.user)
         except DjangoValidationError as exc:
             raise _service_errors(exc) from None
         return Response(MergeResultSerializer(summary).data)
@@ -162,7 +162,7 @@ class ContactViewSet(MomentoViewSet):
     )
     def export(self, request, pk=None):
         """Everything stored about the contact (GDPR access request), as JSON."""
-        return Response(contact_export(contact=self.get_object(), actor=request.user))
+        return Response(services.contact_export(contact=self.get_object(), actor=request.user))
 
     @extend_schema(request=None, responses=EraseResultSerializer)
     @action(
@@ -173,22 +173,22 @@ class ContactViewSet(MomentoViewSet):
     )
     def erase(self, request, pk=None):
         """Erase the contact's personal data (GDPR); counts are kept."""
-        return Response(contact_erase(contact=self.get_object(), actor=request.user))
+        return Response(services.contact_erase(contact=self.get_object(), actor=request.user))
 
 
-class TaskViewSet(MomentoViewSet):
+class TodoViewSet(MomentoViewSet):
     """Follow-up tasks on contacts. ``?mine=true`` lists the caller's."""
 
-    queryset = Task.objects.select_related("contact", "assignee")
-    serializer_class = TaskSerializer
-    filterset_class = TaskFilter
+    queryset = Todo.objects.select_related("contact", "assignee")
+    serializer_class = TodoSerializer
+    filterset_class = TodoFilter
 
-    @extend_schema(request=None, responses=TaskSerializer)
-    @action(detail=True, methods=["post"], required_permissions=("contacts.change_task",))
+    @extend_schema(request=None, responses=TodoSerializer)
+    @action(detail=True, methods=["post"], required_permissions=("contacts.change_todo",))
     def complete(self, request, pk=None):
         """Mark the task done (idempotent)."""
-        task = task_complete(task=self.get_object())
-        return Response(TaskSerializer(task).data)
+        todo = services.todo_complete(todo=self.get_object())
+        return Response(TodoSerializer(todo).data)
 
 
 class PurchaseViewSet(MomentoViewSet):
@@ -238,7 +238,7 @@ class ContactImportViewSet(
     keyset_fields = ("id",)
 
     def get_queryset(self):
-        return super().get_queryset().filter(created_by=self.request.user)
+        return scope_for_user(super().get_queryset(), self.request.user)
 
     @extend_schema(request=ContactImportInputSerializer, responses={202: ContactImportSerializer})
     def create(self, request, *args, **kwargs):
@@ -247,10 +247,12 @@ class ContactImportViewSet(
         upload = serializer.validated_data["file"]
         try:
             with transaction.atomic():
-                job = contact_import_draft(
-                    actor=request.user, filename=upload.name, content=csv_decode(upload.read())
+                job = services.contact_import_draft(
+                    actor=request.user,
+                    filename=upload.name,
+                    content=services.csv_decode(upload.read()),
                 )
-                job = contact_import_start(
+                job = services.contact_import_start(
                     job=job, mapping=serializer.validated_data.get("mapping") or job.mapping
                 )
         except DjangoValidationError as exc:
@@ -260,7 +262,8 @@ class ContactImportViewSet(
 
 def register(router) -> None:
     router.register("contacts", ContactViewSet, basename="contact")
-    router.register("tasks", TaskViewSet, basename="task")
+    # "tasks": the API's word for a to-do (a path and names its clients use).
+    router.register("tasks", TodoViewSet, basename="task")
     router.register("purchases", PurchaseViewSet, basename="purchase")
     router.register("stage-rules", StageRuleViewSet, basename="stagerule")
     router.register("contact-imports", ContactImportViewSet, basename="contactimport")

@@ -1,16 +1,44 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.filters import contact_campaign_filter
-from crm.choices import Network
+from core.choices import Network
 
-from .models import Contact, ContactAudit, Purchase, SocialIdentity, Stage, StageRule, Task
+from .models import Contact, ContactAudit, Purchase, SocialIdentity, Stage, StageRule, Todo
+
+# -- sort orders of the list and the board ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sort:
+    label: Any
+    fields: tuple[str, ...]
+    descending: bool = True
+    #: The first field may be NULL; NULLs sort last.
+    nulls_last: bool = False
+
+    @property
+    def keyset(self) -> dict[str, Any]:
+        """Arguments for ``core.paging.keyset_page`` in this order."""
+        return {"fields": self.fields, "descending": self.descending, "nulls_last": self.nulls_last}
+
+
+SORTS = {
+    # Contacts nobody has heard from have no last interaction: they come last.
+    "recent": Sort(_("Last interaction"), ("last_interaction_at", "id"), nulls_last=True),
+    "newest": Sort(_("Newest"), ("id",)),
+    "score": Sort(_("Score"), ("score", "id")),
+    "name": Sort(_("Name"), ("display_name", "id"), descending=False),
+}
+DEFAULT_SORT = "recent"
 
 LAST_INTERACTION = [
     ("7d", _("In the last 7 days")),
@@ -24,7 +52,8 @@ LAST_INTERACTION = [
 class ContactFilter(django_filters.FilterSet):
     """The filters of the contact list, the pipeline board, the CSV export and the API.
 
-    ``campaign`` is the campaigns app's filter: it owns the attribution of contacts."""
+    Apps above contacts add theirs with ``contact_filter_register`` (campaigns adds
+    ``campaign``: it owns the attribution of contacts)."""
 
     stage = django_filters.TypedChoiceFilter(choices=Stage.choices, coerce=int)
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))
@@ -38,7 +67,6 @@ class ContactFilter(django_filters.FilterSet):
         choices=LAST_INTERACTION, method="filter_last_interaction", label=_("Last interaction")
     )
     score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
-    campaign = contact_campaign_filter()
 
     class Meta:
         model = Contact
@@ -83,14 +111,14 @@ class ContactFilter(django_filters.FilterSet):
         return queryset.filter(last_interaction_at__gte=now - timedelta(days=days))
 
 
-class TaskFilter(django_filters.FilterSet):
+class TodoFilter(django_filters.FilterSet):
     mine = django_filters.BooleanFilter(method="filter_mine", label=_("Assigned to me"))
     done = django_filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
     due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
     due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
 
     class Meta:
-        model = Task
+        model = Todo
         fields = ["contact", "assignee"]
 
     def filter_mine(self, queryset, name, value):
@@ -117,3 +145,46 @@ class ContactAuditFilter(django_filters.FilterSet):
     class Meta:
         model = ContactAudit
         fields = ["action", "actor"]
+
+
+# -- filters other apps add ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExtraFilter:
+    """A filter an app above contacts adds to the contact list: its ``filter`` joins
+    ``ContactFilter``, and the list shows a select of ``options()`` ((value, label)
+    pairs) for it."""
+
+    name: str
+    filter: django_filters.Filter
+    label: Any
+    any_label: Any
+    options: Callable[[], Iterable[tuple[Any, str]]]
+
+
+EXTRA_FILTERS: dict[str, ExtraFilter] = {}
+
+
+def contact_filter_register(extra: ExtraFilter) -> None:
+    """Add ``extra`` to the contact list's filters. Call it from the app's
+    ``AppConfig.ready()``: contacts imports no app above it."""
+    ContactFilter.base_filters[extra.name] = extra.filter
+    EXTRA_FILTERS[extra.name] = extra
+
+
+def extra_filter_choices(filterset: ContactFilter) -> list[dict[str, Any]]:
+    """Each registered filter with its options and which one the request selected."""
+    data = filterset.form.data
+    return [
+        {
+            "name": extra.name,
+            "label": extra.label,
+            "any_label": extra.any_label,
+            "options": [
+                (value, label, str(value) == data.get(extra.name, ""))
+                for value, label in extra.options()
+            ],
+        }
+        for extra in EXTRA_FILTERS.values()
+    ]

@@ -2,9 +2,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .imports import FIELDS
 from .models import Stage
 from .selectors import owner_choices
+from .services import IMPORT_FIELDS
 
 
 class StageChangeForm(forms.Form):
@@ -38,7 +38,7 @@ class DateTimeInput(forms.DateTimeInput):
         return value
 
 
-class TaskForm(forms.Form):
+class TodoForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=300)
     due_at = forms.DateTimeField(label=_("Due"), widget=DateTimeInput())
     assignee = OwnerField(
@@ -107,7 +107,7 @@ class ImportMappingForm(forms.Form):
 
     def __init__(self, *args, headers: list[str], initial_mapping: dict[str, str], **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [("", _("— skip —")), *FIELDS.items()]
+        choices = [("", _("— skip —")), *IMPORT_FIELDS.items()]
         self.headers = headers
         for i, header in enumerate(headers):
             self.fields[f"col_{i}"] = forms.ChoiceField(

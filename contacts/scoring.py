@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from crm.choices import Direction, EntryKind
-from crm.models import TimelineEntry
+from contacts.models import TimelineEntry
+from core.choices import Direction, EntryKind
 
 from .models import Contact
 

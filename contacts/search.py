@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import BooleanField, Func, Q, QuerySet
 
-from crm.models import TimelineEntry
+from contacts.models import TimelineEntry
 
 CONFIGS = ("simple", "english", "spanish")
 #: Search hands PostgreSQL the matching ids when there are at most this many, or

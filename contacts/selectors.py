@@ -9,9 +9,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
-from crm.models import TimelineEntry
+from contacts.models import TimelineEntry
 
-from .models import Contact, ContactAudit, Purchase, SocialIdentity, Task
+from .models import Contact, ContactAudit, Purchase, SocialIdentity, Todo
 from .search import contact_search
 
 __all__ = [
@@ -102,9 +102,9 @@ def contact_duplicates(contact: Contact, *, limit: int = 10) -> list[Duplicate]:
     return duplicates[:limit]
 
 
-def contact_open_tasks(contact_id: int) -> QuerySet[Task]:
+def contact_open_todos(contact_id: int) -> QuerySet[Todo]:
     return (
-        Task.objects.filter(contact_id=contact_id)
+        Todo.objects.filter(contact_id=contact_id)
         .select_related("assignee")
         .order_by("done_at", "due_at", "id")
     )
@@ -118,8 +118,8 @@ def contact_history(contact_id: int) -> QuerySet[ContactAudit]:
     return ContactAudit.objects.filter(contact_id=contact_id).select_related("actor")
 
 
-def tasks_for_user(user, *, done: bool = False) -> QuerySet[Task]:
-    qs = Task.objects.filter(assignee=user, done_at__isnull=not done).select_related("contact")
+def todos_for_user(user, *, done: bool = False) -> QuerySet[Todo]:
+    qs = Todo.objects.filter(assignee=user, done_at__isnull=not done).select_related("contact")
     return qs.order_by("-done_at", "-id") if done else qs.order_by("due_at", "id")
 
 

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Notification, OutboundMessage, SocialAccount, SyncFailure, TimelineEntry
+from .models import OutboundMessage, SocialAccount, SyncFailure
 from .services import socialaccount_connect, socialaccount_reconnect, socialaccount_verify
 
 
@@ -203,38 +203,6 @@ class SocialAccountAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
         # A new account was stored by socialaccount_connect while the form validated.
-
-
-@admin.register(TimelineEntry)
-class TimelineEntryAdmin(admin.ModelAdmin):
-    list_display = [
-        "occurred_at",
-        "kind",
-        "network",
-        "direction",
-        "contact",
-        "account",
-        "short_text",
-    ]
-    list_filter = ["kind", "network", "direction", "intent", "sentiment", "language"]
-    search_fields = ["external_id", "text", "contact__display_name"]
-    raw_id_fields = ["contact", "identity", "account", "created_by", "handled_by", "assigned_to"]
-    readonly_fields = ["created_at", "content_type", "object_id"]
-    date_hierarchy = "occurred_at"
-    show_full_result_count = False
-    list_select_related = ["contact", "account"]
-
-    @admin.display(description=_("text"))
-    def short_text(self, obj: TimelineEntry) -> str:
-        return obj.text[:80]
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "user", "title", "read_at"]
-    list_filter = ["read_at"]
-    search_fields = ["title", "user__username"]
-    raw_id_fields = ["user"]
 
 
 @admin.register(OutboundMessage)

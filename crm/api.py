@@ -6,9 +6,11 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from .api_base import MomentoReadOnlyViewSet, MomentoViewSet
+from contacts.models import TimelineEntry
+from core.api import MomentoReadOnlyViewSet, MomentoViewSet
+from core.choices import Direction
+
 from .filters import InteractionFilter
-from .models import TimelineEntry
 from .selectors import interaction_queryset, socialaccount_status_list
 from .serializers import (
     AnswerInputSerializer,
@@ -87,7 +89,7 @@ class InteractionViewSet(MomentoReadOnlyViewSet):
 
     def _inbound(self) -> TimelineEntry:
         entry = self.get_object()
-        if entry.direction != "in":
+        if entry.direction != Direction.INBOUND:
             raise serializers.ValidationError({"id": "Only inbound items can be answered."})
         return entry
 
@@ -106,7 +108,7 @@ class InteractionViewSet(MomentoReadOnlyViewSet):
         return Response(OutboundMessageSerializer(message).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=HandledInputSerializer, responses=InteractionSerializer)
-    @action(detail=True, methods=["post"], required_permissions=("crm.change_timelineentry",))
+    @action(detail=True, methods=["post"], required_permissions=("contacts.change_timelineentry",))
     def handled(self, request, pk=None):
         """Take the item out of the inbox (``{"handled": false}`` puts it back)."""
         entry = self._inbound()

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import django_filters
 
-from .choices import SOCIAL_KINDS, EntryKind, Network
-from .models import TimelineEntry
+from contacts.models import TimelineEntry
+from core.choices import SOCIAL_KINDS, Direction, EntryKind, Network
 
 
 class InteractionFilter(django_filters.FilterSet):
@@ -12,7 +12,9 @@ class InteractionFilter(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(
         choices=[(k.value, k.label) for k in EntryKind if k in SOCIAL_KINDS]
     )
-    direction = django_filters.ChoiceFilter(choices=[("in", "in"), ("out", "out")])
+    direction = django_filters.ChoiceFilter(
+        choices=[(d.value, d.value) for d in (Direction.INBOUND, Direction.OUTBOUND)]
+    )
     account = django_filters.NumberFilter(field_name="account_id")
     handled = django_filters.BooleanFilter(
         field_name="handled_at", lookup_expr="isnull", exclude=True

@@ -7,9 +7,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Network
+from core.choices import QUESTION_KINDS, REACTION_KINDS, Network
+
 from .models import SocialAccount
-from .services import CREDENTIAL_KEYS, QUESTION_KINDS, REACTION_KINDS
+from .services import CREDENTIAL_KEYS
 
 #: Every credential field the connect form may show; each network uses some of them.
 CREDENTIAL_LABELS = {

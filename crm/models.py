@@ -1,15 +1,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
-from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Direction, EntryKind, Intent, Network, Sentiment
-from .fields import EncryptedJSONField
+from core.choices import Network
+from core.fields import EncryptedJSONField
 
 
 class BackfillState(models.TextChoices):
@@ -87,163 +85,6 @@ class SocialAccount(models.Model):
     def __str__(self) -> str:
         return f"{self.get_network_display()} @{self.handle}"
 
-    @property
-    def backfill_percent(self) -> int:
-        """Progress of the backfill for a progress bar: pages done out of the most a
-        backfill fetches (``MOMENTO_BACKFILL_MAX_PAGES`` per stream); 100 once done."""
-        from .sync import backfill_page_budget
-
-        if self.backfill_state == BackfillState.DONE:
-            return 100
-        if not self.backfill_state:
-            return 0
-        return min(99, 100 * self.backfill_pages // max(1, backfill_page_budget(self)))
-
-
-class TimelineEntryQuerySet(models.QuerySet):
-    def newest_first(self):
-        return self.order_by("-occurred_at", "-id")
-
-
-class TimelineEntry(models.Model):
-    """Every event on a contact: a social interaction in or out, a note, a stage change,
-    a purchase, a ticket event. Events with their own model point to it."""
-
-    contact = models.ForeignKey(
-        "contacts.Contact",
-        on_delete=models.CASCADE,
-        related_name="timeline",
-        verbose_name=_("contact"),
-    )
-    kind = models.CharField(_("kind"), max_length=20, choices=EntryKind)
-    network = models.CharField(_("network"), max_length=16, choices=Network, blank=True)
-    external_id = models.CharField(_("network item id"), max_length=512, blank=True)
-    text = models.TextField(_("text"), blank=True)
-    url = models.URLField(_("URL"), max_length=1000, blank=True)
-    direction = models.CharField(_("direction"), max_length=10, choices=Direction)
-    account = models.ForeignKey(
-        SocialAccount,
-        verbose_name=_("through account"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="entries",
-    )
-    identity = models.ForeignKey(
-        "contacts.SocialIdentity",
-        verbose_name=_("identity"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="entries",
-    )
-    # Threading: the item this one answers, and the conversation (DM thread) it is in.
-    in_reply_to = models.CharField(_("in reply to"), max_length=512, blank=True)
-    thread_id = models.CharField(_("thread"), max_length=512, blank=True)
-    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    raw = models.JSONField(_("raw payload"), default=dict, blank=True)
-    # Inbox state for inbound items.
-    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
-    handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("assigned to"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="assigned_entries",
-    )
-    # Text analysis, filled by the classifier.
-    language = models.CharField(_("language"), max_length=8, blank=True)
-    intent = models.CharField(_("intent"), max_length=16, choices=Intent, blank=True)
-    sentiment = models.CharField(_("sentiment"), max_length=16, choices=Sentiment, blank=True)
-    sentiment_score = models.FloatField(_("sentiment score"), null=True, blank=True)
-    # Engagement, refreshed by sync (used for virality escalation).
-    like_count = models.PositiveIntegerField(default=0)
-    repost_count = models.PositiveIntegerField(default=0)
-    reply_count = models.PositiveIntegerField(default=0)
-    # The object this entry stands for, when it has its own model (stage change, purchase,
-    # ticket, ...).
-    content_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    object_id = models.PositiveBigIntegerField(null=True, blank=True)
-    subject = GenericForeignKey("content_type", "object_id")
-
-    objects = TimelineEntryQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("timeline entry")
-        verbose_name_plural = _("timeline entries")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["network", "external_id"],
-                condition=~Q(external_id=""),
-                name="timeline_unique_network_item",
-            ),
-        ]
-        indexes = [
-            # "The newest 50 entries of one contact": one index scan at any depth.
-            models.Index(fields=["contact", "-occurred_at", "-id"], name="timeline_contact_newest"),
-            models.Index(
-                fields=["-occurred_at", "-id"],
-                condition=Q(direction="in", handled_at__isnull=True),
-                name="timeline_inbox_unhandled",
-            ),
-            models.Index(fields=["content_type", "object_id"], name="timeline_subject"),
-            models.Index(fields=["account", "-occurred_at"], name="timeline_account_newest"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.occurred_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def is_social(self) -> bool:
-        return bool(self.network)
-
-
-class Notification(models.Model):
-    """An in-app notification for one user (task reminders, SLA alerts, escalations)."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
-    title = models.CharField(_("title"), max_length=300)
-    body = models.TextField(_("body"), blank=True)
-    url = models.CharField(_("link"), max_length=500, blank=True)
-    # Lets a producer notify once: (user, dedupe_key) is unique when set.
-    dedupe_key = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "dedupe_key"],
-                condition=~Q(dedupe_key=""),
-                name="notification_once",
-            )
-        ]
-        indexes = [
-            models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox")
-        ]
-
-    def __str__(self) -> str:
-        return self.title
-
 
 class OutboundMessage(models.Model):
     """Something we send through one of our accounts: a public reply, a DM, a post, a
@@ -274,7 +115,7 @@ class OutboundMessage(models.Model):
         "contacts.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="outbound"
     )
     in_reply_to = models.ForeignKey(
-        TimelineEntry,
+        "contacts.TimelineEntry",
         verbose_name=_("in reply to"),
         null=True,
         blank=True,
@@ -296,7 +137,11 @@ class OutboundMessage(models.Model):
     external_id = models.CharField(max_length=512, blank=True)
     url = models.URLField(max_length=1000, blank=True)
     entry = models.OneToOneField(
-        TimelineEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="outbound"
+        "contacts.TimelineEntry",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outbound",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

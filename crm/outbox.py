@@ -21,12 +21,21 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts.models import Contact, SocialIdentity
+from contacts.models import Contact, SocialIdentity, TimelineEntry
+from core.choices import Direction
 
-from .choices import Direction
-from .models import OutboundMessage, SocialAccount, TimelineEntry
-from .networks import adapter_for
-from .networks.base import AuthError, InvalidRequest, NetworkError, RateLimited, TransientError
+from .models import OutboundMessage, SocialAccount
+from .networks import adapter_class, adapter_for
+from .networks.base import (
+    AuthError,
+    Author,
+    InvalidRequest,
+    NetworkAdapter,
+    NetworkError,
+    RateLimited,
+    Sent,
+    TransientError,
+)
 
 Kind = OutboundMessage.Kind
 State = OutboundMessage.State
@@ -134,7 +143,7 @@ def outbound_deliver(*, message_id: int) -> OutboundMessage | None:
         _set_state(message, State.PENDING, error=str(exc))
         raise RetryLater(at=exc.reset_at) from exc
     except TransientError as exc:
-        if getattr(adapter, "idempotent_sends", False) and message.attempts < 5:
+        if adapter.idempotent_sends and message.attempts < 5:
             _set_state(message, State.PENDING, error=str(exc))
             raise RetryLater(at=now + timedelta(seconds=30 * 2**message.attempts)) from exc
         _set_state(message, State.UNKNOWN, error=str(exc))
@@ -152,15 +161,13 @@ def outbound_deliver(*, message_id: int) -> OutboundMessage | None:
     return message
 
 
-def _send(adapter, message: OutboundMessage):
+def _send(adapter: NetworkAdapter, message: OutboundMessage) -> Sent:
     key = message.idempotency_key
     if message.kind == Kind.REPLY:
         return adapter.reply(
             in_reply_to=message.in_reply_to.external_id, text=message.text, idempotency_key=key
         )
     if message.kind == Kind.DM:
-        from .networks.base import Author
-
         recipient = message.recipient
         # Only a DM's thread is a conversation; a public post's is its thread of posts.
         reply_to = message.in_reply_to
@@ -175,8 +182,6 @@ def _send(adapter, message: OutboundMessage):
         return adapter.post(text=message.text, idempotency_key=key)
     if message.kind == Kind.LIKE:
         return adapter.like(external_id=message.in_reply_to.external_id)
-    from .networks.base import Author
-
     recipient = message.recipient
     return adapter.follow(author=Author(external_id=recipient.external_id, handle=recipient.handle))
 
@@ -188,7 +193,7 @@ def _set_state(message: OutboundMessage, state: str, *, error: str = "") -> None
 
 
 @transaction.atomic
-def _record_sent(message: OutboundMessage, sent) -> None:
+def _record_sent(message: OutboundMessage, sent: Sent) -> None:
     entry = None
     if message.contact_id:
         reply_to = message.in_reply_to
@@ -228,8 +233,7 @@ def outbound_reap(*, now: datetime | None = None) -> int:
     stale = OutboundMessage.objects.filter(state=State.SENDING, created_at__lt=now - STALE_SENDING)
     touched = 0
     for message in stale.select_related("account"):
-        adapter_cls = adapter_for(message.account).__class__
-        if getattr(adapter_cls, "idempotent_sends", False):
+        if adapter_class(message.account.network).idempotent_sends:
             _set_state(message, State.PENDING, error=_("Interrupted; retried with the same key."))
             _schedule(message)
         else:

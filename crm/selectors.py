@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, QuerySet
 
-from .choices import SOCIAL_KINDS, Direction
-from .models import OutboundMessage, SocialAccount, SyncFailure, TimelineEntry
-from .services import QUESTION_KINDS, REACTION_KINDS
+from contacts.models import TimelineEntry
+from core.choices import QUESTION_KINDS, REACTION_KINDS, SOCIAL_KINDS, Direction
+
+from .models import BackfillState, OutboundMessage, SocialAccount, SyncFailure
+from .sync import backfill_page_budget
 
 
 def _with_answers(qs: QuerySet[TimelineEntry]) -> QuerySet[TimelineEntry]:
@@ -44,11 +46,12 @@ def inbox_queryset(
     return _with_answers(qs)
 
 
-def inbox_entry(pk: int) -> TimelineEntry:
-    """One inbound social item with what its inbox row shows (raises DoesNotExist)."""
+def inbox_entry_queryset() -> QuerySet[TimelineEntry]:
+    """Inbound social items, handled or not, with what an inbox row shows (fetch one
+    with ``core.access.get_for_user_or_404``)."""
     return _with_answers(
         TimelineEntry.objects.filter(direction=Direction.INBOUND, kind__in=SOCIAL_KINDS)
-    ).get(pk=pk)
+    )
 
 
 def interaction_queryset() -> QuerySet[TimelineEntry]:
@@ -76,3 +79,13 @@ def socialaccount_status_list() -> QuerySet[SocialAccount]:
         )
         .order_by("network", "handle")
     )
+
+
+def socialaccount_backfill_percent(account: SocialAccount) -> int:
+    """Progress of the account's backfill for a progress bar: pages done out of the
+    most a backfill fetches (``MOMENTO_BACKFILL_MAX_PAGES`` per stream); 100 once done."""
+    if account.backfill_state == BackfillState.DONE:
+        return 100
+    if not account.backfill_state:
+        return 0
+    return min(99, 100 * account.backfill_pages // max(1, backfill_page_budget(account)))

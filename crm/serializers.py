@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from contacts.serializers import TimelineEntrySerializer
+from core.choices import Network
 
-from .choices import Network
 from .models import OutboundMessage, SocialAccount
 
 

@@ -8,7 +8,6 @@ message, and nothing is stored. Answers go through the outbox (``crm.outbox``).
 from __future__ import annotations
 
 import logging
-from importlib import import_module
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -17,8 +16,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import Direction, EntryKind, Network
-from .models import OutboundMessage, SocialAccount, TimelineEntry
+from contacts.models import TimelineEntry
+from core.choices import PUBLICLY_ANSWERABLE, Direction, Network
+
+from .models import OutboundMessage, SocialAccount
+from .networks import adapter_class
 from .networks.base import AuthError, Author, NetworkError, RateLimited
 from .sync import backfill_queue, sync_queue
 
@@ -34,19 +36,6 @@ CREDENTIAL_KEYS: dict[str, frozenset[str]] = {
 }
 #: Networks whose server is chosen by the user (a PDS, an instance); X has one host.
 NEEDS_BASE_URL = frozenset({Network.BLUESKY, Network.MASTODON})
-
-#: Inbound kinds that ask for an answer; likes, reposts and follows are not questions.
-QUESTION_KINDS = (EntryKind.MENTION, EntryKind.REPLY, EntryKind.QUOTE, EntryKind.DM)
-REACTION_KINDS = (EntryKind.LIKE, EntryKind.REPOST, EntryKind.FOLLOW)
-#: Items that can be answered in public (a reply in their thread).
-PUBLICLY_ANSWERABLE = frozenset({EntryKind.MENTION, EntryKind.REPLY, EntryKind.QUOTE})
-
-
-def adapter_class(network: str):
-    """The adapter class of ``network`` (the module named in ``crm.networks``)."""
-    from . import networks
-
-    return import_module(networks._MODULES[network]).Adapter
 
 
 def _credentials_errors(network: str, credentials) -> list[str]:

@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from importlib import import_module
 
 from django.conf import settings
 from django.db import transaction
@@ -35,8 +34,15 @@ from django.utils import timezone
 
 from .ingest import IngestStats, ingest_interactions
 from .models import BackfillState, SocialAccount
-from .networks import _MODULES, adapter_for
-from .networks.base import AuthError, FetchResult, InvalidRequest, NetworkError, RateLimited
+from .networks import adapter_class, adapter_for
+from .networks.base import (
+    AuthError,
+    FetchResult,
+    InvalidRequest,
+    NetworkAdapter,
+    NetworkError,
+    RateLimited,
+)
 
 State = SocialAccount.State
 
@@ -48,22 +54,18 @@ DEFAULT_MAX_PAGES = 20
 ERROR_AFTER = 5
 
 
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
-
 def sync_interval() -> timedelta:
-    return timedelta(seconds=_setting("MOMENTO_SYNC_INTERVAL_SECONDS", 60))
+    return timedelta(seconds=settings.MOMENTO_SYNC_INTERVAL_SECONDS)
 
 
 def lease_length() -> timedelta:
-    return timedelta(seconds=_setting("MOMENTO_SYNC_LEASE_SECONDS", 120))
+    return timedelta(seconds=settings.MOMENTO_SYNC_LEASE_SECONDS)
 
 
 def backfill_page_budget(account: SocialAccount) -> int:
     """Most pages a backfill reads for ``account`` (all its streams together)."""
-    streams = import_module(_MODULES[account.network]).Adapter.streams
-    return _setting("MOMENTO_BACKFILL_MAX_PAGES", 40) * len(streams)
+    streams = adapter_class(account.network).streams
+    return settings.MOMENTO_BACKFILL_MAX_PAGES * len(streams)
 
 
 class SyncBusy(Exception):
@@ -221,7 +223,9 @@ def _sync_streams(account, adapter, token, result, max_pages, page_limit, progre
             result.more = True
 
 
-def _record_success(account: SocialAccount, adapter, *, more: bool, errors: dict[str, str]) -> None:
+def _record_success(
+    account: SocialAccount, adapter: NetworkAdapter, *, more: bool, errors: dict[str, str]
+) -> None:
     now = timezone.now()
     changes = {
         "last_synced_at": now,
@@ -231,7 +235,7 @@ def _record_success(account: SocialAccount, adapter, *, more: bool, errors: dict
     }
     if account.state == State.ERROR:
         changes["state"] = State.ACTIVE
-    fresh = getattr(adapter, "updated_credentials", lambda: None)()
+    fresh = adapter.updated_credentials()
     if fresh:
         account.credentials = fresh
         account.save(update_fields=["credentials", "updated_at"])
@@ -333,7 +337,7 @@ def _backfill_page(account: SocialAccount, token: str, page_limit: int) -> bool:
         )
         return False
     stream = pending[0]
-    per_stream = _setting("MOMENTO_BACKFILL_MAX_PAGES", 40)
+    per_stream = settings.MOMENTO_BACKFILL_MAX_PAGES
     pages_key = f"{stream}:pages"
     page = adapter.backfill(stream, state.get(stream), limit=page_limit)
     state[stream] = page.cursor

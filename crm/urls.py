@@ -4,7 +4,6 @@ from . import views, webhooks
 
 app_name = "crm"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/assign/", views.inbox_assign, name="inbox-assign"),
     path("inbox/<int:pk>/handled/", views.inbox_handled, name="inbox-handled"),
@@ -16,8 +15,5 @@ urlpatterns = [
     path("social-accounts/<int:pk>/sync/", views.account_sync, name="account-sync"),
     path("social-accounts/<int:pk>/pause/", views.account_pause, name="account-pause"),
     path("social-accounts/<int:pk>/resume/", views.account_resume, name="account-resume"),
-    path("reports/", views.reports, name="reports"),
-    path("notifications/", views.notifications, name="notifications"),
-    path("notifications/read/", views.notifications_mark_read, name="notifications-read"),
     path("webhooks/x/<int:account_id>/", webhooks.x_activity, name="x-webhook"),
 ]

@@ -3,22 +3,21 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from contacts.models import Contact, Stage
+from contacts.models import TimelineEntry
+from core.access import get_for_user_or_404
+from core.paging import keyset_page_or_404
 
 from .forms import AnswerForm, InboxFilterForm, SocialAccountConnectForm
-from .keyset import InvalidCursor, keyset_page
-from .models import Notification, OutboundMessage, SocialAccount, TimelineEntry
-from .selectors import inbox_entry, inbox_queryset, socialaccount_status_list
+from .models import OutboundMessage, SocialAccount
+from .selectors import inbox_entry_queryset, inbox_queryset, socialaccount_status_list
 from .services import (
     answer_modes,
     interaction_answer,
@@ -33,54 +32,18 @@ from .sync import sync_queue
 INBOX_PAGE_SIZE = 50
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    counts = dict(Contact.objects.values_list("stage").annotate(n=Count("id")).order_by())
-    stages = [(stage, counts.get(stage.value, 0)) for stage in Stage]
-    return render(request, "crm/home.html", {"stages": stages})
-
-
-def reports(request: HttpRequest) -> HttpResponse:
-    """The reports hub: one card per section that has reports (crm/reports.html)."""
-    return render(request, "crm/reports.html")
-
-
-@permission_required("crm.view_notification", raise_exception=True)
-def notifications(request: HttpRequest) -> HttpResponse:
-    items = request.user.notifications.order_by("-created_at")[:100]
-    return render(request, "crm/notifications.html", {"items": items})
-
-
-@require_POST
-def notifications_mark_read(request: HttpRequest) -> HttpResponse:
-    Notification.objects.filter(user=request.user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
-    return redirect("crm:notifications")
-
-
 # --- Unified inbox -------------------------------------------------------------------
 
 
-def _get_entry_for_user(request: HttpRequest, pk: int) -> TimelineEntry:
-    """The inbound social item ``pk`` (all staff share one inbox), else 404."""
-    try:
-        return inbox_entry(pk)
-    except TimelineEntry.DoesNotExist:
-        raise Http404 from None
-
-
-@permission_required("crm.view_timelineentry", raise_exception=True)
+@permission_required("contacts.view_timelineentry", raise_exception=True)
 def inbox(request: HttpRequest) -> HttpResponse:
     form = InboxFilterForm(request.GET)
-    try:
-        page = keyset_page(
-            inbox_queryset(**form.selected(request.user)),
-            fields=("occurred_at", "id"),
-            cursor=request.GET.get("cursor"),
-            size=INBOX_PAGE_SIZE,
-        )
-    except InvalidCursor:
-        raise Http404 from None
+    page = keyset_page_or_404(
+        inbox_queryset(**form.selected(request.user)),
+        fields=("occurred_at", "id"),
+        cursor=request.GET.get("cursor"),
+        size=INBOX_PAGE_SIZE,
+    )
     query = request.GET.copy()
     query.pop("cursor", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
@@ -91,23 +54,24 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 def _inbox_item(request: HttpRequest, entry: TimelineEntry) -> HttpResponse:
     if request.htmx:
-        return render(request, "crm/inbox.html#item", {"entry": inbox_entry(entry.pk)})
+        entry = inbox_entry_queryset().get(pk=entry.pk)
+        return render(request, "crm/inbox.html#item", {"entry": entry})
     return redirect("crm:inbox")
 
 
 @require_POST
-@permission_required("crm.change_timelineentry", raise_exception=True)
+@permission_required("contacts.change_timelineentry", raise_exception=True)
 def inbox_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    entry = _get_entry_for_user(request, pk)
+    entry = get_for_user_or_404(inbox_entry_queryset(), user=request.user, pk=pk)
     mine = entry.assigned_to_id != request.user.pk
     interaction_assign(entry=entry, user=request.user if mine else None)
     return _inbox_item(request, entry)
 
 
 @require_POST
-@permission_required("crm.change_timelineentry", raise_exception=True)
+@permission_required("contacts.change_timelineentry", raise_exception=True)
 def inbox_handled(request: HttpRequest, pk: int) -> HttpResponse:
-    entry = _get_entry_for_user(request, pk)
+    entry = get_for_user_or_404(inbox_entry_queryset(), user=request.user, pk=pk)
     handled = entry.handled_at is None
     interaction_mark_handled(entry=entry, user=request.user, handled=handled)
     if not request.htmx and handled:
@@ -120,7 +84,7 @@ def inbox_handled(request: HttpRequest, pk: int) -> HttpResponse:
 def interaction_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Answer an inbound item (from the inbox or a contact's page): the answer box is
     drawn again with what was queued or sent, in place."""
-    entry = _get_entry_for_user(request, pk)
+    entry = get_for_user_or_404(inbox_entry_queryset(), user=request.user, pk=pk)
     form = AnswerForm(request.POST, modes=answer_modes(entry), prefix=f"answer{entry.pk}")
     sent = None
     if form.is_valid():
@@ -166,7 +130,8 @@ def _next_url(request: HttpRequest) -> str | None:
 @permission_required("crm.view_outboundmessage", raise_exception=True)
 def outbound_status(request: HttpRequest, pk: int) -> HttpResponse:
     """One outbox message; polled while it is being sent."""
-    message = get_object_or_404(OutboundMessage.objects.select_related("created_by"), pk=pk)
+    messages_ = OutboundMessage.objects.select_related("created_by")
+    message = get_for_user_or_404(messages_, user=request.user, pk=pk)
     return render(request, "crm/_outbound.html", {"message": message})
 
 
@@ -182,7 +147,7 @@ def sync_status(request: HttpRequest) -> HttpResponse:
 @permission_required("crm.view_socialaccount", raise_exception=True)
 def sync_status_row(request: HttpRequest, pk: int) -> HttpResponse:
     """One account's row; polled every 2 s while its backfill runs."""
-    account = get_object_or_404(socialaccount_status_list(), pk=pk)
+    account = get_for_user_or_404(socialaccount_status_list(), user=request.user, pk=pk)
     return render(request, "crm/sync_status.html#account", {"account": account})
 
 
@@ -222,7 +187,7 @@ def account_connect(request: HttpRequest) -> HttpResponse:
 
 
 def _account_action(request: HttpRequest, pk: int, action) -> HttpResponse:
-    account = get_object_or_404(SocialAccount, pk=pk)
+    account = get_for_user_or_404(SocialAccount.objects.all(), user=request.user, pk=pk)
     try:
         action(account)
     except ValidationError as exc:

@@ -19,6 +19,8 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from core.choices import Network
+
 from .ingest import ingest_interactions
 from .models import SocialAccount
 from .networks.x import normalise_activity
@@ -38,7 +40,7 @@ def x_signature_valid(consumer_secret: str, body: bytes, signature: str) -> bool
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def x_activity(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = get_object_or_404(SocialAccount, pk=account_id, network="x")
+    account = get_object_or_404(SocialAccount, pk=account_id, network=Network.X)
     secret = (account.credentials or {}).get("consumer_secret")
     if not secret:
         raise Http404

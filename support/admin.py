@@ -10,6 +10,7 @@ from crm.models import OutboundMessage
 from . import services
 from .forms import support_staff
 from .models import (
+    ACTIVE_STATUSES,
     BusinessHours,
     CannedResponse,
     CsatSurvey,
@@ -310,7 +311,7 @@ class TicketAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Resolve (and ask for a rating)"), permissions=["change"])
     def resolve_tickets(self, request, queryset):
-        for ticket in queryset.filter(status__in=("new", "open", "pending")):
+        for ticket in queryset.filter(status__in=ACTIVE_STATUSES):
             services.ticket_resolve(ticket=ticket, user=request.user)
 
     @admin.action(description=_("Hand off to a DM (canned texts)"), permissions=["change"])

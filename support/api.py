@@ -9,9 +9,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from contacts.models import TimelineEntry
 from contacts.serializers import TimelineEntrySerializer
-from crm.api_base import MomentoReadOnlyViewSet, MomentoViewSet
-from crm.models import TimelineEntry
+from core.api import MomentoReadOnlyViewSet, MomentoViewSet
 
 from . import selectors, services
 from .filters import IncidentFilter, TicketFilter

@@ -2,29 +2,10 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
-def _on_entries_ingested(sender, *, account, created_ids, updated_ids, **kwargs) -> None:
-    """Ticket rules for what sync just stored: new items open or join tickets, refreshed
-    engagement may escalate them (inside the page's transaction)."""
-    from crm.models import TimelineEntry
+def _on_entries_ingested(sender, *, created_ids, updated_ids, **kwargs) -> None:
+    from .services import tickets_apply_rules_for_ingested
 
-    from .services import (
-        CONVERSATION_KINDS,
-        tickets_escalate_for_entries,
-        tickets_open_for_entries,
-    )
-
-    if created_ids:
-        tickets_open_for_entries(
-            entries=TimelineEntry.objects.filter(
-                pk__in=created_ids, direction="in", kind__in=CONVERSATION_KINDS
-            ).defer("raw")
-        )
-    if updated_ids:
-        tickets_escalate_for_entries(
-            entries=TimelineEntry.objects.filter(
-                pk__in=updated_ids, direction="in", intent="complaint"
-            ).defer("raw")
-        )
+    tickets_apply_rules_for_ingested(created_ids=created_ids, updated_ids=updated_ids)
 
 
 class SupportConfig(AppConfig):
@@ -32,6 +13,7 @@ class SupportConfig(AppConfig):
     verbose_name = _("Support")
 
     def ready(self) -> None:
-        from crm.signals import entries_ingested
+        from core.signals import entries_ingested
 
+        # The ticket rules run inside the page's transaction (support.services.rules).
         entries_ingested.connect(_on_entries_ingested, dispatch_uid="support.ticket_rules")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from crm.choices import Network
+from core.choices import Network
 
 from .models import Incident, Priority, Status, Team, Ticket
 

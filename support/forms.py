@@ -5,8 +5,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.roles import MANAGER, SUPPORT
 from crm.models import OutboundMessage
-from crm.roles import MANAGER, SUPPORT
 
 from .models import Priority, Status
 

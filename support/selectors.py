@@ -10,12 +10,14 @@ from datetime import date, datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.choices import Direction, Intent
-from crm.models import TimelineEntry
+from contacts.models import TimelineEntry
+from core.choices import Direction, Intent
 
+from .filters import TicketFilter
 from .models import (
     ACTIVE_STATUSES,
     CannedResponse,
@@ -37,7 +39,8 @@ def ticket_list_queryset() -> QuerySet[Ticket]:
 
 
 def ticket_queue(queryset: QuerySet[Ticket], *, queue: str, user, now: datetime | None = None):
-    """One of the queue views over ``queryset``; "all" and the others show open work."""
+    """One of the queue views over ``queryset``: "mine", "unassigned" and "breaching"
+    show open work; "all" leaves ``queryset`` as it is (the API's list)."""
     now = now or timezone.now()
     if queue == "mine":
         return queryset.filter(assignee=user, status__in=ACTIVE_STATUSES)
@@ -50,6 +53,30 @@ def ticket_queue(queryset: QuerySet[Ticket], *, queue: str, user, now: datetime 
             status__in=ACTIVE_STATUSES,
         )
     return queryset
+
+
+@dataclass(frozen=True)
+class TicketQueue:
+    """The queue page's tickets, with the filters and the queue that chose them."""
+
+    filterset: TicketFilter
+    queue: str
+    tickets: QuerySet[Ticket]
+
+
+def ticket_queue_for_page(params: QueryDict, *, user, now: datetime | None = None) -> TicketQueue:
+    """The queue page for the query ``params``: the ``TicketFilter`` filters (invalid
+    ones show nothing), then the queue (``?queue=``, "all" when unknown). "All" shows
+    open work unless a status is asked for."""
+    queue = params.get("queue", "all")
+    if queue not in QUEUES:
+        queue = "all"
+    filterset = TicketFilter(params, queryset=ticket_list_queryset())
+    tickets = filterset.qs if filterset.is_valid() else Ticket.objects.none()
+    if queue == "all" and not params.getlist("status"):
+        tickets = tickets.filter(status__in=ACTIVE_STATUSES)
+    tickets = ticket_queue(tickets, queue=queue, user=user, now=now)
+    return TicketQueue(filterset=filterset, queue=queue, tickets=tickets)
 
 
 @dataclass(frozen=True)
@@ -104,8 +131,9 @@ def tickets_with_sla(tickets: list[Ticket], now: datetime | None = None) -> list
     return tickets
 
 
-def ticket_detail(pk: int) -> Ticket:
-    """A ticket with its interactions, replies, SLA events and surveys prefetched."""
+def ticket_detail_queryset() -> QuerySet[Ticket]:
+    """Tickets with their interactions, replies, SLA events and surveys prefetched (the
+    ticket page)."""
     return (
         ticket_list_queryset()
         .select_related("incident", "created_by")
@@ -125,7 +153,6 @@ def ticket_detail(pk: int) -> Ticket:
             Prefetch("sla_events", queryset=SlaEvent.objects.order_by("created_at")),
             Prefetch("csat_surveys", queryset=CsatSurvey.objects.order_by("created_at")),
         )
-        .get(pk=pk)
     )
 
 

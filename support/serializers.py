@@ -4,9 +4,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from contacts.models import Contact
+from contacts.models import Contact, TimelineEntry
 from contacts.serializers import TimelineEntrySerializer
-from crm.models import OutboundMessage, TimelineEntry
+from core.choices import Direction
+from crm.models import OutboundMessage
 
 from .forms import support_staff
 from .models import (
@@ -126,7 +127,7 @@ class TicketCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"interaction": "Give either an interaction or a contact (with a subject)."}
             )
-        if entry is not None and (entry.direction != "in" or not entry.network):
+        if entry is not None and (entry.direction != Direction.INBOUND or not entry.network):
             raise serializers.ValidationError(
                 {"interaction": "Only messages received from a network go on tickets."}
             )

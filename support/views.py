@@ -1,21 +1,20 @@
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.keyset import InvalidCursor, keyset_page
-from crm.models import TimelineEntry
+from contacts.models import TimelineEntry
+from core.access import get_for_user_or_404
+from core.choices import Direction
+from core.paging import keyset_page_or_404
 
-from . import selectors, services
-from .filters import TicketFilter
+from . import exports, selectors, services
 from .forms import (
     AssignForm,
     BulkAssignForm,
@@ -33,11 +32,6 @@ from .models import CannedResponse, Incident, Ticket
 PAGE_SIZE = 50
 
 
-def _get_ticket_for_user(request: HttpRequest, pk: int) -> Ticket:
-    """Ticket ``pk`` (all support staff share one desk), or 404."""
-    return get_object_or_404(Ticket.objects.select_related("team", "contact"), pk=pk)
-
-
 def _fail(request: HttpRequest, exc: ValidationError) -> None:
     messages.error(request, " ".join(exc.messages))
 
@@ -46,27 +40,17 @@ def _fail(request: HttpRequest, exc: ValidationError) -> None:
 def index(request: HttpRequest) -> HttpResponse:
     """The queue: mine, unassigned, breaching soon or all, filtered by network,
     priority, status and team, with bulk assignment."""
-    queue = request.GET.get("queue", "all")
-    if queue not in selectors.QUEUES:
-        queue = "all"
-    filterset = TicketFilter(request.GET, queryset=selectors.ticket_list_queryset())
-    qs = filterset.qs if filterset.is_valid() else Ticket.objects.none()
-    if queue == "all" and not request.GET.getlist("status"):
-        qs = qs.filter(status__in=("new", "open", "pending"))
-    qs = selectors.ticket_queue(qs, queue=queue, user=request.user)
-    try:
-        page = keyset_page(
-            qs, fields=("priority", "id"), cursor=request.GET.get("cursor"), size=PAGE_SIZE
-        )
-    except InvalidCursor:
-        raise Http404 from None
+    shown = selectors.ticket_queue_for_page(request.GET, user=request.user)
+    page = keyset_page_or_404(
+        shown.tickets, fields=("priority", "id"), cursor=request.GET.get("cursor"), size=PAGE_SIZE
+    )
     selectors.tickets_with_sla(page.items)
     params = request.GET.copy()
     params.pop("cursor", None)
     context = {
-        "filter": filterset,
+        "filter": shown.filterset,
         "page": page,
-        "queue": queue,
+        "queue": shown.queue,
         "queues": [
             ("all", _("All open")),
             ("mine", _("Mine")),
@@ -101,10 +85,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
 
 @permission_required("support.view_ticket", raise_exception=True)
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        ticket = selectors.ticket_detail(pk)
-    except Ticket.DoesNotExist:
-        raise Http404 from None
+    ticket = get_for_user_or_404(selectors.ticket_detail_queryset(), user=request.user, pk=pk)
     selectors.tickets_with_sla([ticket])
     canned = list(selectors.canned_for_ticket(ticket))
     variables = services.canned_variables(ticket, user=request.user)
@@ -138,7 +119,9 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _ticket_action(request: HttpRequest, pk: int, form_class, action, success: str):
-    ticket = _get_ticket_for_user(request, pk)
+    ticket = get_for_user_or_404(
+        Ticket.objects.select_related("team", "contact"), user=request.user, pk=pk
+    )
     form = form_class(request.POST)
     if form.is_valid():
         try:
@@ -234,10 +217,12 @@ def ticket_priority(request: HttpRequest, pk: int) -> HttpResponse:
 def ticket_from_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
     """ "Open ticket" on an inbound timeline item: its ticket, the contact's open ticket
     it joins, or a new one."""
-    entry = get_object_or_404(
-        TimelineEntry.objects.select_related("contact", "account", "identity"), pk=entry_id
+    entry = get_for_user_or_404(
+        TimelineEntry.objects.select_related("contact", "account", "identity"),
+        user=request.user,
+        pk=entry_id,
     )
-    if entry.direction != "in" or not entry.network:
+    if entry.direction != Direction.INBOUND or not entry.network:
         messages.error(request, _("Only messages received from a network go on tickets."))
         return redirect("contacts:detail", pk=entry.contact_id)
     ticket = services.ticket_open_for_entry(entry=entry, user=request.user)
@@ -255,7 +240,9 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required("support.view_incident", raise_exception=True)
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = get_object_or_404(Incident.objects.select_related("team"), pk=pk)
+    incident = get_for_user_or_404(
+        Incident.objects.select_related("team"), user=request.user, pk=pk
+    )
     tickets = selectors.tickets_with_sla(
         list(selectors.ticket_list_queryset().filter(incident=incident).order_by("id"))
     )
@@ -271,7 +258,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("support.change_incident", raise_exception=True)
 def incident_statement(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = get_object_or_404(Incident, pk=pk)
+    incident = get_for_user_or_404(Incident.objects.all(), user=request.user, pk=pk)
     form = StatementForm(request.POST)
     if form.is_valid():
         try:
@@ -287,7 +274,7 @@ def incident_statement(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("support.change_incident", raise_exception=True)
 def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = get_object_or_404(Incident, pk=pk)
+    incident = get_for_user_or_404(Incident.objects.all(), user=request.user, pk=pk)
     form = IncidentResolveForm(request.POST)
     if form.is_valid():
         try:
@@ -307,17 +294,14 @@ def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Testimonials and reports -----------------------------------------------------------
 
 
-@permission_required("crm.view_timelineentry", raise_exception=True)
+@permission_required("contacts.view_timelineentry", raise_exception=True)
 def testimonials(request: HttpRequest) -> HttpResponse:
-    try:
-        page = keyset_page(
-            selectors.testimonial_queryset(),
-            fields=("occurred_at", "id"),
-            cursor=request.GET.get("cursor"),
-            size=PAGE_SIZE,
-        )
-    except InvalidCursor:
-        raise Http404 from None
+    page = keyset_page_or_404(
+        selectors.testimonial_queryset(),
+        fields=("occurred_at", "id"),
+        cursor=request.GET.get("cursor"),
+        size=PAGE_SIZE,
+    )
     return render(request, "support/testimonials.html", {"page": page})
 
 
@@ -330,45 +314,8 @@ def reports(request: HttpRequest) -> HttpResponse:
         start, end = selectors.report_period(None, None)
     report = selectors.support_report(start=start, end=end)
     if request.GET.get("format") == "csv":
-        return _report_csv(report)
+        return exports.support_report_csv(report)
     return render(request, "support/reports.html", {"report": report})
-
-
-def _report_csv(report: dict) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="support-{report["from"]}-{report["to"]}.csv"'
-    )
-    writer = csv.writer(response)
-    writer.writerow(["section", "key", "value"])
-    writer.writerow(["period", "from", report["from"]])
-    writer.writerow(["period", "to", report["to"]])
-    writer.writerow(["tickets", "total", report["tickets"]])
-    for row in report["by_network"]:
-        writer.writerow(["network", row["network"], row["tickets"]])
-    for row in report["by_account"]:
-        writer.writerow(["account", f"{row['network']}:{row['account']}", row["tickets"]])
-    writer.writerow(
-        ["time", "median_first_response_minutes", report["median_first_response_minutes"]]
-    )
-    writer.writerow(["time", "median_resolution_minutes", report["median_resolution_minutes"]])
-    for target, figures in report["sla"].items():
-        for key, value in figures.items():
-            writer.writerow([f"sla_{target}", key, value])
-    for key in ("answers", "average", "satisfied_percent"):
-        writer.writerow(["csat", key, report["csat"][key]])
-    for row in report["csat"]["distribution"]:
-        writer.writerow(["csat_rating", row["rating"], row["answers"]])
-    for row in report["top_complaint_topics"]:
-        writer.writerow(["topic", row["keyword"], row["tickets"]])
-    for row in report["incidents"]:
-        writer.writerow(["incident", _csv_safe(row["title"]), row["tickets"]])
-    return response
-
-
-def _csv_safe(value: str) -> str:
-    """Keep spreadsheet formulas out of exported text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 # --- CSAT (public) ----------------------------------------------------------------------

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from contacts.models import Contact, Purchase, SocialIdentity, Task
-from crm.models import SocialAccount, TimelineEntry
+from contacts.models import Contact, Purchase, SocialIdentity, TimelineEntry, Todo
+from crm.models import SocialAccount
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -68,9 +68,9 @@ class TimelineEntryFactory(factory.django.DjangoModelFactory):
     occurred_at = factory.LazyFunction(timezone.now)
 
 
-class TaskFactory(factory.django.DjangoModelFactory):
+class TodoFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = Task
+        model = Todo
 
     contact = factory.SubFactory(ContactFactory)
     title = factory.Sequence(lambda n: f"Call back #{n}")

@@ -1,5 +1,5 @@
 """Create the Sales, Support and Manager groups. Their permissions are granted after
-every migrate from ``crm.roles.ROLE_PERMISSIONS`` (see ``crm.apps``)."""
+every migrate from ``core.roles.ROLE_PERMISSIONS`` (see ``crm.apps``)."""
 
 from django.db import migrations
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
+from core.choices import Direction
+
 
 @dataclass(frozen=True)
 class Author:
@@ -27,9 +29,10 @@ class Interaction:
     """One normalised item: a mention, reply, quote, follow, like, repost, DM or post.
 
     ``external_id`` is unique per network (a post's URI/id, a notification id for a
-    like/follow/repost, a DM message id). ``kind`` is one of crm.choices.EntryKind's
-    social values. ``direction`` is "in" for what others did, "out" for what our
-    account did (e.g. a DM we sent from the network's own app).
+    like/follow/repost, a DM message id). ``kind`` is one of core.choices.EntryKind's
+    social values. ``direction`` is ``Direction.INBOUND`` for what others did,
+    ``Direction.OUTBOUND`` for what our account did (e.g. a DM we sent from the
+    network's own app).
     """
 
     network: str
@@ -41,7 +44,7 @@ class Interaction:
     url: str = ""
     in_reply_to: str = ""
     thread_id: str = ""
-    direction: str = "in"
+    direction: str = Direction.INBOUND
     like_count: int = 0
     repost_count: int = 0
     reply_count: int = 0
@@ -101,9 +104,16 @@ class InvalidRequest(NetworkError):
 
 
 class NetworkAdapter(Protocol):
+    """What every module in ``crm.networks`` offers as its ``Adapter`` class; callers
+    use nothing else (``crm.networks.adapter_class`` finds the module)."""
+
     network: ClassVar[str]
     #: Streams ``fetch`` understands, e.g. ("notifications", "dms").
     streams: ClassVar[tuple[str, ...]]
+    #: Whether the network deduplicates sends by ``idempotency_key`` (Mastodon's
+    #: ``Idempotency-Key``). Only then does the outbox retry a send whose outcome is
+    #: unknown; elsewhere such a send is marked ``unknown`` and never sent again.
+    idempotent_sends: ClassVar[bool]
 
     @classmethod
     def from_account(cls, account: Any) -> NetworkAdapter: ...
@@ -112,6 +122,11 @@ class NetworkAdapter(Protocol):
     def from_credentials(
         cls, *, base_url: str, handle: str, credentials: dict
     ) -> NetworkAdapter: ...
+
+    def updated_credentials(self) -> dict | None:
+        """Credentials to store after a run when the adapter refreshed them (a new
+        Bluesky session, so the next run need not log in again), else None."""
+        ...
 
     def verify(self) -> Author:
         """Log in and return our own account's identity (raises AuthError/TransientError)."""
@@ -134,7 +149,7 @@ class NetworkAdapter(Protocol):
     def post(self, *, text: str, idempotency_key: str) -> Sent: ...
 
     def search(self, query: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
-        """Public posts matching ``query`` (listening); items have kind "post"."""
+        """Public posts matching ``query`` (listening); items have kind ``EntryKind.POST``."""
         ...
 
     def like(self, *, external_id: str) -> Sent: ...

@@ -35,14 +35,16 @@ from atproto.exceptions import (
 )
 from atproto_client.models.dot_dict import DotDict
 
+from core.choices import Direction, EntryKind, Network
+
 from . import base
 from .base import Author, FailedItem, FetchResult, Interaction, Sent
 from .common import chunks, header, int_or_none, parse_reset, parse_time, text_of
 
-NETWORK = "bluesky"
+NETWORK = Network.BLUESKY
 DEFAULT_PDS = "https://bsky.social"
-POST_REASONS = {"mention": "mention", "reply": "reply", "quote": "quote"}
-OTHER_REASONS = {"like": "like", "repost": "repost", "follow": "follow"}
+POST_REASONS = {"mention": EntryKind.MENTION, "reply": EntryKind.REPLY, "quote": EntryKind.QUOTE}
+OTHER_REASONS = {"like": EntryKind.LIKE, "repost": EntryKind.REPOST, "follow": EntryKind.FOLLOW}
 # When a post both mentions us and replies to us, the AppView sends two notifications
 # with the same URI: keep the most specific.
 _PRIORITY = {"reply": 3, "quote": 2, "mention": 1}
@@ -525,12 +527,12 @@ class Adapter:
         return Interaction(
             network=NETWORK,
             external_id=message_id,
-            kind="dm",
+            kind=EntryKind.DM,
             author=_author(person),
             occurred_at=parse_time(message.get("sentAt")),
             text=text_of(message.get("text")),
             thread_id=str(convo.get("id", "")),
-            direction="out" if outbound else "in",
+            direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
             raw=message,
         )
 
@@ -553,7 +555,7 @@ class Adapter:
                     Interaction(
                         network=NETWORK,
                         external_id=uri,
-                        kind="post",
+                        kind=EntryKind.POST,
                         author=author,
                         occurred_at=parse_time(post.get("indexedAt")),
                         text=text_of(record.get("text")),

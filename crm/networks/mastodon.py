@@ -33,13 +33,20 @@ from mastodon.errors import (
     MastodonUnauthorizedError,
 )
 
+from core.choices import Direction, EntryKind, Network
+
 from . import base
 from .base import Author, FailedItem, FetchResult, Interaction, Sent
 from .common import header, id_key, int_or_none, parse_reset, parse_time, text_of
 
-NETWORK = "mastodon"
+NETWORK = Network.MASTODON
 TYPES = {"mention", "reblog", "favourite", "follow", "quote"}
-KIND = {"reblog": "repost", "favourite": "like", "follow": "follow", "quote": "quote"}
+KIND = {
+    "reblog": EntryKind.REPOST,
+    "favourite": EntryKind.LIKE,
+    "follow": EntryKind.FOLLOW,
+    "quote": EntryKind.QUOTE,
+}
 #: Real servers serve at most 80 notifications a page, 40 conversations; some serve
 #: fewer than asked, so "is there more" is "was this page empty", never its size.
 MAX_LIMIT = 80
@@ -271,13 +278,13 @@ class Adapter:
         if kind in {"mention", "quote"}:
             if not isinstance(status, dict):
                 raise ValueError(f"{kind} notification without a status")
-            item = self._status(status, kind="quote" if kind == "quote" else None)
+            item = self._status(status, kind=EntryKind.QUOTE if kind == "quote" else None)
             return item
         if kind == "follow":
             return Interaction(
                 network=NETWORK,
                 external_id=f"{self.host}/n/{note['id']}",
-                kind="follow",
+                kind=EntryKind.FOLLOW,
                 author=author,
                 occurred_at=occurred_at,
                 url=author.profile_url,
@@ -309,13 +316,13 @@ class Adapter:
         )
         if kind is None:
             if direct:
-                kind = "dm"
+                kind = EntryKind.DM
             elif status.get("in_reply_to_id"):
-                kind = "reply"
+                kind = EntryKind.REPLY
             elif quoted_id:
-                kind = "quote"
+                kind = EntryKind.QUOTE
             else:
-                kind = "mention"
+                kind = EntryKind.MENTION
         outbound = bool(me) and str((status.get("account") or {}).get("id")) == str(me)
         reply_to = status.get("in_reply_to_id")
         return Interaction(
@@ -330,7 +337,7 @@ class Adapter:
             if reply_to
             else (self._status_id(quoted_id) if quoted_id else ""),
             thread_id="",
-            direction="out" if outbound else "in",
+            direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
             like_count=int_or_none(status.get("favourites_count")) or 0,
             repost_count=int_or_none(status.get("reblogs_count")) or 0,
             reply_count=int_or_none(status.get("replies_count")) or 0,
@@ -393,7 +400,7 @@ class Adapter:
                 ]
             for status in statuses:
                 try:
-                    item = self._status(status, kind="dm")
+                    item = self._status(status, kind=EntryKind.DM)
                 except (ValueError, TypeError, AttributeError, KeyError) as exc:
                     failed.append(
                         FailedItem(
@@ -401,7 +408,7 @@ class Adapter:
                         )
                     )
                     continue
-                if item.direction == "out":
+                if item.direction == Direction.OUTBOUND:
                     others = [
                         a
                         for a in conversation.get("accounts") or []
@@ -434,7 +441,7 @@ class Adapter:
         failed: list[FailedItem] = []
         for status in sorted(page, key=lambda s: id_key(str(s.get("id", "")))):
             try:
-                item = self._status(status, kind="post")
+                item = self._status(status, kind=EntryKind.POST)
             except (ValueError, TypeError, AttributeError, KeyError) as exc:
                 failed.append(
                     FailedItem(self._status_id(status.get("id")), f"Malformed post: {exc}", status)

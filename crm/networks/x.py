@@ -25,11 +25,13 @@ from typing import Any, ClassVar
 import requests
 import tweepy
 
+from core.choices import Direction, EntryKind, Network
+
 from . import base
 from .base import Author, FailedItem, FetchResult, Interaction, Sent
 from .common import header, id_key, int_or_none, parse_reset, parse_time, text_of
 
-NETWORK = "x"
+NETWORK = Network.X
 TWEET_FIELDS = [
     "created_at",
     "author_id",
@@ -242,7 +244,13 @@ class Adapter:
         author = _author(users.get(author_id) or {"id": author_id})
         refs = {r.get("type"): str(r.get("id")) for r in tweet.get("referenced_tweets") or []}
         if not kind:
-            kind = "reply" if "replied_to" in refs else "quote" if "quoted" in refs else "mention"
+            kind = (
+                EntryKind.REPLY
+                if "replied_to" in refs
+                else EntryKind.QUOTE
+                if "quoted" in refs
+                else EntryKind.MENTION
+            )
         metrics = tweet.get("public_metrics") or {}
         return Interaction(
             network=NETWORK,
@@ -330,12 +338,12 @@ class Adapter:
                     Interaction(
                         network=NETWORK,
                         external_id=event_id,
-                        kind="dm",
+                        kind=EntryKind.DM,
                         author=author,
                         occurred_at=parse_time(event.get("created_at")),
                         text=text_of(event.get("text")),
                         thread_id=conversation,
-                        direction="out" if outbound else "in",
+                        direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
                         raw=event,
                     )
                 )
@@ -394,7 +402,7 @@ class Adapter:
                 Interaction(
                     network=NETWORK,
                     external_id=f"follow:{author.external_id}:{me}",
-                    kind="follow",
+                    kind=EntryKind.FOLLOW,
                     author=author,
                     occurred_at=now,
                     url=author.profile_url,
@@ -419,7 +427,7 @@ class Adapter:
         failed: list[FailedItem] = []
         for tweet in sorted(page.get("data") or [], key=lambda t: id_key(str(t.get("id", "")))):
             try:
-                items.append(self._tweet(tweet, users, kind="post"))
+                items.append(self._tweet(tweet, users, kind=EntryKind.POST))
             except (ValueError, TypeError, AttributeError, KeyError) as exc:
                 failed.append(
                     FailedItem(str(tweet.get("id", "")), f"Malformed tweet: {exc}", tweet)
@@ -520,7 +528,7 @@ def _v1_tweet(tweet: dict[str, Any], user_id: str) -> Interaction | None:
         return Interaction(
             network=NETWORK,
             external_id=tweet_id,
-            kind="repost",
+            kind=EntryKind.REPOST,
             author=author,
             occurred_at=_v1_time(tweet, "timestamp_ms", "created_at"),
             url=_tweet_url(author.handle, tweet_id),
@@ -532,7 +540,11 @@ def _v1_tweet(tweet: dict[str, Any], user_id: str) -> Interaction | None:
     reply_to = tweet.get("in_reply_to_status_id_str") or ""
     quoted = tweet.get("quoted_status_id_str") or ""
     kind = (
-        "reply" if reply_to else "quote" if tweet.get("is_quote_status") and quoted else "mention"
+        EntryKind.REPLY
+        if reply_to
+        else EntryKind.QUOTE
+        if tweet.get("is_quote_status") and quoted
+        else EntryKind.MENTION
     )
     return Interaction(
         network=NETWORK,
@@ -586,7 +598,7 @@ def normalise_activity(
             return Interaction(
                 network=NETWORK,
                 external_id=f"like:{author.external_id}:{tweet_id}",
-                kind="like",
+                kind=EntryKind.LIKE,
                 author=author,
                 occurred_at=_v1_time(event, "timestamp_ms", "created_at"),
                 url=_tweet_url((tweet.get("user") or {}).get("screen_name", "i"), tweet_id),
@@ -608,7 +620,7 @@ def normalise_activity(
             return Interaction(
                 network=NETWORK,
                 external_id=f"follow:{source.external_id}:{user_id}",
-                kind="follow",
+                kind=EntryKind.FOLLOW,
                 author=source,
                 occurred_at=_v1_time(event, "created_timestamp"),
                 url=source.profile_url,
@@ -634,12 +646,12 @@ def normalise_activity(
             return Interaction(
                 network=NETWORK,
                 external_id=str(event["id"]),
-                kind="dm",
+                kind=EntryKind.DM,
                 author=author,
                 occurred_at=_v1_time(event, "created_timestamp"),
                 text=text_of((create.get("message_data") or {}).get("text")),
                 thread_id=f"{low}-{high}",
-                direction="out" if outbound else "in",
+                direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
                 raw=event,
             )
 

@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from celery.exceptions import Retry
 
-from campaigns.listening import listening_due, rule_listen
 from campaigns.models import Attribution, CampaignMatch
+from campaigns.services import listening_due, rule_listen
 from campaigns.tasks import listen_due, listen_rule
-from contacts.models import Contact, SocialIdentity
-from crm.models import TimelineEntry
+from contacts.models import Contact, SocialIdentity, TimelineEntry
 from crm.networks.base import RateLimited
 from tests.factories import CampaignFactory, ListeningRuleFactory, SocialAccountFactory
 

@@ -5,22 +5,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 
 from campaigns.models import ScheduledPost
-from campaigns.services import scheduled_post_create
+from campaigns.services import scheduled_post_create, scheduled_posts_create
 from crm.models import OutboundMessage
 from crm.networks import adapter_for
 from crm.outbox import RetryLater, outbound_deliver, outbound_reap
 from crm.tasks import outbound_send
+from tests.crm.helpers import statuses_of
 from tests.factories import CampaignFactory, SocialAccountFactory, TrackedLinkFactory
 
 NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 SEND_AT = NOW + timedelta(hours=2)
-
-
-def _statuses(server, account="alice"):
-    client = server.client(account)
-    return client.account_statuses(client.me()["id"])
 
 
 @pytest.fixture
@@ -69,7 +66,7 @@ def test_compose_schedules_with_the_tracked_link_and_sends_once(
         with pytest.raises(RetryLater) as later:
             outbound_deliver(message_id=post.outbound_id)
     assert later.value.at == SEND_AT
-    assert _statuses(mastodon_server) == []
+    assert statuses_of(mastodon_server) == []
 
     with time_machine.travel(SEND_AT + timedelta(seconds=1)):
         assert outbound_send.apply((post.outbound_id,)).get() == "sent"
@@ -77,7 +74,7 @@ def test_compose_schedules_with_the_tracked_link_and_sends_once(
         assert outbound_send.apply((post.outbound_id,)).get() is None
         assert outbound_send.apply((post.outbound_id,)).get() is None
 
-    statuses = _statuses(mastodon_server)
+    statuses = statuses_of(mastodon_server)
     assert len(statuses) == 1
     assert f"/r/{link.code}" in statuses[0]["content"]
     post.refresh_from_db()
@@ -104,13 +101,13 @@ def test_worker_killed_mid_send_is_retried_with_the_same_key_and_posts_once(
     # A worker claimed it, the network published it, and the worker died before recording.
     OutboundMessage.objects.filter(pk=message.pk).update(state="sending", attempts=1)
     adapter_for(brand).post(text=message.text, idempotency_key=message.idempotency_key)
-    assert len(_statuses(mastodon_server)) == 1
+    assert len(statuses_of(mastodon_server)) == 1
 
     with time_machine.travel(NOW + timedelta(minutes=15)):
         with django_capture_on_commit_callbacks(execute=True):
             assert outbound_reap() == 1  # Mastodon dedupes by key: retried, not "unknown"
 
-    assert len(_statuses(mastodon_server)) == 1
+    assert len(statuses_of(mastodon_server)) == 1
     post.outbound.refresh_from_db()
     assert post.state == "sent" and post.outbound.attempts == 2
 
@@ -153,3 +150,45 @@ def test_only_the_campaigns_accounts_may_post(client, sales):
     with pytest.raises(Exception, match="does not work for this campaign"):
         scheduled_post_create(campaign=campaign, account=outsider, text="x", send_at=NOW)
     assert not ScheduledPost.objects.exists() and not OutboundMessage.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_post_through_several_accounts_is_scheduled_all_or_none(
+    sales, django_capture_on_commit_callbacks
+):
+    brand, staff = SocialAccountFactory(), SocialAccountFactory(kind="brand")
+    outsider = SocialAccountFactory()
+    campaign = CampaignFactory(accounts=[brand, staff])
+    with pytest.raises(ValidationError) as refused:
+        with django_capture_on_commit_callbacks() as queued:
+            scheduled_posts_create(
+                campaign=campaign,
+                accounts=[brand, outsider],
+                text="Spring plans",
+                send_at=SEND_AT,
+                user=sales,
+                idempotency_key="form-9",
+            )
+    assert "account" in refused.value.message_dict
+    assert queued == []  # the first account's post was rolled back with its send task
+    assert not ScheduledPost.objects.exists() and not OutboundMessage.objects.exists()
+
+    form = {
+        "campaign": campaign,
+        "accounts": [brand, staff],
+        "text": "Spring plans",
+        "send_at": SEND_AT,
+        "user": sales,
+        "idempotency_key": "form-9",
+    }
+    with django_capture_on_commit_callbacks() as queued:
+        posts = scheduled_posts_create(**form)
+        again = scheduled_posts_create(**form)  # the same form submitted twice
+    assert [p.account for p in posts] == [brand, staff]
+    assert [p.pk for p in again] == [p.pk for p in posts]
+    assert ScheduledPost.objects.count() == 2 and len(queued) == 2
+    assert {p.outbound.idempotency_key for p in posts} == {
+        f"campaign-post-form-9-{brand.pk}",
+        f"campaign-post-form-9-{staff.pk}",
+    }
+    assert all(p.outbound.not_before == SEND_AT for p in posts)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from campaigns.services import link_click_record, tracked_link_url
 from contacts.models import Contact, ContactAudit, Tag
-from contacts.services import contact_add_note, contact_change_stage, purchase_record, task_create
+from contacts.services import contact_add_note, contact_change_stage, purchase_record, todo_create
 from crm.models import OutboundMessage
 from support.services import ticket_open
 from tests.factories import (
@@ -25,7 +25,7 @@ SECRET = "Calle Mayor 5, DNI 12345678Z"
 
 
 def full_contact(user, *, name="Lucía Pérez", email="lucia@example.com", n=1) -> Contact:
-    """A contact with identities, social posts (with raw payloads), a note, a task, a
+    """A contact with identities, social posts (with raw payloads), a note, a to-do, a
     purchase, stage changes, history, tags, an outbound message and a generic reference."""
     contact = Contact.objects.create(display_name=name, email=email, phone="600 000 000")
     contact.tags.add(Tag.objects.get_or_create(name="vip")[0])
@@ -44,7 +44,7 @@ def full_contact(user, *, name="Lucía Pérez", email="lucia@example.com", n=1) 
             occurred_at=now - timedelta(hours=i),
         )
     contact_add_note(contact=contact, author=user, text=f"Said {SECRET}")
-    task_create(contact=contact, title=f"Visit {SECRET}", due_at=now, assignee=user, actor=user)
+    todo_create(contact=contact, title=f"Visit {SECRET}", due_at=now, assignee=user, actor=user)
     purchase_record(
         contact=contact,
         amount="10",

@@ -5,9 +5,12 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
-from contacts.models import ContactAudit, Stage, StageChange, Tag
+from contacts.filters import SORTS
+from contacts.models import Contact, ContactAudit, Stage, StageChange, Tag
+from core.paging import InvalidCursor, keyset_page
 from tests.factories import ContactFactory, SocialIdentityFactory, TimelineEntryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +88,35 @@ def test_sorting_and_keyset_pages(client, sales, crowd):
             )
         names_seen = [n for n in seen if n.startswith(("Filler", "Alma", "Bruno", "Carla"))]
         assert len(names_seen) == 63 and len(set(names_seen)) == 63, sort
+
+
+@pytest.mark.parametrize("compound", [True, False], ids=["union", "two-queries"])
+def test_every_sort_pages_through_everything_once(monkeypatch, compound):
+    monkeypatch.setattr(connection.features, "supports_slicing_ordering_in_compound", compound)
+    now = timezone.now()
+    for i in range(23):
+        ContactFactory(
+            display_name=f"P{i % 5}",
+            score=i % 4,
+            last_interaction_at=None if i % 3 == 0 else now - timedelta(hours=i % 7),
+        )
+    for key, sort in SORTS.items():
+        seen, cursor = [], None
+        while True:
+            page = keyset_page(Contact.objects.all(), **sort.keyset, cursor=cursor, size=4)
+            seen += page.items
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        assert len(seen) == 23 and len({c.pk for c in seen}) == 23, key
+        if key == "recent":
+            dated = [c for c in seen if c.last_interaction_at]
+            assert seen[: len(dated)] == dated  # never-contacted last
+            assert dated == sorted(dated, key=lambda c: (c.last_interaction_at, c.pk), reverse=True)
+        if key == "name":
+            assert seen == sorted(seen, key=lambda c: (c.display_name, c.pk))
+    with pytest.raises(InvalidCursor):
+        keyset_page(Contact.objects.all(), **SORTS["name"].keyset, cursor="WzEsMl0", size=4)
 
 
 def test_list_query_count_is_constant(client, sales, django_assert_max_num_queries):

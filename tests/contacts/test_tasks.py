@@ -1,104 +1,36 @@
-from datetime import timedelta
+"""The contacts app's Celery tasks keep their registered names: beat rows and messages
+in flight name a task by it, whatever its Python name."""
 
-import pytest
-import time_machine
 from django.conf import settings
-from django.utils import timezone
 
-from contacts.models import Task
-from contacts.tasks import task_reminders_send
-from crm.models import Notification, TimelineEntry
-from tests.conftest import api_as
-from tests.factories import ContactFactory, TaskFactory, UserFactory
-
-pytestmark = pytest.mark.django_db
-
-
-def test_reminder_beat_job_is_scheduled():
-    job = settings.CELERY_BEAT_SCHEDULE["contacts-task-reminders"]
-    assert job["task"] == "contacts.tasks.task_reminders_send"
-    assert job["schedule"] <= 300
+from config.celery import app
+from contacts.tasks import (
+    contact_import_run,
+    contacts_score_refresh_all,
+    contacts_score_refresh_task,
+    todo_reminders_send_task,
+)
 
 
-def test_a_due_task_notifies_its_assignee_once(sales):
-    now = timezone.now()
-    due = TaskFactory(assignee=sales, title="Call Lucía", due_at=now - timedelta(minutes=1))
-    TaskFactory(assignee=sales, due_at=now + timedelta(hours=1))  # not yet
-    TaskFactory(assignee=sales, due_at=now - timedelta(hours=1), done_at=now)  # done
-    TaskFactory(assignee=None, due_at=now - timedelta(hours=1))  # nobody to tell
-
-    assert task_reminders_send() == 1
-    note = Notification.objects.get()
-    assert (note.user, note.title, note.dedupe_key) == (
-        sales,
-        "Task due: Call Lucía",
-        f"task-due:{due.pk}",
-    )
-    assert note.url == f"/contacts/{due.contact_id}/#tasks"
-    assert task_reminders_send() == 0
-    # Even if the task's mark were lost, the dedupe key keeps it to one notification.
-    Task.objects.filter(pk=due.pk).update(reminded_at=None)
-    task_reminders_send()
-    assert Notification.objects.count() == 1
-
-    with time_machine.travel(now + timedelta(hours=2)):
-        assert task_reminders_send() == 1
-    assert Notification.objects.count() == 2
-
-
-def test_tasks_from_the_contact_page_and_my_tasks(client, sales, django_assert_max_num_queries):
-    client.force_login(sales)
-    contact = ContactFactory(display_name="Lucía")
-    due = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    response = client.post(
-        f"/contacts/{contact.pk}/tasks/", {"title": "Send the <offer>", "due_at": due}, follow=True
-    )
-    assert b"Task added." in response.content
-    task = Task.objects.get()
-    assert (task.assignee, task.created_by) == (sales, sales)
-    entry = TimelineEntry.objects.get(kind="task")
-    assert entry.subject == task and entry.text == "Send the <offer>"
-
-    other = UserFactory(username="bruno", role="Sales")
-    TaskFactory(assignee=other, title="Not mine")
-    page = client.get("/contacts/tasks/").content.decode()
-    assert "Send the &lt;offer&gt;" in page and "Not mine" not in page
-
-    TaskFactory.create_batch(5, assignee=sales)
-    with django_assert_max_num_queries(8) as few:
-        client.get("/contacts/tasks/")
-    TaskFactory.create_batch(150, assignee=sales)
-    with django_assert_max_num_queries(8) as many:
-        client.get("/contacts/tasks/")
-    assert len(few.captured_queries) == len(many.captured_queries)
-
-    fragment = client.post(
-        f"/contacts/tasks/{task.pk}/done/", {"done": "1"}, HTTP_HX_REQUEST="true"
-    ).content.decode()
-    assert "<html" not in fragment and 'class="task done"' in fragment
-    task.refresh_from_db()
-    assert task.done_at is not None
-    assert "Send the" in client.get("/contacts/tasks/?done=1").content.decode()
-
-
-def test_tasks_api(sales, support):
-    contact = ContactFactory()
-    client = api_as(sales)
-    response = client.post(
-        "/api/v1/tasks/",
-        {"contact": contact.pk, "title": "Call", "due_at": "2030-01-01T09:00:00Z"},
-        format="json",
-    )
-    assert response.status_code == 201, response.content
-    body = response.json()
-    assert body["assignee"] == sales.pk and body["created_by"] == sales.pk
-    bad = client.post("/api/v1/tasks/", {"contact": contact.pk, "title": ""}, format="json")
-    assert bad.status_code == 400 and set(bad.json()) >= {"title", "due_at"}
-    TaskFactory(contact=contact, assignee=None)
-    assert len(client.get("/api/v1/tasks/?mine=true").json()["results"]) == 1
-    assert len(client.get(f"/api/v1/tasks/?contact={contact.pk}").json()["results"]) == 2
-    done = client.post(f"/api/v1/tasks/{body['id']}/complete/")
-    assert done.status_code == 200 and done.json()["done_at"]
-    assert len(client.get("/api/v1/tasks/?done=false").json()["results"]) == 1
-    assert api_as(support).get("/api/v1/tasks/").status_code == 200
-    assert api_as(support).post("/api/v1/tasks/", {}).status_code == 403
+def test_registered_names_are_stable():
+    assert {
+        task.name
+        for task in (
+            contact_import_run,
+            contacts_score_refresh_all,
+            contacts_score_refresh_task,
+            todo_reminders_send_task,
+        )
+    } == {
+        "contacts.tasks.contact_import_run",
+        "contacts.tasks.contacts_score_refresh_all",
+        "contacts.tasks.contacts_score_refresh",
+        "contacts.tasks.task_reminders_send",
+    }
+    beat = {job["task"] for job in settings.CELERY_BEAT_SCHEDULE.values()}
+    contacts_jobs = {name for name in beat if name.startswith("contacts.")}
+    assert contacts_jobs == {
+        "contacts.tasks.task_reminders_send",
+        "contacts.tasks.contacts_score_refresh_all",
+    }
+    assert contacts_jobs <= set(app.tasks)

@@ -8,8 +8,8 @@ from tests.factories import (
     ContactFactory,
     PurchaseFactory,
     SocialIdentityFactory,
-    TaskFactory,
     TimelineEntryFactory,
+    TodoFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def test_contact_page_escapes_hostile_social_text(client, sales):
     assert "\u202eevil RTL override" in html  # kept, but isolated by dir="auto"/bidi CSS
     # A name is isolated from what follows it (an RTL override in it cannot flip the
     # stage badge next to it).
-    assert '<h1><bdi>&lt;b onmouseover=&quot;x()&quot;&gt;Evil&lt;/b&gt;</bdi>' in html
+    assert "<h1><bdi>&lt;b onmouseover=&quot;x()&quot;&gt;Evil&lt;/b&gt;</bdi>" in html
     assert "😡🔥" in html
     assert "x" * 5000 in html  # long posts are kept whole (folded in <details>)
 
@@ -56,7 +56,7 @@ def _busy_contact(n: int, *, other=None):
     for i in range(n):
         identity = SocialIdentityFactory(contact=contact)
         TimelineEntryFactory(contact=contact, identity=identity, text=f"post {i}")
-        TaskFactory(contact=contact, assignee=other)
+        TodoFactory(contact=contact, assignee=other)
         PurchaseFactory(contact=contact)
         ContactAudit.objects.create(
             contact=contact, actor=other, action="update", changes={"email": ["a", "b"]}

@@ -1,11 +1,12 @@
-"""Shared by the answering tests: what a peer has for one of our accounts goes on the
-timeline through the sync engine's own ingest path (``crm.ingest``), one stream page
-read with the network's adapter."""
+"""Shared by the answering and outbox tests: what a peer has for one of our accounts goes
+on the timeline through the sync engine's own ingest path (``crm.ingest``), one stream
+page read with the network's adapter; answers are posted as the inbox's form does."""
 
 from __future__ import annotations
 
+from contacts.models import TimelineEntry
 from crm.ingest import ingest_interactions
-from crm.models import SocialAccount, TimelineEntry
+from crm.models import SocialAccount
 from crm.networks import adapter_for
 
 
@@ -60,4 +61,42 @@ def bulk_inbound(account: SocialAccount, count: int, *, kind: str = "mention", a
             occurred_at=now - timedelta(hours=1, seconds=i),
         )
         for i in range(count)
+    )
+
+
+def answer(client, entry, text, *, private=False, key="k-1", htmx=True, next_url=""):
+    """Submit the answer box of ``entry`` (the inbox's and the contact page's form)."""
+    prefix = f"answer{entry.pk}"
+    data = {
+        f"{prefix}-text": text,
+        f"{prefix}-private": "1" if private else "0",
+        f"{prefix}-idempotency_key": key,
+    }
+    if next_url:
+        data["next"] = next_url
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    return client.post(f"/inbox/{entry.pk}/answer/", data, **headers)
+
+
+def replies_by(server, username: str, to_status_id) -> list[dict]:
+    """The statuses ``username`` holds on the mastodon-mock that answer ``to_status_id``."""
+    api = server.client(username)
+    me = api.me()
+    return [
+        s for s in api.account_statuses(me["id"]) if str(s["in_reply_to_id"]) == str(to_status_id)
+    ]
+
+
+def statuses_of(server, username: str = "alice") -> list[dict]:
+    """The statuses ``username`` holds on the mastodon-mock."""
+    api = server.client(username)
+    return api.account_statuses(api.me()["id"])
+
+
+def bsky_mention(sender, target, text: str):
+    """``sender`` (an atproto client) posts ``text`` mentioning ``target`` (a BskyAccount)."""
+    from atproto import client_utils
+
+    return sender.send_post(
+        client_utils.TextBuilder().mention(f"@{target.handle}", target.did).text(text)
     )

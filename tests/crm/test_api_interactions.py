@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from crm.models import TimelineEntry
+from contacts.models import TimelineEntry
 from tests.conftest import api_as
 from tests.crm.helpers import bulk_inbound
 from tests.factories import (

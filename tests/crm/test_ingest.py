@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from contacts.models import Contact, SocialIdentity, StageChange
-from contacts.rules import FOLLOW_RULE
+from contacts.models import Contact, SocialIdentity, StageChange, TimelineEntry
+from contacts.services import FOLLOW_RULE
 from crm.ingest import clean_text, ingest_interactions
-from crm.models import SocialAccount, SyncFailure, TimelineEntry
+from crm.models import SocialAccount, SyncFailure
 from crm.networks.base import Author, FailedItem, Interaction
 from tests.factories import SocialAccountFactory, UserFactory
 
@@ -167,7 +167,7 @@ def test_follow_moves_stage0_contact_to_lead_via_personal_account(db, vendor):
 def test_query_count_does_not_grow_with_the_page(account, django_assert_max_num_queries):
     ingest_interactions(account=account, items=[item(0)])  # warm the temp table
     # The page itself costs at most 12 queries; the stage rules and the support app's
-    # ticket rules (through crm.signals.entries_ingested) a constant number more.
+    # ticket rules (through core.signals.entries_ingested) a constant number more.
     with django_assert_max_num_queries(32) as small:
         ingest_interactions(account=account, items=[item(n) for n in range(1, 11)])
     with django_assert_max_num_queries(32) as big:
@@ -182,7 +182,7 @@ def test_clean_text_keeps_valid_pairs():
 
 
 def test_sync_opens_tickets_through_the_support_rules(account):
-    """Ingest announces stored pages (crm.signals.entries_ingested); the support app's
+    """Ingest announces stored pages (core.signals.entries_ingested); the support app's
     receiver opens a ticket for an inbound DM, and a later message joins it."""
     from support.models import Ticket
 

@@ -13,13 +13,14 @@ import pytest
 import respx
 from atproto import client_utils, models
 
-from contacts.models import SocialIdentity, StageChange
-from contacts.rules import FOLLOW_RULE
+from contacts.models import SocialIdentity, StageChange, TimelineEntry
+from contacts.services import FOLLOW_RULE
 from crm.ingest import ingest_interactions
-from crm.models import SocialAccount, TimelineEntry
+from crm.models import SocialAccount
 from crm.networks import adapter_for
 from crm.networks.base import AuthError, RateLimited
 from crm.networks.bluesky import Adapter
+from crm.selectors import socialaccount_backfill_percent
 from crm.sync import sync_account_run
 from tests.factories import SocialAccountFactory
 
@@ -186,7 +187,7 @@ def test_backfill_walks_history_in_pages(db, bsky, scene, chat):
         steps += 1
         assert steps < 20
     account.refresh_from_db()
-    assert account.backfill_state == "done" and account.backfill_percent == 100
+    assert account.backfill_state == "done" and socialaccount_backfill_percent(account) == 100
     assert account.backfill_pages >= 3
     assert account.backfill_items == TimelineEntry.objects.filter(account=account).count() >= 7
 

@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 import pytest
 import responses
 
-from contacts.models import SocialIdentity, StageChange
-from contacts.rules import FOLLOW_RULE
-from crm.models import TimelineEntry
+from contacts.models import SocialIdentity, StageChange, TimelineEntry
+from contacts.services import FOLLOW_RULE
 from crm.networks.base import AuthError, RateLimited
 from crm.networks.x import Adapter
 from crm.sync import sync_account_run

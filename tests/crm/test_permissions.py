@@ -124,7 +124,7 @@ def test_manager_admin_pages_open(client, manager):
     for path in (
         "/admin/",
         "/admin/contacts/contact/",
-        "/admin/crm/timelineentry/",
+        "/admin/contacts/timelineentry/",
         "/admin/crm/socialaccount/",
         "/admin/crm/outboundmessage/",
         "/admin/contacts/stagechange/",

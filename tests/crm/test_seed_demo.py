@@ -1,8 +1,8 @@
 import pytest
 from django.core.management import call_command
 
-from contacts.models import Contact, SocialIdentity, StageChange
-from crm.models import SocialAccount, TimelineEntry
+from contacts.models import Contact, SocialIdentity, StageChange, TimelineEntry
+from crm.models import SocialAccount
 
 
 @pytest.mark.django_db

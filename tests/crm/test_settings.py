@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from crm.fields import decrypt, encrypt
+from core.fields import decrypt, encrypt
 from tests.factories import SocialAccountFactory
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from contacts.models import TimelineEntry
 from crm import sync
-from crm.models import SocialAccount, TimelineEntry
+from crm.models import SocialAccount
+from crm.selectors import socialaccount_backfill_percent
 from crm.sync import (
     LeaseLost,
     SyncBusy,
@@ -124,7 +126,7 @@ def test_sync_and_backfill_queue_after_commit(db, django_capture_on_commit_callb
         assert sent == []
     assert sent == [("sync", (account.pk,), sync_id), ("backfill", (account.pk,), backfill_id)]
     account.refresh_from_db()
-    assert account.backfill_state == "queued" and account.backfill_percent == 0
+    assert account.backfill_state == "queued" and socialaccount_backfill_percent(account) == 0
 
 
 @pytest.mark.peers

@@ -23,8 +23,8 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from contacts.models import SocialIdentity
-from crm.models import SocialAccount, TimelineEntry
+from contacts.models import SocialIdentity, TimelineEntry
+from crm.models import SocialAccount
 from tests.factories import SocialAccountFactory
 
 pytestmark = [pytest.mark.peers, pytest.mark.django_db(transaction=True)]

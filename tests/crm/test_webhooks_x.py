@@ -12,9 +12,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from contacts.models import SocialIdentity, StageChange
-from contacts.rules import FOLLOW_RULE
-from crm.models import SyncFailure, TimelineEntry
+from contacts.models import SocialIdentity, StageChange, TimelineEntry
+from contacts.services import FOLLOW_RULE
+from crm.models import SyncFailure
 from crm.webhooks import x_signature
 from tests.factories import SocialAccountFactory
 

@@ -2,7 +2,7 @@
 network (its chat service does not exist locally, so Bluesky DMs run on recorded
 chat.bsky responses).
 
-Sync opens tickets by itself: ingest sends ``crm.signals.entries_ingested`` and the
+Sync opens tickets by itself: ingest sends ``core.signals.entries_ingested`` and the
 support app runs its ticket rules on each stored page (support/apps.py).
 """
 
@@ -16,9 +16,9 @@ import pytest
 import respx
 from atproto import client_utils
 
-from contacts.models import Contact, SocialIdentity
+from contacts.models import Contact, SocialIdentity, TimelineEntry
 from contacts.services import contact_change_stage
-from crm.models import OutboundMessage, SocialAccount, TimelineEntry
+from crm.models import OutboundMessage, SocialAccount
 from crm.networks.mastodon import html_to_text
 from crm.sync import sync_account_run
 from support.models import Incident, Status, Ticket

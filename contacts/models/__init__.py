@@ -1,0 +1,25 @@
+"""The contacts app's models, one module per topic; import them from here."""
+
+from .audit import ContactAudit
+from .imports import ContactImport
+from .people import Contact, SocialIdentity, Stage, Tag
+from .purchases import Purchase
+from .stages import StageChange, StageRule
+from .timeline import TimelineEntry, TimelineEntryQuerySet, timeline_event_record
+from .todos import Todo
+
+__all__ = [
+    "Contact",
+    "ContactAudit",
+    "ContactImport",
+    "Purchase",
+    "SocialIdentity",
+    "Stage",
+    "StageChange",
+    "StageRule",
+    "Tag",
+    "TimelineEntry",
+    "TimelineEntryQuerySet",
+    "Todo",
+    "timeline_event_record",
+]

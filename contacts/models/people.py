@@ -1,0 +1,162 @@
+"""People: a contact, the stage model, tags and their social identities."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Left, Lower, StrIndex
+from django.db.models.lookups import Exact, GreaterThan, LessThan
+from django.utils.translation import gettext_lazy as _
+
+from core.choices import Network
+
+
+class Stage(models.IntegerChoices):
+    DISCOVERED = 0, _("Discovered")
+    LEAD = 1, _("Lead")
+    CUSTOMER = 2, _("Customer")
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactManager(models.Manager):
+    def get_queryset(self):
+        # The search documents can be large and are only read by PostgreSQL itself.
+        return super().get_queryset().defer("search_document", "timeline_document")
+
+
+class Contact(models.Model):
+    display_name = models.CharField(_("display name"), max_length=200)
+    stage = models.PositiveSmallIntegerField(_("stage"), choices=Stage, default=Stage.DISCOVERED)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_contacts",
+    )
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, help_text=_("ISO code, e.g. en or es")
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="contacts")
+    score = models.IntegerField(_("score"), default=0)
+    # Why the score is what it is: [{"code": "recency", "points": 30, "value": 3}, ...]
+    # (codes are rendered by ``contacts.scoring.reason_label``).
+    score_reasons = models.JSONField(_("score reasons"), default=list, blank=True)
+    # Name, company, emails and handles as one document, kept current by PostgreSQL
+    # triggers (contacts migration 0003); always NULL on SQLite, where search falls back
+    # to icontains.
+    search_document = SearchVectorField(null=True, editable=False)
+    # Every word of the contact's timeline (stripped lexemes, no positions), appended by
+    # a statement trigger on crm_timelineentry inserts; rebuilt on erase and merge.
+    timeline_document = SearchVectorField(null=True, editable=False)
+    last_interaction_at = models.DateTimeField(_("last interaction"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ContactManager()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(stage__in=[0, 1, 2]), name="contact_stage_valid"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["stage", "-id"], name="contact_stage_newest"),
+            models.Index(fields=["-last_interaction_at", "-id"], name="contact_recent"),
+            # Contacts nobody has heard from, newest first: the tail of the list by
+            # last interaction (see contacts.paging).
+            models.Index(
+                fields=["-id"], condition=Q(last_interaction_at__isnull=True), name="contact_never"
+            ),
+            models.Index(fields=["email"], name="contact_email"),
+            models.Index(fields=["-score", "-id"], name="contact_score"),
+            models.Index(fields=["display_name", "id"], name="contact_name"),
+            models.Index(Lower("display_name"), name="contact_name_lower"),
+            models.Index(Lower("email"), name="contact_email_lower"),
+        ]
+        permissions = [
+            ("merge_contact", _("Can merge contacts")),
+            ("erase_contact", _("Can erase a contact's personal data (GDPR)")),
+            ("export_contact", _("Can export a contact's data (GDPR)")),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def can_move_to(self, stage: int, *, backwards: bool) -> bool:
+        """Whether a stage change to ``stage`` is allowed from the current one.
+
+        People may move a contact backwards (a mistake, a refund); rules never do.
+        """
+        if stage not in Stage.values or stage == self.stage:
+            return False
+        return backwards or stage > self.stage
+
+
+def _handle_key():
+    handle = Lower("handle")
+    at, dot = StrIndex(handle, Value("@")), StrIndex(handle, Value("."))
+    at_first = Q(GreaterThan(at, 0), LessThan(at, dot)) | Q(GreaterThan(at, 0), Exact(dot, 0))
+    return Case(
+        When(at_first, then=Left(handle, at - 1)),
+        When(GreaterThan(dot, 0), then=Left(handle, dot - 1)),
+        default=handle,
+    )
+
+
+class SocialIdentity(models.Model):
+    """A contact's account on one network, keyed by the network's stable user id."""
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="identities", verbose_name=_("contact")
+    )
+    network = models.CharField(_("network"), max_length=16, choices=Network)
+    external_id = models.CharField(_("network user id"), max_length=255)
+    handle = models.CharField(_("handle"), max_length=255)
+    display_name = models.CharField(_("display name"), max_length=200, blank=True)
+    profile_url = models.URLField(_("profile URL"), max_length=500, blank=True)
+    avatar_url = models.URLField(_("avatar URL"), max_length=1000, blank=True)
+    follower_count = models.PositiveIntegerField(_("followers"), null=True, blank=True)
+    # The handle's first label, lower-cased: "lucia" for lucia.bsky.social,
+    # lucia@mastodon.social and X's lucia. Same key on another contact → likely duplicate.
+    handle_key = models.GeneratedField(
+        expression=_handle_key(),
+        output_field=models.CharField(max_length=255),
+        db_persist=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("social identity")
+        verbose_name_plural = _("social identities")
+        constraints = [
+            models.UniqueConstraint(fields=["network", "external_id"], name="identity_unique_user")
+        ]
+        indexes = [
+            models.Index(fields=["network", "handle"], name="identity_handle"),
+            models.Index(fields=["handle_key"], name="identity_handle_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.handle} ({self.get_network_display()})"

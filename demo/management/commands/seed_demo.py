@@ -1,0 +1,244 @@
+"""Load the bilingual demo company. Idempotent: every row has a stable key, so a second
+run adds nothing."""
+
+from __future__ import annotations
+
+import random
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.utils import timezone
+
+from contacts.models import Contact, SocialIdentity, Stage, Tag, TimelineEntry
+from contacts.services import contact_change_stage
+from crm.models import SocialAccount
+from demo import data as demo
+
+DEMO_PASSWORD = "momento-demo"  # noqa: S105 — printed in the README, demo only
+USERS = [
+    ("manager", "Marta", "Manager", "Manager", True),
+    ("ana", "Ana", "Sales", "Sales", False),
+    ("bruno", "Bruno", "Sales", "Sales", False),
+    ("sofia", "Sofía", "Support", "Support", False),
+    ("diego", "Diego", "Support", "Support", False),
+]
+NETWORK_BASE = {
+    "bluesky": ("https://bsky.social", "https://bsky.app/profile/{handle}", "{handle}.bsky.social"),
+    "mastodon": ("https://mastodon.social", "https://mastodon.social/@{handle}", "{handle}"),
+    "x": ("https://api.x.com", "https://x.com/{handle}", "{handle}"),
+}
+
+
+class Command(BaseCommand):
+    help = "Load believable bilingual demo data (users, accounts, ~200 contacts, ~2,000 entries)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--contacts", type=int, default=200)
+
+    @transaction.atomic
+    def handle(self, *args, contacts: int, **options):
+        rng = random.Random(20261123)
+        now = timezone.now().replace(minute=0, second=0, microsecond=0)
+        users = self._users()
+        accounts = self._accounts(users)
+        tags = [
+            Tag.objects.get_or_create(name=n)[0]
+            for n in ("vip", "fibra", "empresa", "student", "churn-risk")
+        ]
+
+        campaign = self._campaign(users, accounts)
+        existing = set(
+            SocialIdentity.objects.filter(external_id__startswith="demo-").values_list(
+                "external_id", flat=True
+            )
+        )
+        new_contacts = 0
+        for n in range(contacts):
+            p = demo.person(rng, n)
+            network = ("bluesky", "mastodon", "x")[n % 3]
+            handle_base = p["name"].lower().replace(" ", ".").encode(
+                "ascii", "ignore"
+            ).decode() + str(n)
+            handle = NETWORK_BASE[network][2].format(handle=handle_base)
+            external_id = f"demo-{network}-{n}"
+            stage = 2 if n % 8 == 0 else 1 if n % 3 == 0 else 0
+            entry_count = rng.randint(4, 16)
+            if external_id in existing:
+                continue
+            contact = Contact.objects.create(
+                display_name=p["name"],
+                company=p["company"],
+                language=p["lang"],
+                email=f"{handle_base}@example.com" if stage else "",
+                owner=users["ana"] if n % 2 else users["bruno"] if stage else None,
+            )
+            if rng.random() < 0.3:
+                contact.tags.add(rng.choice(tags))
+            identity = SocialIdentity.objects.create(
+                contact=contact,
+                network=network,
+                external_id=external_id,
+                handle=handle,
+                display_name=p["name"],
+                follower_count=int(rng.paretovariate(1.2) * 40),
+                profile_url=NETWORK_BASE[network][1].format(handle=handle),
+            )
+            account = accounts[network]
+            if n % 5 < 3:
+                # Found by the demo campaign's listening while still a stranger.
+                from campaigns.services import attribution_touch
+
+                attribution_touch(
+                    contact_ids=[contact.pk], campaign=campaign, via="listening", account=account
+                )
+            entries = []
+            for k, (kind, direction, intent, text, when) in enumerate(
+                demo.entry_plan(rng, p["lang"], stage, entry_count, now, accounts["bluesky"].handle)
+            ):
+                entries.append(
+                    TimelineEntry(
+                        contact=contact,
+                        kind=kind,
+                        network=network,
+                        direction=direction,
+                        external_id=f"demo-{network}-{n}-{k}",
+                        text=text,
+                        account=account,
+                        identity=identity if direction == "in" else None,
+                        created_by=users["sofia"] if direction == "out" else None,
+                        occurred_at=when,
+                        language=p["lang"] if text else "",
+                        intent=intent if intent in demo.SENTIMENT else "",
+                        sentiment=demo.SENTIMENT.get(intent, ""),
+                        handled_at=when if direction == "in" and rng.random() < 0.7 else None,
+                        raw={"demo": True},
+                    )
+                )
+            TimelineEntry.objects.bulk_create(entries, ignore_conflicts=True)
+            for target in range(1, stage + 1):
+                contact_change_stage(
+                    contact=contact,
+                    stage=target,
+                    rule="" if target == 2 else "Follow of our account",
+                    actor=users["ana"] if target == 2 else None,
+                    reason="Bought the 600Mb fibre plan"
+                    if target == 2
+                    else "Followed @" + account.handle,
+                )
+            new_contacts += 1
+
+        # last_interaction_at from the timeline, in one statement.
+        newest_social = (
+            TimelineEntry.objects.filter(contact=OuterRef("pk"), network__gt="")
+            .order_by()
+            .values("contact")
+            .annotate(m=Max("occurred_at"))
+            .values("m")
+        )
+        Contact.objects.filter(
+            last_interaction_at__isnull=True, identities__external_id__startswith="demo-"
+        ).update(last_interaction_at=Subquery(newest_social))
+
+        self._support(users, now)
+        # Scores from the engagement just loaded (sync refreshes them after each page).
+        from contacts.scoring import contacts_score_refresh
+
+        contacts_score_refresh(contact_ids=Contact.objects.values_list("pk", flat=True))
+
+        total = Contact.objects.count()
+        entries = TimelineEntry.objects.count()
+        by_stage = dict(Contact.objects.values_list("stage").annotate(n=Count("id")).order_by())
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data: {new_contacts} new contacts; {total} contacts "
+                f"({', '.join(f'{Stage(s).label}: {c}' for s, c in sorted(by_stage.items()))}), "
+                f"{entries} timeline entries. Log in as manager / ana / sofia with password {DEMO_PASSWORD!r}."
+            )
+        )
+
+    def _users(self):
+        User = get_user_model()
+        users = {}
+        for username, first, last, group, staff in USERS:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "is_staff": staff,
+                    "email": f"{username}@momento.example",
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            user.groups.add(Group.objects.get(name=group))
+            users[username] = user
+        return users
+
+    def _support(self, users, now):
+        """Support staff on the default team, its links for canned answers, and tickets
+        for the last fortnight's DMs and customer complaints (the sync rules' own call)."""
+        from datetime import timedelta
+
+        from support.models import SupportAgent, Team
+        from support.services import tickets_open_for_entries
+
+        team = Team.objects.filter(is_default=True).first()
+        if team is None:
+            return
+        if not team.phone:
+            team.phone = "900 123 456"
+            team.form_url = "https://momento.example/contact"
+            team.help_url = "https://momento.example/help"
+            team.save(update_fields=["phone", "form_url", "help_url"])
+        for username in ("sofia", "diego"):
+            SupportAgent.objects.get_or_create(user=users[username], defaults={"team": team})
+        recent = TimelineEntry.objects.filter(
+            external_id__startswith="demo-",
+            direction="in",
+            occurred_at__gte=now - timedelta(days=14),
+            ticket_link__isnull=True,
+        ).order_by("occurred_at")
+        tickets_open_for_entries(entries=recent)
+
+    def _campaign(self, users, accounts):
+        from campaigns.models import Campaign, ListeningRule
+
+        campaign, created = Campaign.objects.get_or_create(
+            name="Fibra 600 · lanzamiento",
+            defaults={
+                "goal": "Help people fed up with slow internet; offer the 600Mb plan.",
+                "owner": users["ana"],
+            },
+        )
+        if created:
+            campaign.accounts.set(accounts.values())
+            ListeningRule.objects.create(
+                campaign=campaign, keywords="fibra, router", hashtags="momentofibra"
+            )
+        return campaign
+
+    def _accounts(self, users):
+        specs = [
+            ("bluesky", "brand", None, "momentofibra.bsky.social"),
+            ("mastodon", "personal", users["ana"], "ana@mastodon.social"),
+            ("x", "personal", users["bruno"], "bruno_momento"),
+        ]
+        accounts = {}
+        for network, kind, user, handle in specs:
+            accounts[network], _ = SocialAccount.objects.get_or_create(
+                network=network,
+                handle=handle,
+                defaults={
+                    "kind": kind,
+                    "user": user,
+                    "base_url": NETWORK_BASE[network][0],
+                    "state": SocialAccount.State.PAUSED,
+                    "last_error": "Demo account without credentials: connect a real one to sync.",
+                },
+            )
+        return accounts

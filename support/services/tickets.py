@@ -1,0 +1,201 @@
+"""Tickets themselves: which team gets one, opening one (from an interaction or for a
+contact), the interactions that join it, and changes of status and priority.
+
+Opening is where the other concepts meet: it starts the SLA clock, assigns round-robin,
+groups a complaint into an incident and checks it for escalation."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contacts.models import Contact, TimelineEntry
+from core.choices import Direction, Intent
+from lib.classify import topic_keywords
+
+from ..models import ACTIVE_STATUSES, Priority, Status, Team, Ticket, TicketLink
+from .assignment import ticket_auto_assign
+from .escalation import tickets_escalate_for_entries
+from .events import ticket_event
+from .incidents import incident_detect
+from .resolution import ticket_resolve
+from .sla import (
+    copy_back,
+    save_clock,
+    set_status,
+    sla_plan,
+    sla_targets,
+    team_with_schedule,
+    ticket_schedule,
+)
+
+
+def team_default() -> Team:
+    """The team that gets tickets from accounts of no team (created when missing)."""
+    team = Team.objects.filter(is_default=True).first()
+    if team is None:
+        team, _created = Team.objects.get_or_create(
+            name="Support", defaults={"is_default": not Team.objects.filter(is_default=True)}
+        )
+    return team
+
+
+def team_for_account(account) -> Team:
+    if account is not None:
+        team = account.teams.order_by("id").first()
+        if team is not None:
+            return team
+    return team_default()
+
+
+def _subject_from(entry: TimelineEntry | None) -> str:
+    text = " ".join((entry.text if entry else "").split())
+    if not text:
+        return _("Conversation")
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+@transaction.atomic
+def ticket_open(
+    *,
+    contact: Contact,
+    subject: str = "",
+    entry: TimelineEntry | None = None,
+    user: AbstractBaseUser | None = None,
+    rule: str = "",
+    priority: int = Priority.NORMAL,
+    team: Team | None = None,
+) -> Ticket:
+    """Open a ticket for ``contact``, from ``entry`` when given (its account, network
+    and author become the ticket's). Starts the SLA clock, records the event on the
+    timeline, assigns round-robin when the team does, and groups a complaint into an
+    incident when it is part of a surge."""
+    if entry is not None and entry.contact_id != contact.pk:
+        raise ValidationError({"interaction": _("This interaction belongs to another contact.")})
+    if entry is not None and TicketLink.objects.filter(entry=entry).exists():
+        raise ValidationError({"interaction": _("This interaction is already on a ticket.")})
+    subject = (subject or "").strip() or _subject_from(entry)
+    account = entry.account if entry else None
+    identity = entry.identity if entry else None
+    if identity is None:
+        identity = contact.identities.order_by("id").first()
+    team = team or team_for_account(account)
+    now = timezone.now()
+    ticket = Ticket(
+        subject=subject[:200],
+        contact=contact,
+        identity=identity,
+        network=(entry.network if entry else "") or (identity.network if identity else ""),
+        account=account,
+        priority=priority,
+        team=team,
+        opened_by_rule=rule,
+        created_by=user,
+        status=Status.NEW,
+        sla_running_since=now,
+    )
+    if entry is not None and entry.intent == Intent.COMPLAINT:
+        ticket.keywords = topic_keywords(entry.text, entry.language)
+    sla_targets(ticket)
+    sla_plan(ticket, team_with_schedule(team.pk).schedule())
+    ticket.save()
+    if entry is not None:
+        TicketLink.objects.create(ticket=ticket, entry=entry)
+    ticket_event(ticket, "opened", user=user, rule=rule)
+    if team.auto_assign:
+        ticket_auto_assign(ticket=ticket)
+    if ticket.keywords:
+        incident_detect(ticket=ticket)
+    if entry is not None:
+        tickets_escalate_for_entries(entries=[entry])
+    return ticket
+
+
+@transaction.atomic
+def ticket_open_for_entry(*, entry: TimelineEntry, user: AbstractBaseUser | None = None) -> Ticket:
+    """The ticket of an inbound item: the one it is on, the contact's open ticket (which
+    it joins), or a new one. The inbox and the timeline's "Open ticket" call this."""
+    link = TicketLink.objects.filter(entry=entry).select_related("ticket").first()
+    if link is not None:
+        return link.ticket
+    Contact.objects.select_for_update().filter(pk=entry.contact_id).first()
+    active = _active_ticket(entry.contact_id)
+    if active is not None:
+        ticket_link_entry(ticket=active, entry=entry)
+        return active
+    return ticket_open(contact=entry.contact, entry=entry, user=user)
+
+
+def _active_ticket(contact_id: int) -> Ticket | None:
+    return (
+        Ticket.objects.filter(contact_id=contact_id, status__in=ACTIVE_STATUSES)
+        .order_by("-id")
+        .first()
+    )
+
+
+@transaction.atomic
+def ticket_link_entry(*, ticket: Ticket, entry: TimelineEntry) -> TicketLink:
+    """Add an interaction to a ticket. A customer's message on a ticket pending the
+    customer reopens it (and restarts the clock)."""
+    if entry.contact_id != ticket.contact_id:
+        raise ValidationError({"interaction": _("This interaction belongs to another contact.")})
+    link, created = TicketLink.objects.get_or_create(entry=entry, defaults={"ticket": ticket})
+    if link.ticket_id != ticket.pk:
+        raise ValidationError({"interaction": _("This interaction is already on a ticket.")})
+    if created and entry.direction == Direction.INBOUND:
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        changed = []
+        if locked.status == Status.PENDING:
+            set_status(locked, Status.OPEN, now=timezone.now(), schedule=ticket_schedule(locked))
+            changed.append("status")
+        if locked.account_id is None and entry.account_id:
+            locked.account_id = entry.account_id
+            locked.network = entry.network
+            changed += ["account", "network"]
+        if locked.identity_id is None and entry.identity_id:
+            locked.identity_id = entry.identity_id
+            changed.append("identity")
+        if changed:
+            save_clock(locked, *changed)
+            copy_back(ticket, locked)
+    return link
+
+
+@transaction.atomic
+def ticket_change_status(
+    *, ticket: Ticket, status: str, user: AbstractBaseUser | None = None
+) -> Ticket:
+    """Set a status other than resolved (use ``ticket_resolve`` for that)."""
+    if status not in Status.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    if status == Status.RESOLVED:
+        return ticket_resolve(ticket=ticket, user=user)
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if locked.status == status:
+        return locked
+    previous = locked.status
+    set_status(locked, status, now=timezone.now(), schedule=ticket_schedule(locked))
+    save_clock(locked, "status")
+    ticket_event(locked, "status", user=user, status=status, previous=previous)
+    return locked
+
+
+@transaction.atomic
+def ticket_change_priority(
+    *, ticket: Ticket, priority: int, user: AbstractBaseUser | None = None
+) -> Ticket:
+    if priority not in Priority.values:
+        raise ValidationError({"priority": _("Unknown priority.")})
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if locked.priority == priority:
+        return locked
+    locked.priority = priority
+    sla_targets(locked)
+    sla_plan(locked, ticket_schedule(locked))
+    save_clock(locked, "priority")
+    ticket_event(locked, "priority", user=user, priority=priority)
+    return locked

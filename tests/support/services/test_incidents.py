@@ -1,0 +1,94 @@
+"""A surge of similar complaints becomes one incident: one statement to each
+complaint (once, also when the worker retries), and one resolution for all."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from core.models import Notification
+from crm.models import OutboundMessage
+from support.models import Incident, Status
+from support.services import incident_post_statement, incident_resolve, tickets_open_for_entries
+from support.tasks import incident_statement_send
+from tests.factories import ContactFactory, SocialIdentityFactory, complaint_entry
+
+pytestmark = pytest.mark.django_db
+
+OUTAGE = [
+    "No internet in Madrid since this morning, fibre down!",
+    "Internet down in Madrid again?? my fibre has no signal",
+    "Fibre internet dead in Madrid, nothing loads",
+    "Madrid: internet outage on my fibre line for hours",
+]
+
+
+def _complaints(account, texts):
+    entries = []
+    for text in texts:
+        contact = ContactFactory(stage=2)
+        SocialIdentityFactory(contact=contact, network=account.network)
+        entries.append(complaint_entry(contact=contact, account=account, text=text))
+    return entries
+
+
+def test_similar_complaints_group_into_one_incident(team, account, manager):
+    team.incident_min_tickets = 3
+    team.save()
+    first_two = tickets_open_for_entries(entries=_complaints(account, OUTAGE[:2]))
+    assert not Incident.objects.exists()
+    unrelated = tickets_open_for_entries(
+        entries=_complaints(account, ["I was charged twice for my invoice"])
+    )
+    third = tickets_open_for_entries(entries=_complaints(account, OUTAGE[2:3]))
+    incident = Incident.objects.get()
+    assert set(incident.tickets.all()) == {*first_two, *third}
+    assert unrelated[0].incident_id is None
+    assert {"internet", "madrid"} <= set(incident.keywords)
+    assert Notification.objects.get(user=manager).url == incident.get_absolute_url()
+    # A later complaint on the same topic joins the open incident.
+    [fourth] = tickets_open_for_entries(entries=_complaints(account, OUTAGE[3:]))
+    fourth.refresh_from_db()
+    assert fourth.incident == incident
+
+
+@pytest.fixture
+def incident(team, account):
+    team.incident_min_tickets = 3
+    team.save()
+    tickets_open_for_entries(entries=_complaints(account, OUTAGE[:3]))
+    return Incident.objects.get()
+
+
+def test_statement_is_queued_once_per_complaint_when_the_task_retries(
+    incident, support, django_capture_on_commit_callbacks
+):
+    incident_post_statement(
+        incident=incident, text="We know about the Madrid outage.", user=support
+    )
+    # The worker runs it, dies before acknowledging, and the broker delivers it again.
+    incident_statement_send.apply(args=(incident.pk, support.pk))
+    incident_statement_send.apply(args=(incident.pk, support.pk))
+    messages = OutboundMessage.objects.filter(
+        idempotency_key__startswith=f"incident-{incident.pk}-"
+    )
+    assert messages.count() == 3
+    complaints = {t.interactions.get().pk for t in incident.tickets.all()}
+    assert {m.in_reply_to_id for m in messages} == complaints
+    assert all(m.kind == "reply" and m.text.startswith("We know") for m in messages)
+    for ticket in incident.tickets.all():
+        assert ticket.first_response_at is not None and ticket.status == Status.OPEN
+
+
+def test_resolving_the_incident_resolves_its_tickets_with_a_final_message(incident, support):
+    incident_resolve(incident=incident, user=support, final_message="Fixed, sorry!")
+    incident.refresh_from_db()
+    assert incident.state == Incident.State.RESOLVED
+    for ticket in incident.tickets.all():
+        assert ticket.status == Status.RESOLVED
+        purposes = sorted(ticket.replies.values_list("purpose", flat=True))
+        assert purposes == ["csat", "final"]
+    finals = OutboundMessage.objects.filter(ticket_reply__purpose="final")
+    assert finals.count() == 3 and {m.text for m in finals} == {"Fixed, sorry!"}
+    with pytest.raises(ValidationError):
+        incident_resolve(incident=incident, user=support, final_message="again")
