@@ -3,7 +3,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import OutboundMessage, SocialAccount, SyncFailure
+from .models import OutboundMessage, SocialAccount, SyncFailure, SyncStream
+from .selectors import syncstream_error_text, syncstream_gap_text, syncstream_history_text
 from .services import socialaccount_connect, socialaccount_reconnect, socialaccount_verify
 
 
@@ -130,6 +131,38 @@ class SyncFailureInline(admin.TabularInline):
     show_change_link = True
 
 
+class SyncStreamInline(admin.TabularInline):
+    """Each stream's state, error (translated, naming the stream) and gap; read-only."""
+
+    model = SyncStream
+    fields = [
+        "name",
+        "status",
+        "error",
+        "retry_at",
+        "failures",
+        "walking",
+        "walk_pages",
+        "gap",
+        "items_stored",
+        "last_synced_at",
+    ]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    @admin.display(description=_("error"))
+    def error(self, stream: SyncStream) -> str:
+        return syncstream_error_text(stream)
+
+    @admin.display(description=_("gap"))
+    def gap(self, stream: SyncStream) -> str:
+        return " ".join(
+            t for t in (syncstream_gap_text(stream), syncstream_history_text(stream)) if t
+        )
+
+
 @admin.register(SyncFailure)
 class SyncFailureAdmin(admin.ModelAdmin):
     list_display = ["last_seen", "account", "network", "stream", "external_id", "reason"]
@@ -175,7 +208,7 @@ class SocialAccountAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     autocomplete_fields = ["user"]
-    inlines = [SyncFailureInline]
+    inlines = [SyncStreamInline, SyncFailureInline]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

@@ -8,11 +8,13 @@ from contacts.models import TimelineEntry
 from crm.ingest import ingest_interactions
 from crm.models import SocialAccount
 from crm.networks import adapter_for
+from crm.networks.base import StreamState
 
 
 def ingest_from_peer(account: SocialAccount, stream: str = "notifications") -> list[TimelineEntry]:
     """Store the newest page of ``stream``; returns its inbound entries, oldest first."""
-    page = adapter_for(account).fetch(stream, None)
+    adapter = adapter_for(account)
+    page = adapter.fetch_page(stream, StreamState(), limit=adapter.max_page)
     ingest_interactions(account=account, items=page.items, failed=page.failed, stream=stream)
     ids = [item.external_id for item in page.items]
     return list(

@@ -11,7 +11,7 @@ import responses
 
 from contacts.models import SocialIdentity, StageChange, TimelineEntry
 from contacts.services import FOLLOW_RULE
-from crm.networks.base import AuthError, RateLimited
+from crm.networks.base import AuthError
 from crm.networks.x import Adapter
 from crm.sync import sync_account_run
 from tests.factories import SocialAccountFactory
@@ -179,20 +179,23 @@ def test_sync_mentions_dms_followers(account):
     bo = SocialIdentity.objects.get(network="x", external_id="2222").contact
     assert bo.stage == 1 and StageChange.objects.get(contact=bo).rule == FOLLOW_RULE
 
-    account.refresh_from_db()
-    assert account.cursors["mentions"] == "1860000000000000003"
-    assert account.cursors["dms"] == "1870000000000000002"
+    cursors = dict(account.streams.values_list("name", "cursor"))
+    assert cursors["mentions"] == "1860000000000000003"
+    assert cursors["dms"] == "1870000000000000002"
+    assert not account.streams.filter(walking=True).exists()
     mentions_call = next(c for c in responses.calls if "/mentions" in c.request.url)
     assert "expansions=author_id" in mentions_call.request.url
 
-    # Second sync: since_id is the cursor; X answers with no newer data.
+    # Second sync: since_id is just below the cursor (so the cursor's own tweet shows
+    # that the walk reached it); X answers with no newer data.
     responses.reset()
     responses.get(re.compile(rf"{API}/users/{ME}/mentions.*"), json={"meta": {"result_count": 0}})
     responses.get(re.compile(rf"{API}/dm_events.*"), json=DMS)
     responses.get(re.compile(rf"{API}/users/{ME}/followers.*"), json=FOLLOWERS)
     again = sync_account_run(account_id=account.pk)
     assert again.created == 0
-    assert "since_id=1860000000000000003" in responses.calls[0].request.url
+    assert "since_id=1860000000000000002" in responses.calls[0].request.url
+    assert not account.streams.filter(walking=True).exists()
 
 
 @responses.activate
@@ -212,11 +215,22 @@ def test_429_retries_at_x_rate_limit_reset(account):
             "x-rate-limit-reset": "1795000000",
         },
     )
-    with pytest.raises(RateLimited) as excinfo:
-        sync_account_run(account_id=account.pk)
-    assert excinfo.value.reset_at == datetime.fromtimestamp(1795000000, tz=UTC)
+    responses.get(re.compile(rf"{API}/dm_events.*"), json=DMS)
+    responses.get(re.compile(rf"{API}/users/{ME}/followers.*"), json=FOLLOWERS)
+    # The stream is retried at X's reset time; the others sync.
+    result = sync_account_run(account_id=account.pk)
+    assert set(result.errors) == {"mentions"} and result.outcomes["mentions"].code == "rate_limited"
+    assert result.outcomes["dms"].created == 2 and result.outcomes["followers"].created >= 1
+    mentions = account.streams.get(name="mentions")
+    assert mentions.retry_at == datetime.fromtimestamp(1795000000, tz=UTC)
+    assert (mentions.status, mentions.error_code, mentions.failures) == (
+        "retrying",
+        "rate_limited",
+        1,
+    )
+    assert mentions.error_params == {"network": "X"}
     account.refresh_from_db()
-    assert account.next_sync_at == excinfo.value.reset_at
+    assert account.next_sync_at <= max(mentions.retry_at, account.last_synced_at)
 
 
 @responses.activate
