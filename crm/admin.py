@@ -1,10 +1,16 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .models import OutboundMessage, SocialAccount, SyncFailure, SyncStream
-from .selectors import syncstream_error_text, syncstream_gap_text, syncstream_history_text
+from .models import OutboundMessage, SocialAccount, SyncFailure
+from .selectors import (
+    syncstream_error_text,
+    syncstream_gap_text,
+    syncstream_history_text,
+    syncstream_label,
+)
 from .services import socialaccount_connect, socialaccount_reconnect, socialaccount_verify
 
 
@@ -131,38 +137,6 @@ class SyncFailureInline(admin.TabularInline):
     show_change_link = True
 
 
-class SyncStreamInline(admin.TabularInline):
-    """Each stream's state, error (translated, naming the stream) and gap; read-only."""
-
-    model = SyncStream
-    fields = [
-        "name",
-        "status",
-        "error",
-        "retry_at",
-        "failures",
-        "walking",
-        "walk_pages",
-        "gap",
-        "items_stored",
-        "last_synced_at",
-    ]
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
-
-    @admin.display(description=_("error"))
-    def error(self, stream: SyncStream) -> str:
-        return syncstream_error_text(stream)
-
-    @admin.display(description=_("gap"))
-    def gap(self, stream: SyncStream) -> str:
-        return " ".join(
-            t for t in (syncstream_gap_text(stream), syncstream_history_text(stream)) if t
-        )
-
-
 @admin.register(SyncFailure)
 class SyncFailureAdmin(admin.ModelAdmin):
     list_display = ["last_seen", "account", "network", "stream", "external_id", "reason"]
@@ -204,11 +178,42 @@ class SocialAccountAdmin(admin.ModelAdmin):
         "backfill_items",
         "backfill_started_at",
         "backfill_finished_at",
+        "streams",
         "created_at",
         "updated_at",
     ]
     autocomplete_fields = ["user"]
-    inlines = [SyncStreamInline, SyncFailureInline]
+    inlines = [SyncFailureInline]
+
+    @admin.display(description=_("streams"))
+    def streams(self, account: SocialAccount) -> str:
+        """Each stream: its status, and its error, gap or history limit (translated)."""
+        rows = []
+        for stream in account.streams.order_by("id"):
+            notes = (
+                syncstream_error_text(stream),
+                syncstream_gap_text(stream),
+                syncstream_history_text(stream),
+            )
+            rows.append(
+                (
+                    stream.name,
+                    syncstream_label(stream.name),
+                    stream.get_status_display(),
+                    stream.items_stored,
+                    " ".join(n for n in notes if n),
+                )
+            )
+        if not rows:
+            return "—"
+        return format_html(
+            '<ul class="streams">{}</ul>',
+            format_html_join(
+                "",
+                '<li class="stream-{}"><strong>{}</strong>: {} · {} <span dir="auto">{}</span></li>',
+                rows,
+            ),
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

@@ -320,6 +320,7 @@ class Adapter:
                 pages=0,
             )
         page = self._backfill_dms(state.position, limit)
+        page.items.sort(key=lambda i: (i.occurred_at, i.external_id))
         pages = state.pages + 1
         if page.has_more and pages < state.history_pages * 10:
             return Page(

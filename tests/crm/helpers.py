@@ -102,3 +102,17 @@ def bsky_mention(sender, target, text: str):
     return sender.send_post(
         client_utils.TextBuilder().mention(f"@{target.handle}", target.did).text(text)
     )
+
+
+def bsky_account(bsky, brand, **fields) -> SocialAccount:
+    """``brand`` (a BskyAccount on the local network) connected as one of our accounts."""
+    from tests.factories import SocialAccountFactory
+
+    return SocialAccountFactory(
+        network="bluesky",
+        handle=brand.handle,
+        external_id=brand.did,
+        base_url=bsky.pds_url,
+        credentials={"app_password": brand.app_password},
+        **fields,
+    )

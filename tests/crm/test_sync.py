@@ -167,6 +167,18 @@ def test_admin_shows_failures_and_backfill_progress(db, client):
         account=account, network="bluesky", external_id="at://x/1", reason="Malformed <b>"
     )
     assert client.get("/admin/crm/syncfailure/?q=Malformed").status_code == 200
+    SyncStream.objects.create(
+        account=account,
+        name="dms",
+        status="retrying",
+        error_code="chat_error",
+        error_params={"network": "Bluesky", "status": 500},
+        retry_at=timezone.now() + timedelta(minutes=5),
+    )
     page = client.get(f"/admin/crm/socialaccount/{account.pk}/change/")
     assert page.status_code == 200
     assert b"Malformed &lt;b&gt;" in page.content
+    # Each stream, with its error naming the stream, in the admin's language.
+    assert "Direct messages: Bluesky&#x27;s chat service answered 500; retrying at" in (
+        page.content.decode()
+    )
