@@ -23,7 +23,7 @@ from crm.networks.base import AuthError, StreamState
 from crm.networks.bluesky import Adapter
 from crm.selectors import socialaccount_backfill_percent
 from crm.sync import sync_account_run
-from tests.factories import SocialAccountFactory
+from tests.crm.helpers import bsky_account
 
 pytestmark = pytest.mark.peers
 EXPECTED = {"mention", "reply", "quote", "like", "repost", "follow"}
@@ -58,14 +58,7 @@ def chat():
 
 
 def _brand_account(bsky, brand, **kw) -> SocialAccount:
-    return SocialAccountFactory(
-        network="bluesky",
-        handle=brand.handle,
-        external_id=brand.did,
-        base_url=bsky.pds_url,
-        credentials={"app_password": brand.app_password},
-        **kw,
-    )
+    return bsky_account(bsky, brand, **kw)
 
 
 @pytest.fixture(scope="module")
