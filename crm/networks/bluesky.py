@@ -4,8 +4,9 @@ Streams:
 
 ``notifications``  ``app.bsky.notification.listNotifications``: mention, reply, quote,
                    follow, like, repost. The API pages from the newest back; a cursor of
-                   ours is the sort key ``indexedAt|uri`` of the newest item stored, and
-                   ``fetch`` walks back to it and returns what is newer, oldest first.
+                   ours is the sort key ``indexedAt|uri`` of the newest item stored;
+                   ``fetch_page`` reads one page of the walk back to it (the API's
+                   cursor is the walk's position, kept on the stream between pages).
 ``dms``            ``chat.bsky.convo.listConvos`` / ``getMessages`` through the PDS with
                    the ``atproto-proxy`` header for the chat service. Our cursor is a JSON
                    object ``{convo id: rev of the newest message stored}``.

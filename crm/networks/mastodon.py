@@ -4,8 +4,13 @@ Streams:
 
 ``notifications``  mention (reply when it answers a post), reblog → repost,
                    favourite → like, follow, quote. Our cursor is the newest notification
-                   id stored; ``min_id`` asks for the page right after it.
-``dms``            direct conversations; our cursor is the newest direct status id stored.
+                   id stored; ``min_id`` asks for the page right after it. A first poll
+                   (no cursor) walks the served history back with ``max_id``.
+``dms``            direct conversations, in order of their last status, walked back to
+                   our cursor (the newest last-status id stored).
+
+``fetch_page`` reads ONE page for a stream's state (``base.StreamState``) and returns the
+state after it; the sync engine stores both in one transaction.
 
 Ids are local to an instance, and one company may connect accounts on several, so
 external ids carry the instance: ``<host>/s/<status id>`` for a post or DM,

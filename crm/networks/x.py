@@ -2,10 +2,11 @@
 
 Streams:
 
-``mentions``   ``GET /2/users/:id/mentions`` since our cursor (the newest tweet id
-               stored); a reply or quote of one of our posts is a mention too.
-``dms``        ``GET /2/dm_events`` (MessageCreate), newest first; walked back to our
-               cursor (the newest DM event id stored).
+``mentions``   ``GET /2/users/:id/mentions``, newest first, walked back one page at a
+               time (``pagination_token``) to our cursor (the newest tweet id stored);
+               a reply or quote of one of our posts is a mention too.
+``dms``        ``GET /2/dm_events`` (MessageCreate), newest first; walked back the same
+               way to our cursor (the newest DM event id stored).
 ``followers``  ``GET /2/users/:id/followers``; it has no time or order guarantee beyond
                "newest first", so our cursor is the list of the newest follower ids seen
                and a new follower is one before them.
