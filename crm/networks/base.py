@@ -5,7 +5,7 @@ account ``needs_reconnect`` on ``AuthError``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
@@ -201,8 +201,6 @@ def walk_back_step(
     when a first poll has read ``history_pages`` pages. ``order_of`` turns a stored key
     into something comparable with ``Keyed.order``. Returns (rows, state, more, gap,
     history_limited)."""
-    from dataclasses import replace
-
     if not state.walking:
         state = replace(
             state,
@@ -230,16 +228,16 @@ def walk_back_step(
             oldest_at = row.at
     pages = state.pages + 1
     state = replace(state, top=top, top_at=top_at, oldest_at=oldest_at, pages=pages)
-    gap = None
-    limited = False
-    if not reached and next_position and not (not state.stop and pages >= state.history_pages):
+    history_done = not state.stop and pages >= state.history_pages
+    if not reached and next_position and not history_done:
         return keep, replace(state, position=next_position), True, None, False
-    if not reached and state.stop and not next_position and rows:
+    # The walk ends here. With a stop key it was not reached and the network has no
+    # older page: what lay between the cursor and the oldest item seen is gone (unless
+    # the network served nothing at all: then nothing happened since the cursor).
+    gap = None
+    if not reached and state.stop and (rows or pages > 1):
         gap = Gap(since=state.cursor_at, until=oldest_at)
-    elif not reached and state.stop and not next_position and not rows:
-        gap = Gap(since=state.cursor_at, until=oldest_at) if pages > 1 else None
-    if not state.stop and next_position:
-        limited = True
+    limited = bool(not state.stop and next_position)
     closed = replace(
         state,
         cursor=top or state.cursor,
