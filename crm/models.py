@@ -66,6 +66,10 @@ class SocialAccount(models.Model):
     backfill_items = models.PositiveBigIntegerField(_("backfill items"), default=0)
     backfill_started_at = models.DateTimeField(_("backfill started"), null=True, blank=True)
     backfill_finished_at = models.DateTimeField(_("backfill finished"), null=True, blank=True)
+    # The one Celery message that may continue the backfill, and until when it is
+    # expected to run; after that (lease free) beat's sweeper hands it to a new one.
+    backfill_task = models.CharField(max_length=64, blank=True)
+    backfill_due_at = models.DateTimeField(_("backfill resumes by"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -22,7 +22,7 @@ from core.choices import PUBLICLY_ANSWERABLE, Direction, Network
 from .models import OutboundMessage, SocialAccount
 from .networks import adapter_class
 from .networks.base import AuthError, Author, NetworkError, RateLimited
-from .sync import backfill_queue, sync_queue
+from .sync import backfill_queue
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def socialaccount_connect(
     actor: AbstractBaseUser | None,
 ) -> SocialAccount:
     """Connect one of our accounts: validate, log in to the network, store it (the
-    credentials encrypted) and queue its first sync and backfill after commit.
+    credentials encrypted) and queue its first sync and backfill (one task) after commit.
 
     A personal account needs the staff member it belongs to; a brand account has none.
     Raises ``ValidationError`` (field messages) and stores nothing when the network
@@ -186,9 +186,9 @@ def _socialaccount_store(*, external_id: str, **fields) -> SocialAccount:
             )
     except IntegrityError:
         raise already from None
-    # The first sync (new items, and the cursors) and the backfill of the history the
-    # network still serves; both are queued after commit and share the account's lease.
-    sync_queue(account_id=account.pk)
+    # One task, queued after commit: the backfill, whose first step is the first sync
+    # (new items, and the cursors) and whose next steps walk back through the history
+    # the network still serves, so the two never race (see crm.sync).
     backfill_queue(account_id=account.pk)
     account.refresh_from_db()
     return account

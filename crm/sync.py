@@ -16,7 +16,19 @@ Guarantees:
   credentials mark the account ``needs_reconnect``.
 
 Backfill (history the network still serves) runs in bounded batches under the same
-lease: ``backfill_step`` stores one page and says whether there is more.
+lease: ``backfill_step`` stores one page and says whether there is more. A backfill is
+state on the account, not a message in flight:
+
+* its first step polls every stream (setting the forward cursors) before the walk back
+  starts, under the same lease, so connecting an account never races its own first sync:
+  the poll reads everything after the cursor, the walk everything up to the newest item
+  at its start, which is no older than the poll;
+* one Celery message at a time may continue it: the account names it
+  (``backfill_task``) and a message with another id does nothing;
+* ``backfill_due_at`` says until when that message is expected to run (its queue wait or
+  its retry time); after that, with the lease free, ``backfill_sweep_due`` — run by beat —
+  hands the backfill to a new message, whatever happened to the old one (a SIGKILLed
+  worker, a lost message, a lease wait handed over).
 """
 
 from __future__ import annotations
@@ -46,8 +58,6 @@ from .networks.base import (
 
 State = SocialAccount.State
 
-#: Items asked for per page.
-PAGE_LIMIT = 50
 #: Pages one run reads (all streams together) before it hands over to a new task.
 DEFAULT_MAX_PAGES = 20
 #: Failures in a row after which an account shows as ``error``.
@@ -146,7 +156,7 @@ def sync_account_run(
     *,
     account_id: int,
     max_pages: int = DEFAULT_MAX_PAGES,
-    page_limit: int = PAGE_LIMIT,
+    page_limit: int | None = None,
     progress: Callable[[str, FetchResult, IngestStats], None] | None = None,
 ) -> SyncResult:
     """Sync every stream of one account, from its stored cursors, at most ``max_pages``
@@ -162,6 +172,7 @@ def sync_account_run(
     """
     account = SocialAccount.objects.get(pk=account_id)
     result = SyncResult(account_id=account_id)
+    page_limit = page_limit or settings.MOMENTO_SYNC_PAGE_LIMIT
     if account.state in (State.PAUSED, State.NEEDS_RECONNECT):
         result.skipped = account.get_state_display()
         return result
@@ -284,42 +295,133 @@ def sync_queue(*, account_id: int) -> str:
 # -- backfill -------------------------------------------------------------------------------
 
 
-def backfill_queue(*, account_id: int) -> str:
-    """Start (or restart) the backfill of an account, e.g. right after it is connected:
-    resets its progress and queues the first batch after commit. Returns the task id."""
+class BackfillSuperseded(Exception):
+    """This message no longer continues the backfill (the sweeper handed it to another)."""
+
+
+def backfill_grace() -> timedelta:
+    """How long a queued backfill message has to start before the sweeper presumes it
+    lost: one lease length (a running step holds the lease, so it is never swept)."""
+    return lease_length()
+
+
+def _backfill_send(account_id: int, task_id: str) -> None:
     from .tasks import backfill_account
 
+    backfill_account.apply_async((account_id,), task_id=task_id)
+
+
+def backfill_queue(*, account_id: int) -> str:
+    """Start (or restart) the backfill of an account, e.g. right after it is connected:
+    resets its progress and queues the first batch after commit (which polls first, see
+    the module's docstring). Returns the task id."""
+    task_id = uuid.uuid4().hex
+    now = timezone.now()
     SocialAccount.objects.filter(pk=account_id).update(
         backfill_state=BackfillState.QUEUED,
         backfill_cursors={},
         backfill_pages=0,
         backfill_items=0,
-        backfill_started_at=timezone.now(),
+        backfill_started_at=now,
         backfill_finished_at=None,
+        backfill_task=task_id,
+        backfill_due_at=now + backfill_grace(),
     )
-    task_id = uuid.uuid4().hex
-    transaction.on_commit(lambda: backfill_account.apply_async((account_id,), task_id=task_id))
+    transaction.on_commit(lambda: _backfill_send(account_id, task_id))
     return task_id
 
 
-def backfill_step(*, account_id: int, page_limit: int = PAGE_LIMIT) -> bool:
+def backfill_continue(*, account_id: int, task_id: str) -> str | None:
+    """Hand the backfill from message ``task_id`` to a new message and send it; returns
+    the new id, or None when ``task_id`` no longer holds the backfill."""
+    next_id = uuid.uuid4().hex
+    moved = SocialAccount.objects.filter(pk=account_id, backfill_task=task_id).update(
+        backfill_task=next_id, backfill_due_at=timezone.now() + backfill_grace()
+    )
+    if not moved:
+        return None
+    _backfill_send(account_id, next_id)
+    return next_id
+
+
+def backfill_defer(*, account_id: int, task_id: str, until: datetime) -> None:
+    """Message ``task_id`` will retry at ``until``: the sweeper leaves the backfill to it
+    until then (plus the grace). ``until`` in the past hands it to the sweeper now."""
+    SocialAccount.objects.filter(pk=account_id, backfill_task=task_id).update(
+        backfill_due_at=until + backfill_grace() if until > timezone.now() else until
+    )
+
+
+def backfill_sweep_due(*, now: datetime | None = None) -> list[tuple[int, str]]:
+    """Backfills that are unfinished, whose message is overdue and whose lease is free:
+    each is handed to a new message id (the old one, should it still run, does nothing).
+    Returns ``(account_id, task_id)`` pairs to send; the claim commits before they are
+    sent, and two sweepers never claim the same account (``skip_locked``)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            SocialAccount.objects.select_for_update(skip_locked=True)
+            .filter(
+                state__in=(State.ACTIVE, State.ERROR),
+                backfill_state__in=(BackfillState.QUEUED, BackfillState.RUNNING),
+            )
+            .filter(Q(backfill_due_at__isnull=True) | Q(backfill_due_at__lte=now))
+            .filter(Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now))
+            .values_list("pk", flat=True)
+        )
+        claimed = [(account_id, uuid.uuid4().hex) for account_id in due]
+        for account_id, task_id in claimed:
+            SocialAccount.objects.filter(pk=account_id).update(
+                backfill_task=task_id, backfill_due_at=now + backfill_grace()
+            )
+    return claimed
+
+
+def backfill_step(
+    *, account_id: int, page_limit: int | None = None, task_id: str | None = None
+) -> bool:
     """Store one page of older history for the account; returns True when there is more.
 
     Preconditions: outside a transaction; takes the account's lease for the page (raises
-    ``SyncBusy`` when a sync holds it). Progress lives on the account:
-    ``backfill_cursors`` is ``{stream: cursor, "done": [streams]}``, ``backfill_pages``
-    and ``backfill_items`` count what was stored. A stream ends when the network has no
-    more or after ``MOMENTO_BACKFILL_MAX_PAGES`` pages.
+    ``SyncBusy`` when a sync holds it). ``task_id`` is the Celery message running it:
+    when the account names another, ``BackfillSuperseded`` is raised and nothing is
+    done. Progress lives on the account: ``backfill_cursors`` is
+    ``{stream: cursor, "done": [streams]}``, ``backfill_pages`` and ``backfill_items``
+    count what was stored. The first step (state ``queued``) polls every stream from its
+    cursor instead; the walk back starts with the next. A stream ends when the network
+    has no more or after ``MOMENTO_BACKFILL_MAX_PAGES`` pages.
     """
     account = SocialAccount.objects.get(pk=account_id)
+    if task_id is not None and account.backfill_task not in ("", task_id):
+        raise BackfillSuperseded(f"backfill of account {account_id} is continued by another")
     if account.backfill_state in ("", BackfillState.DONE, BackfillState.FAILED):
         return False
+    page_limit = page_limit or settings.MOMENTO_SYNC_PAGE_LIMIT
     try:
         with _leased(account_id) as token:
+            if account.backfill_state == BackfillState.QUEUED:
+                return _backfill_first_poll(account, token, page_limit)
             return _backfill_page(account, token, page_limit)
     except AuthError as exc:
         _needs_reconnect(account_id, exc, backfill_state=BackfillState.FAILED)
         raise
+
+
+def _backfill_first_poll(account: SocialAccount, token: str, page_limit: int) -> bool:
+    """Before the walk back: poll every stream from its cursor (each page committed with
+    its cursor), so the forward cursors exist before the walk starts at the newest item.
+    What this poll stores counts as backfilled (it was there when the account came)."""
+    adapter = adapter_for(account)
+    result = SyncResult(account_id=account.pk)
+    _sync_streams(account, adapter, token, result, DEFAULT_MAX_PAGES, page_limit, None)
+    _record_success(account, adapter, more=result.more, errors=result.errors)
+    _renew(
+        account.pk,
+        token,
+        backfill_state=BackfillState.RUNNING,
+        backfill_items=F("backfill_items") + result.created,
+    )
+    return True
 
 
 def _backfill_page(account: SocialAccount, token: str, page_limit: int) -> bool:
