@@ -12,6 +12,7 @@ from .networks.base import AuthError, NetworkError, RateLimited, TransientError
 from .outbox import RetryLater, outbound_deliver, outbound_reap
 from .sync import (
     BackfillSuperseded,
+    LeaseLost,
     SyncBusy,
     backfill_continue,
     backfill_defer,
@@ -77,6 +78,8 @@ def sync_account(self, account_id: int) -> dict | str | None:
         return None
     except SyncBusy:
         return "busy"
+    except LeaseLost:
+        return "lease lost"  # a page outlived the lease: another run took over
     except RateLimited as exc:
         if not _within_countdown(exc.reset_at):
             return f"rate limited until {exc.reset_at.isoformat()}"
@@ -123,6 +126,8 @@ def backfill_account(self, account_id: int) -> str | None:
         more = backfill_step(account_id=account_id, task_id=task_id)
     except (SocialAccount.DoesNotExist, BackfillSuperseded):
         return None
+    except LeaseLost:
+        return "lease lost"  # the page rolled back; the sweeper hands the backfill on
     except SyncBusy:
         if self.request.retries >= BUSY_RETRIES:
             backfill_defer(account_id=account_id, task_id=task_id, until=timezone.now())
