@@ -171,6 +171,7 @@ class SocialAccountAdmin(admin.ModelAdmin):
         "backfill_items",
         "backfill_started_at",
         "backfill_finished_at",
+        "backfill_due_at",
         "created_at",
         "updated_at",
     ]
