@@ -281,6 +281,19 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # The transport expects its folders to exist (any process may queue first).
     for _folder in ("queue", "control", "processed"):
         (VAR_DIR / "celery" / _folder).mkdir(parents=True, exist_ok=True)
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis hands an unacknowledged message (a late-acked task still running, or waiting
+    # for its countdown/eta in a worker) to another worker after `visibility_timeout`.
+    # It must exceed the longest countdown or eta a task is given plus its hard time
+    # limit, or a waiting task runs twice: sync tasks never wait longer than
+    # MOMENTO_TASK_MAX_COUNTDOWN (15 min; a later rate-limit reset is handed to beat and
+    # the sweeper instead). An outbox send scheduled further ahead may be handed out
+    # twice; its row is claimed before sending, so it is still sent once. A killed
+    # worker's messages come back only after it, but sync does not wait for them: its
+    # work is state in the database that beat and the sweeper resume within a minute.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=1800)
+    }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -298,6 +311,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "outbound-reap-stale": {"task": "crm.tasks.outbound_reap_stale", "schedule": 300.0},
     "sync-due-accounts": {"task": "crm.tasks.sync_due_accounts", "schedule": 60.0},
+    # Resumes every account with unfinished stream work (a catch-up or first-poll walk,
+    # a stream due to retry) whose lease is free, whatever happened to its task.
+    "sync-sweep": {"task": "crm.tasks.sync_sweep", "schedule": 60.0},
     "campaigns-listen": {"task": "campaigns.tasks.listen_due", "schedule": 300.0},
     "contacts-task-reminders": {"task": "contacts.tasks.task_reminders_send", "schedule": 60.0},
     "contacts-score-refresh-all": {
@@ -317,7 +333,17 @@ MOMENTO_BACKFILL_MAX_PAGES = env.int("MOMENTO_BACKFILL_MAX_PAGES", default=40)
 # X 100) and pages it reads per stream in one run before it hands over to the next task.
 MOMENTO_SYNC_PAGE_SIZE = env.int("MOMENTO_SYNC_PAGE_SIZE", default=0)
 MOMENTO_SYNC_WALK_PAGES = env.int("MOMENTO_SYNC_WALK_PAGES", default=20)
-CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
+# The first backoff after a transient error of a task (doubling, capped at
+# MOMENTO_TASK_MAX_COUNTDOWN), and the longest countdown/eta a sync task waits in a
+# worker (see visibility_timeout above).
+MOMENTO_SYNC_BACKOFF_SECONDS = env.int("MOMENTO_SYNC_BACKOFF_SECONDS", default=30)
+MOMENTO_TASK_MAX_COUNTDOWN = env.int("MOMENTO_TASK_MAX_COUNTDOWN", default=900)
+# Idempotent tasks (sync, backfill, the sweeper) are acked late and rejected back to the
+# queue when their pool process dies (`reject_on_worker_lost`, set on each task). A task
+# that raised or hit its time limit is acked: its failure is recorded in the database
+# and beat/the sweeper resume the work; requeueing it would repeat the same failure.
+CELERY_TASK_ACKS_ON_FAILURE = True
+CELERY_TASK_ACKS_ON_TIMEOUT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)

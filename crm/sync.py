@@ -57,8 +57,8 @@ State = SocialAccount.State
 
 #: Failures in a row (of every stream) after which an account shows as ``error``.
 ERROR_AFTER = 5
-#: A stream's backoff after transient errors: 30 s doubling, capped at an hour.
-TRANSIENT_BACKOFF = 30
+#: A stream's backoff after transient errors: MOMENTO_SYNC_BACKOFF_SECONDS (30 s)
+#: doubling, capped at an hour.
 BACKOFF_MAX = 3600
 
 
@@ -173,8 +173,10 @@ def page_size(adapter: NetworkAdapter) -> int:
 
 
 def stream_backoff(failures: int) -> timedelta:
-    """30 s, 1, 2, 4 … minutes after the 1st, 2nd, 3rd … failure in a row, at most an hour."""
-    return timedelta(seconds=min(TRANSIENT_BACKOFF * 2 ** max(0, failures - 1), BACKOFF_MAX))
+    """30 s, 1, 2, 4 … minutes after the 1st, 2nd, 3rd … failure in a row, at most an hour
+    (the first wait is ``MOMENTO_SYNC_BACKOFF_SECONDS``)."""
+    first = settings.MOMENTO_SYNC_BACKOFF_SECONDS
+    return timedelta(seconds=min(first * 2 ** max(0, failures - 1), BACKOFF_MAX))
 
 
 def streams_for(account: SocialAccount, adapter: NetworkAdapter) -> list[SyncStream]:
