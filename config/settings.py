@@ -260,6 +260,8 @@ SPECTACULAR_SETTINGS = {
         "SocialAccountStateEnum": "crm.models.SocialAccount.State",
         "OutboundKindEnum": "crm.models.OutboundMessage.Kind",
         "OutboundStateEnum": "crm.models.OutboundMessage.State",
+        "SyncStreamStatusEnum": "crm.models.SyncStream.Status",
+        "StatusEnum": "support.models.tickets.Status",  # the tickets' (its name before streams)
         # One name for the stage choices wherever they appear (contacts, rules).
         "StageEnum": "contacts.models.Stage",
     },
