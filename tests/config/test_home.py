@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from campaigns.models import CampaignMatch
 from crm.models import SocialAccount
-from support.models import Incident, Team, Ticket
+from support.models import Incident, Ticket
+from support.services import team_default
 from tests.factories import (
     CampaignFactory,
     ContactFactory,
@@ -42,7 +43,7 @@ def _section(html: str, name: str) -> str:
 
 
 def test_support_home_my_tickets_by_sla_time_left_breaching_and_unassigned(client, support):
-    team = Team.objects.get(is_default=True)
+    team = team_default()
     later = _ticket(team, due_in_minutes=50, assignee=support, subject="Later one")
     sooner = _ticket(team, due_in_minutes=5, assignee=support, subject="Sooner one")
     nobody = _ticket(team, due_in_minutes=500, subject="Nobody's")
@@ -93,7 +94,7 @@ def test_sales_home_tasks_due_stale_leads_and_feeds(client, sales):
 
 
 def test_manager_home_sla_today_accounts_and_incidents(client, manager):
-    team = Team.objects.get(is_default=True)
+    team = team_default()
     ticket = _ticket(team, due_in_minutes=30)
     ticket.first_response_at = timezone.now()
     ticket.save()
@@ -110,7 +111,7 @@ def test_manager_home_sla_today_accounts_and_incidents(client, manager):
 
 
 def test_home_queries_stay_constant(client, support):
-    team = Team.objects.get(is_default=True)
+    team = team_default()
     client.force_login(support)
 
     def count():

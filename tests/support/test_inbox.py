@@ -12,6 +12,7 @@ from django.utils import timezone
 from contacts.models import TimelineEntry, timeline_event_record
 from crm.models import OutboundMessage
 from support.models import CannedResponse, Ticket
+from support.services import team_default
 from tests.factories import (
     ContactFactory,
     SocialAccountFactory,
@@ -67,9 +68,9 @@ def test_one_row_per_person_and_network_with_counts(client, support, account, cu
     assert keys[:2] == [f"{other.contact_id}-mastodon", f"{customer.pk}-mastodon"]
     assert len(_rows(html)) == 2
     assert 'class="badge unread" title="Waiting items">3<' in html
-    assert 'class="badge count-all">2<' in html
-    assert 'class="badge count-mine">1<' in html
-    assert 'class="badge count-unassigned">1<' in html
+    assert 'id="count-all">2<' in html
+    assert 'id="count-mine">1<' in html
+    assert 'id="count-unassigned">1<' in html
 
     mine = client.get(reverse("inbox:list"), {"show": "mine"}).content.decode()
     assert len(_rows(mine)) == 1 and "from pedro" in mine
@@ -125,7 +126,7 @@ def test_thread_shows_everything_in_order(client, support, account, customer):
         occurred_at=timezone.now() - timedelta(minutes=30),
     )
     ticket = Ticket.objects.create(
-        contact=customer, subject="Router", team_id=1, status="open", network="mastodon"
+        contact=customer, subject="Router", team=team_default(), status="open", network="mastodon"
     )
     timeline_event_record(
         contact_id=customer.pk,
