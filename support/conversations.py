@@ -65,31 +65,69 @@ class ConversationPage:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _grouped(user: AbstractBaseUser, network: str) -> QuerySet:
-    qs = _waiting()
-    if network:
-        qs = qs.filter(network=network)
-    return (
-        qs.values("contact_id", "network")
+#: Waiting items read per step when walking the inbox index for the next conversations.
+SCAN_BATCH = 1000
+
+
+def _stats(user: AbstractBaseUser, pairs: list[tuple[int, str]]) -> dict:
+    """Per (contact, network) pair: waiting items, mine, assigned, newest time and id
+    (one query through the contact's timeline index)."""
+    rows = (
+        _waiting()
+        .filter(contact_id__in={c for c, _n in pairs})
+        .values("contact_id", "network")
         .annotate(
             unread=Count("id"),
             mine_n=Count("id", filter=Q(assigned_to=user.pk)),
             assigned_n=Count("id", filter=Q(assigned_to__isnull=False)),
+            mine_at=Max("occurred_at", filter=Q(assigned_to=user.pk)),
             last_at=Max("occurred_at"),
-            last_id=Max("id"),
         )
         .order_by()
     )
+    wanted = set(pairs)
+    return {
+        (r["contact_id"], r["network"]): r
+        for r in rows
+        if (r["contact_id"], r["network"]) in wanted
+    }
 
 
 def conversation_counts(*, user: AbstractBaseUser, network: str = "") -> dict[str, int]:
     """How many conversations wait: all, mine (an item assigned to me), unassigned."""
-    counts = _grouped(user, network).aggregate(
-        all=Count("contact_id"),
-        mine=Count("contact_id", filter=Q(mine_n__gt=0)),
-        unassigned=Count("contact_id", filter=Q(assigned_n=0)),
-    )
-    return {name: counts[name] or 0 for name in FILTERS}
+    waiting = _waiting()
+    if network:
+        waiting = waiting.filter(network=network)
+
+    def pairs(qs) -> int:
+        return qs.values("contact_id", "network").distinct().count()
+
+    everyone = pairs(waiting)
+    return {
+        "all": everyone,
+        "mine": pairs(waiting.filter(assigned_to=user.pk)),
+        "unassigned": everyone - pairs(waiting.filter(assigned_to__isnull=False)),
+    }
+
+
+def _walk(items: QuerySet[TimelineEntry], at, pk):
+    """The waiting items newest first from below (at, pk), a batch at a time (the
+    partial index ``timeline_inbox_unhandled``): yields (contact, network, at, id)."""
+    while True:
+        batch = items
+        if at is not None:
+            batch = batch.filter(occurred_at__lte=at).filter(
+                Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=pk)
+            )
+        rows = list(
+            batch.order_by("-occurred_at", "-id").values_list(
+                "contact_id", "network", "occurred_at", "id"
+            )[:SCAN_BATCH]
+        )
+        yield from rows
+        if len(rows) < SCAN_BATCH:
+            return
+        at, pk = rows[-1][2], rows[-1][3]
 
 
 def conversation_page(
@@ -100,43 +138,78 @@ def conversation_page(
     cursor: str | None = None,
     size: int = 50,
 ) -> ConversationPage:
-    """The waiting conversations, newest activity first, ``size`` at a time (a keyset
-    cursor on the newest item's time and id). Raises ``InvalidCursor``."""
-    rows = _grouped(user, network)
-    if show == "mine":
-        rows = rows.filter(mine_n__gt=0)
-    elif show == "unassigned":
-        rows = rows.filter(assigned_n=0)
+    """The waiting conversations, newest activity first, ``size`` at a time. A
+    conversation's place is its newest waiting item (its newest one assigned to me for
+    "mine"); the page walks the inbox index down from the cursor (that item's time and
+    id) until it has found ``size`` conversations, so its cost follows the page, not the
+    number of waiting items. Raises ``InvalidCursor``."""
+    at = pk = after = None
     if cursor:
-        last_at, last_id = decode_cursor(cursor, 2)
-        at = parse_datetime(str(last_at)) if last_at else None
-        if at is None or not isinstance(last_id, int):
+        raw_at, pk, contact_id, net = decode_cursor(cursor, 4)
+        at = parse_datetime(str(raw_at)) if raw_at else None
+        if at is None or not isinstance(pk, int) or not isinstance(contact_id, int):
             raise InvalidCursor("Malformed cursor.")
-        rows = rows.filter(Q(last_at__lt=at) | Q(last_at=at, last_id__lt=last_id))
-    rows = list(rows.order_by("-last_at", "-last_id")[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
+        after = (contact_id, net)
+    items = _waiting()
+    if network:
+        items = items.filter(network=network)
+    if show == "mine":
+        items = items.filter(assigned_to=user.pk)
+    elif show == "unassigned":
+        items = items.filter(assigned_to__isnull=True)
+    found: list[tuple[tuple[int, str], tuple, dict]] = []
+    seen: set[tuple[int, str]] = set()
+    pending: dict[tuple[int, str], tuple] = {}
+    walk = _walk(items, at, pk)
+    done = False
+    while len(found) <= size and not done:
+        for contact_id, net, item_at, item_id in walk:
+            key = (contact_id, net)
+            if key not in seen:
+                seen.add(key)
+                pending[key] = (item_at, item_id)
+                if len(pending) > size - len(found):
+                    break
+        else:
+            done = True
+        if not pending:
+            break
+        stats = _stats(user, list(pending))
+        for key, hit in pending.items():
+            row = stats.get(key)
+            if row is None:
+                continue
+            top = row["mine_at"] if show == "mine" else row["last_at"]
+            if show == "unassigned" and row["assigned_n"]:
+                continue
+            if at is not None and top is not None and (top > at or (top == at and key == after)):
+                continue  # shown on an earlier page (its newest item is above the cursor)
+            found.append((key, hit, row))
+        pending = {}
+    more = len(found) > size
+    found = found[:size]
     latest = {
         e.pk: e
-        for e in TimelineEntry.objects.filter(pk__in=[r["last_id"] for r in rows]).select_related(
-            "contact", "contact__owner", "identity", "account", "assigned_to"
-        )
+        for e in TimelineEntry.objects.filter(
+            pk__in=[hit[1] for _k, hit, _r in found]
+        ).select_related("contact", "contact__owner", "identity", "account", "assigned_to")
     }
     conversations = [
         Conversation(
-            contact_id=r["contact_id"],
-            network=r["network"],
-            unread=r["unread"],
-            mine=r["mine_n"] > 0,
-            assigned=r["assigned_n"] > 0,
-            last_at=r["last_at"],
-            latest=latest.get(r["last_id"]),
+            contact_id=key[0],
+            network=key[1],
+            unread=row["unread"],
+            mine=row["mine_n"] > 0,
+            assigned=row["assigned_n"] > 0,
+            last_at=hit[0],
+            latest=latest.get(hit[1]),
         )
-        for r in rows
+        for key, hit, row in found
     ]
     next_cursor = None
-    if more and rows:
-        next_cursor = encode_cursor([rows[-1]["last_at"].isoformat(), rows[-1]["last_id"]])
+    if more and found:
+        key, hit, _row = found[-1]
+        next_cursor = encode_cursor([hit[0].isoformat(), hit[1], key[0], key[1]])
     return ConversationPage(
         conversations=conversations,
         next_cursor=next_cursor,

@@ -82,6 +82,8 @@ def test_list_pages_with_a_cursor_and_rejects_a_forged_one(client, support, acco
     identities = [SocialIdentityFactory(network="mastodon") for _ in range(5)]
     for i, identity in enumerate(identities):
         _say(account, identity, minutes_ago=i)
+        # Older items of the same conversations, below the later pages' cursors.
+        _say(account, identity, minutes_ago=100 + i)
     client.force_login(support)
     from support import inbox
 
@@ -354,4 +356,4 @@ def test_query_counts_stay_constant_as_list_and_thread_grow(client, support, acc
         _count_queries(client, _thread_url(contact), **htmx),
     )
     assert small == large
-    assert large[0] <= 8 and large[1] <= 16
+    assert large[0] <= 11 and large[1] <= 16
