@@ -21,6 +21,7 @@ from .assignment import (
     tickets_bulk_assign,
 )
 from .canned import DEFAULT_TEXTS, canned_render, canned_text, canned_variables
+from .conversations import conversation_assign, conversation_mark_handled
 from .csat import (
     CSAT_SALT,
     CsatLinkError,
@@ -68,6 +69,8 @@ __all__ = [
     "canned_render",
     "canned_text",
     "canned_variables",
+    "conversation_assign",
+    "conversation_mark_handled",
     "csat_answer",
     "csat_link",
     "csat_request",
