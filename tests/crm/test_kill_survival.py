@@ -2,15 +2,18 @@
 backfill of a Mastodon brand account with hundreds of mentions waiting, is SIGKILLed again
 and again at random points (sometimes one pool process, sometimes the whole worker with
 its pool), is started again each time, while more mentions and DMs arrive and the peer
-answers a 429 and a 500. Beat is played by the test: every second it sends what beat
-sends (``sync_due_accounts`` and the sweeper ``sync_sweep``) through the broker.
+answers a 429 and a 500; then, the backfill done, a burst of mentions arrives between two
+polls and the worker is killed twice more during the catch-up that reads them. Beat is
+played by the test: every second it sends what beat sends (``sync_due_accounts`` and the
+sweeper ``sync_sweep``) through the broker.
 
 Then it counts: every status the peer holds for the brand is stored exactly once, one
 contact per author, the backfill is done and the lease is free.
 
 The worker is pointed at this test's database (committed rows: ``transactional_db``) and
 at the broker database of this run, with small pages, a short lease and short backoffs
-(settings from the environment) so the whole scene fits in about a minute.
+(settings from the environment) so the whole scene fits in a few minutes on a busy
+machine (about 100 s on a quiet one).
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ BEFORE = 300  # mentions waiting when the account is connected
 DMS_BEFORE = 5
 DURING = 60  # mentions posted while the worker is being killed
 DMS_DURING = 5
-KILLS = 6
+KILLS = 6  # during the backfill
+BURST = 80  # mentions posted between polls once the backfill is done
+CATCH_UP_KILLS = 2  # during the catch-up that reads them
 
 
 @pytest.fixture
@@ -152,6 +157,16 @@ def test_sigkilled_worker_loses_nothing(mastodon_server, tmp_path, settings):
 
         poster = threading.Thread(target=post_during, daemon=True)
         poster.start()
+
+        def kill(k: int) -> None:
+            """The k-th kill: a pool process (even k) or the whole worker, restarted."""
+            if k % 2 == 0 and worker.kill_pool_process():
+                kills["pool process"] += 1
+                return
+            worker.kill()
+            kills["worker"] += 1
+            worker.start()
+
         for k in range(KILLS):
             time.sleep(rng.uniform(0.8, 2.5))
             if k == 2:
@@ -161,18 +176,10 @@ def test_sigkilled_worker_loses_nothing(mastodon_server, tmp_path, settings):
                 )
             if k == 4:
                 fail_next(status=500)
-            if k % 2 == 0 and worker.kill_pool_process():
-                kills["pool process"] += 1
-                continue
-            worker.kill()
-            kills["worker"] += 1
-            worker.start()
+            kill(k)
         clock["killed"] = time.monotonic()
         poster.join(timeout=30)
         assert not poster.is_alive()
-
-        expected = {f"{host}/s/{sid}" for sid in posted}
-        assert len(expected) == len(posted) == BEFORE + DMS_BEFORE + DURING + DMS_DURING
 
         def stored() -> list[str]:
             return list(
@@ -181,19 +188,40 @@ def test_sigkilled_worker_loses_nothing(mastodon_server, tmp_path, settings):
                 )
             )
 
-        deadline = time.monotonic() + 90
-        while True:
-            account.refresh_from_db()
-            have = set(stored())
-            settled = (
-                have >= expected
-                and account.backfill_state == BackfillState.DONE
-                and not account.sync_lease_token
-            )
-            if settled or time.monotonic() > deadline:
-                break
-            time.sleep(0.3)
+        def settle(*, timeout: float) -> bool:
+            """Wait until every posted status is stored, the backfill done, the lease free."""
+            expected = {f"{host}/s/{sid}" for sid in posted}
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                account.refresh_from_db()
+                if (
+                    set(stored()) >= expected
+                    and account.backfill_state == BackfillState.DONE
+                    and not account.sync_lease_token
+                ):
+                    return True
+                time.sleep(0.3)
+            return False
+
+        backfilled = settle(timeout=90)
         clock["settled"] = time.monotonic()
+        if backfilled:
+            # A catch-up: a burst between polls, read by polling (the backfill is done)
+            # while the worker is killed twice more.
+            burst = threading.Thread(
+                target=lambda: posted.extend(
+                    _post(mastodon_server, AUTHORS[n % len(AUTHORS)], n) for n in range(BURST)
+                ),
+                daemon=True,
+            )
+            burst.start()
+            for k in range(CATCH_UP_KILLS):
+                time.sleep(rng.uniform(0.5, 1.5))
+                kill(KILLS + k)
+            burst.join(timeout=60)
+            assert not burst.is_alive()
+            settle(timeout=60)
+        clock["caught up"] = time.monotonic()
     finally:
         app.conf.task_always_eager = True  # as the test settings have it
         beat.stop.set()
@@ -208,7 +236,8 @@ def test_sigkilled_worker_loses_nothing(mastodon_server, tmp_path, settings):
     mastodon_server.clear_faults()
     notes = brand.fetch_remaining(brand.notifications(limit=40))
     held = {f"{host}/s/{n['status']['id']}" for n in notes if n["type"] == "mention"}
-    assert held == expected
+    assert held == {f"{host}/s/{sid}" for sid in posted}
+    assert len(held) == len(posted) == BEFORE + DMS_BEFORE + DURING + DMS_DURING + BURST
 
     entries = Counter(stored())
     missing = held - set(entries)
@@ -218,12 +247,13 @@ def test_sigkilled_worker_loses_nothing(mastodon_server, tmp_path, settings):
         f"duplicated {len(duplicated)}; kills {kills}; worker starts {worker.starts}; "
         f"backfill {account.backfill_state} pages {account.backfill_pages} "
         f"items {account.backfill_items}; seconds: posting {clock['posted'] - clock['start']:.0f}, "
-        f"kills {clock['killed'] - clock['posted']:.0f}, settling {clock['settled'] - clock['killed']:.0f}"
+        f"kills {clock['killed'] - clock['posted']:.0f}, settling {clock['settled'] - clock['killed']:.0f}, "
+        f"catch-up {clock['caught up'] - clock['settled']:.0f}"
     )
     assert not missing, f"{len(missing)} of {len(held)} never stored\n{worker.tail()}"
     assert not duplicated
     assert set(entries) == held  # nothing stored that the peer does not hold
-    assert kills["worker"] >= KILLS // 2 and sum(kills.values()) == KILLS
+    assert kills["worker"] >= KILLS // 2 and sum(kills.values()) == KILLS + CATCH_UP_KILLS
     dms = TimelineEntry.objects.filter(account_id=account.pk, kind="dm").count()
     assert dms == DMS_BEFORE + DMS_DURING
 
