@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .intent import decide, gather
 from .language import detect_language
-from .model import Model, RuleView, features, get_model
+from .model import Model, RuleView, feature_parts, get_model
 from .sentiment import emoji_raw, english_raw, exclamation_boost, normalize, spanish_raw
 from .text import Prepared, prepare
 
@@ -123,7 +123,7 @@ def _classify(text: object, model: Model | None = None) -> Classification:
             score=score,
             confidence=0.5,
         )
-    p_intent, p_sentiment = model.predict(features(prepared, language, view))
+    p_intent, p_sentiment = model.predict_parts(*feature_parts(prepared, language, view))
     best = max(range(len(p_intent)), key=p_intent.__getitem__)
     intent = model.intents[best]
     confidence = p_intent[best]
