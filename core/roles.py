@@ -41,7 +41,7 @@ ROLE_PERMISSIONS: Mapping[str, Mapping[str, Iterable[str] | Mapping[str, Iterabl
     SUPPORT: {
         "core": {"notification": ("view", "change")},
         # Support reads contacts but writes on their timelines (notes, answers, handled).
-        "contacts": {"*": READ, "timelineentry": WRITE},
+        "contacts": {"*": READ, "timelineentry": WRITE, "labelcorrection": ("add", "view")},
         "campaigns": READ,
         "support": WRITE,
         "crm": {

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from contacts.models import TimelineEntry
 from core.choices import Direction, Intent
+from lib.classify import PLACE
 
 from .filters import TicketFilter
 from .models import (
@@ -257,7 +258,7 @@ def support_report(*, start: date, end: date) -> dict:
     answered = sum(ratings.values())
     topics = Counter()
     for keywords in tickets.exclude(keywords=[]).values_list("keywords", flat=True):
-        topics.update(keywords)
+        topics.update(k for k in keywords if not k.startswith(PLACE))  # place marks
     incidents = Incident.objects.filter(created_at__gte=since, created_at__lt=until).annotate(
         ticket_count=Count("tickets")
     )

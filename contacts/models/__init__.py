@@ -2,6 +2,7 @@
 
 from .audit import ContactAudit
 from .imports import ContactImport
+from .labels import LabelCorrection
 from .people import Contact, SocialIdentity, Stage, Tag
 from .purchases import Purchase
 from .stages import StageChange, StageRule
@@ -12,6 +13,7 @@ __all__ = [
     "Contact",
     "ContactAudit",
     "ContactImport",
+    "LabelCorrection",
     "Purchase",
     "SocialIdentity",
     "Stage",

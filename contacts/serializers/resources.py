@@ -182,6 +182,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
             "language",
             "intent",
             "sentiment",
+            "label_confidence",
             "like_count",
             "repost_count",
             "reply_count",

@@ -9,6 +9,7 @@
 - ``gdpr``: export and erasure
 - ``audit``: the change history
 - ``imports``: CSV imports
+- ``labels``: agents' corrections of the classifier's labels, and their export
 - ``activity`` and ``relations``: what the others share (last interaction and score;
   every table that refers to a contact)
 """
@@ -32,6 +33,7 @@ from .imports import (
     csv_decode,
     import_preview,
 )
+from .labels import entry_label_correct, label_corrections_csv, label_corrections_rows
 from .merge import contact_merge
 from .purchases import contact_for_handle, purchase_record
 from .relations import ContactRelation, contact_generic_references, contact_relations
@@ -72,7 +74,10 @@ __all__ = [
     "contacts_score_refresh_on_commit",
     "contacts_touch",
     "csv_decode",
+    "entry_label_correct",
     "import_preview",
+    "label_corrections_csv",
+    "label_corrections_rows",
     "purchase_record",
     "stage_rules_apply",
     "stage_rules_apply_event",

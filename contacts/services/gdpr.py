@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from contacts.models import (
     Contact,
     ContactAudit,
+    LabelCorrection,
     Purchase,
     SocialIdentity,
     TimelineEntry,
@@ -118,6 +119,7 @@ def contact_erase(*, contact: Contact, actor: AbstractBaseUser | None) -> dict[s
         external_id=Concat(Value("erased:"), MD5("external_id"))
     )
     erased_entries = entries.update(text="", url="", raw={}, in_reply_to="", thread_id="")
+    LabelCorrection.objects.filter(entry__contact_id=pk).delete()  # they copy the text
     timeline_documents_rebuild(pk)
     Todo.objects.filter(contact_id=pk).update(title=ERASED)
     for audit in ContactAudit.objects.filter(contact_id=pk):

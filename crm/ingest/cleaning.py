@@ -61,6 +61,7 @@ class Row:
     intent: str = ""
     sentiment: str = ""
     score: float | None = None
+    confidence: float | None = None
 
 
 def rows_prepare(
@@ -99,4 +100,5 @@ def rows_prepare(
             result = classify(row.text)
             row.language, row.intent = result.language, result.intent
             row.sentiment, row.score = result.sentiment, result.score
+            row.confidence = result.confidence
     return list(rows.values())

@@ -41,6 +41,7 @@ COLUMNS = (
     "intent",
     "sentiment",
     "sentiment_score",
+    "label_confidence",
     "like_count",
     "repost_count",
     "reply_count",
@@ -69,6 +70,7 @@ def row_values(account: SocialAccount, row: Row, identities: dict) -> tuple:
         row.intent,
         row.sentiment,
         row.score,
+        row.confidence,
         max(0, min(item.like_count or 0, 2**31 - 1)),
         max(0, min(item.repost_count or 0, 2**31 - 1)),
         max(0, min(item.reply_count or 0, 2**31 - 1)),
@@ -106,7 +108,7 @@ def _upsert_postgres(values: list[tuple], stats: IngestStats) -> list[Created]:
                 account_id bigint, identity_id bigint, in_reply_to varchar(512),
                 thread_id varchar(512), occurred_at timestamptz, raw jsonb,
                 language varchar(8), intent varchar(16), sentiment varchar(16),
-                sentiment_score double precision, like_count integer, repost_count integer,
+                sentiment_score double precision, label_confidence double precision, like_count integer, repost_count integer,
                 reply_count integer
             ) ON COMMIT DELETE ROWS"""
         )
@@ -148,7 +150,7 @@ def _upsert_orm(values: list[tuple], stats: IngestStats) -> list[Created]:
     changed = []
     for key, entry in existing.items():
         v = by_key[key]
-        counts = (v[17], v[18], v[19])
+        counts = (v[-3], v[-2], v[-1])  # like, repost, reply counts
         if (entry.like_count, entry.repost_count, entry.reply_count) != counts:
             entry.like_count, entry.repost_count, entry.reply_count = counts
             changed.append(entry)

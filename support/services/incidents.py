@@ -18,6 +18,7 @@ from contacts.models import TimelineEntry
 from core.choices import Direction, Intent
 from core.models import Notification
 from crm.models import OutboundMessage
+from lib.classify import PLACE, shared_keys
 
 from ..models import ACTIVE_STATUSES, PUBLIC_KINDS, Incident, Team, Ticket, TicketReply
 from .events import managers, ticket_event
@@ -25,8 +26,9 @@ from .replies import ticket_reply
 from .resolution import ticket_resolve
 
 
-def _overlap(a: Iterable[str], b: Iterable[str]) -> int:
-    return len(set(a) & set(b))
+def _overlap(a: list[str], b: list[str]) -> int:
+    # Bilingual concept keys and content words; different places never group.
+    return shared_keys(a, b)
 
 
 @transaction.atomic
@@ -36,7 +38,7 @@ def incident_detect(*, ticket: Ticket) -> Incident | None:
     the team's window. Returns the incident, or None."""
     team = ticket.team
     need = max(team.incident_min_shared_keywords, 1)
-    if ticket.incident_id or len(ticket.keywords) < need:
+    if ticket.incident_id or len([k for k in ticket.keywords if not k.startswith(PLACE)]) < need:
         return None
     Team.objects.select_for_update().filter(pk=team.pk).first()  # one detector per team
     for incident in Incident.objects.filter(team=team, state=Incident.State.OPEN).order_by("-id"):
@@ -59,7 +61,8 @@ def incident_detect(*, ticket: Ticket) -> Incident | None:
     incident = Incident.objects.create(
         team=team,
         keywords=shared,
-        title=_("Surge of complaints: %(keywords)s") % {"keywords": ", ".join(shared[:5])},
+        title=_("Surge of complaints: %(keywords)s")
+        % {"keywords": ", ".join([k for k in shared if not k.startswith(PLACE)][:5])},
     )
     incident_link(incident=incident, tickets=group)
     _alert_incident(incident, len(group))

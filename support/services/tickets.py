@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from contacts.models import Contact, TimelineEntry
 from core.choices import Direction, Intent
-from lib.classify import topic_keywords
+from lib.classify import topic_keys
 
 from ..models import ACTIVE_STATUSES, Priority, Status, Team, Ticket, TicketLink
 from .assignment import ticket_auto_assign
@@ -98,7 +98,7 @@ def ticket_open(
         sla_running_since=now,
     )
     if entry is not None and entry.intent == Intent.COMPLAINT:
-        ticket.keywords = topic_keywords(entry.text, entry.language)
+        ticket.keywords = topic_keys(entry.text, entry.language)
     sla_targets(ticket)
     sla_plan(ticket, team_with_schedule(team.pk).schedule())
     ticket.save()

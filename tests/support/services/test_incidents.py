@@ -92,3 +92,79 @@ def test_resolving_the_incident_resolves_its_tickets_with_a_final_message(incide
     assert finals.count() == 3 and {m.text for m in finals} == {"Fixed, sorry!"}
     with pytest.raises(ValidationError):
         incident_resolve(incident=incident, user=support, final_message="again")
+
+
+# --- one outage, two languages ----------------------------------------------------
+
+BILINGUAL_OUTAGE = [
+    "No internet since this morning in Madrid, nothing loads",
+    "sin internet desde la mañana en Madrid 😡",
+    "@brand se cayó la red otra vez en Madrid, llevo horas sin conexión",
+    "wifi down again in Madrid?? working from home is impossible",
+]
+BILLING_SURGE = [
+    "charged twice on my bill this month, sort it out",
+    "me cobraron dos veces la factura de este mes",
+    "otra vez un cobro duplicado en mi factura, qué vergüenza",
+]
+
+
+def _classified(account, texts):
+    """Complaints as the ingest path stores them: labels from lib.classify."""
+    from lib.classify import classify
+
+    entries = []
+    for text in texts:
+        c = classify(text)
+        contact = ContactFactory(stage=2)
+        SocialIdentityFactory(contact=contact, network=account.network)
+        entries.append(
+            complaint_entry(
+                contact=contact,
+                account=account,
+                text=text,
+                language=c.language,
+                intent="complaint",
+                sentiment=c.sentiment,
+            )
+        )
+    return entries
+
+
+def test_a_mixed_language_outage_is_one_incident(team, account, manager):
+    team.incident_min_tickets = 3
+    team.save()
+    entries = _classified(account, BILINGUAL_OUTAGE)
+    assert {e.language for e in entries} == {"en", "es"}
+    tickets = tickets_open_for_entries(entries=entries)
+    assert len(tickets) == 4
+    incident = Incident.objects.get()
+    assert {t.pk for t in incident.tickets.all()} == {t.pk for t in tickets}
+    assert "internet" in incident.keywords
+    assert "madrid" in incident.keywords
+
+
+def test_two_unrelated_surges_stay_two_incidents(team, account, manager):
+    team.incident_min_tickets = 3
+    team.save()
+    outage = tickets_open_for_entries(entries=_classified(account, BILINGUAL_OUTAGE))
+    billing = tickets_open_for_entries(entries=_classified(account, BILLING_SURGE))
+    assert Incident.objects.count() == 2
+    for ticket in [*outage, *billing]:
+        ticket.refresh_from_db()
+    assert len({t.incident_id for t in outage}) == 1
+    assert len({t.incident_id for t in billing}) == 1
+    assert outage[0].incident_id != billing[0].incident_id
+    assert "bill" in billing[0].incident.keywords
+
+
+def test_the_same_outage_in_two_cities_is_two_incidents(team, account, manager):
+    team.incident_min_tickets = 3
+    team.save()
+    madrid = tickets_open_for_entries(entries=_classified(account, BILINGUAL_OUTAGE[:3]))
+    leeds = [t.replace("Madrid", "Leeds") for t in BILINGUAL_OUTAGE[:3]]
+    leeds_tickets = tickets_open_for_entries(entries=_classified(account, leeds))
+    assert Incident.objects.count() == 2
+    for ticket in [*madrid, *leeds_tickets]:
+        ticket.refresh_from_db()
+    assert {t.incident_id for t in madrid}.isdisjoint({t.incident_id for t in leeds_tickets})
