@@ -298,6 +298,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "outbound-reap-stale": {"task": "crm.tasks.outbound_reap_stale", "schedule": 300.0},
     "sync-due-accounts": {"task": "crm.tasks.sync_due_accounts", "schedule": 60.0},
+    # Stored pages whose follow-up (tickets, stage rules, search) was lost or killed.
+    "ingest-followups-sweep": {"task": "crm.tasks.ingest_followups_sweep", "schedule": 30.0},
     "campaigns-listen": {"task": "campaigns.tasks.listen_due", "schedule": 300.0},
     "contacts-task-reminders": {"task": "contacts.tasks.task_reminders_send", "schedule": 60.0},
     "contacts-score-refresh-all": {

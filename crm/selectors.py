@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from contacts.models import TimelineEntry
 from core.choices import QUESTION_KINDS, REACTION_KINDS, SOCIAL_KINDS, Direction
@@ -70,6 +70,8 @@ def socialaccount_status_list() -> QuerySet[SocialAccount]:
     queries: the staff member, and each account's most recent failed items."""
     return (
         SocialAccount.objects.select_related("user")
+        # Pages stored whose follow-up (tickets, stage rules, search) has not run yet.
+        .annotate(followup_backlog=Count("ingest_batches", filter=Q(ingest_batches__done_at=None)))
         .prefetch_related(
             Prefetch(
                 "failures",

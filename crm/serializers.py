@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contacts.serializers import TimelineEntrySerializer
@@ -10,7 +11,10 @@ from .models import OutboundMessage, SocialAccount
 
 
 class SocialAccountSerializer(serializers.ModelSerializer):
-    """An account's state; the credentials are write-only and never in a response."""
+    """An account's state; the credentials are write-only and never in a response.
+    ``followup_backlog``: stored pages whose ticket and stage rules have not run yet."""
+
+    followup_backlog = serializers.SerializerMethodField()
 
     class Meta:
         model = SocialAccount
@@ -28,9 +32,15 @@ class SocialAccountSerializer(serializers.ModelSerializer):
             "next_sync_at",
             "items_synced",
             "items_failed",
+            "followup_backlog",
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_followup_backlog(self, account: SocialAccount) -> int:
+        # Annotated by socialaccount_status_list; an account just connected has none.
+        return getattr(account, "followup_backlog", 0)
 
 
 class SocialAccountConnectSerializer(serializers.Serializer):

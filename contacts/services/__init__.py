@@ -13,7 +13,11 @@
   every table that refers to a contact)
 """
 
-from .activity import contacts_score_refresh_on_commit, contacts_touch
+from .activity import (
+    contacts_score_refresh_on_commit,
+    contacts_timeline_documents_append,
+    contacts_touch,
+)
 from .audit import AUDITED_FIELDS, audit_record, audit_value
 from .contacts import (
     BulkResult,
@@ -70,6 +74,7 @@ __all__ = [
     "contacts_advance_by_rule",
     "contacts_bulk_apply",
     "contacts_score_refresh_on_commit",
+    "contacts_timeline_documents_append",
     "contacts_touch",
     "csv_decode",
     "import_preview",

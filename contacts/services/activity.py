@@ -57,3 +57,14 @@ def contacts_touch(*, entries: Iterable[TimelineEntry]) -> None:
                 contact.last_interaction_at = when
                 stale.append(contact)
     Contact.objects.bulk_update(stale, ["last_interaction_at"], batch_size=500)
+
+
+def contacts_timeline_documents_append(*, entry_ids: Iterable[int]) -> None:
+    """Add these timeline entries' words to their contacts' search documents, in one
+    statement (PostgreSQL; search elsewhere reads the timeline itself). Ingest defers
+    the insert trigger for its pages and calls this from the page's follow-up instead;
+    appending words already there changes nothing, so a repeated follow-up is harmless."""
+    ids = sorted(set(entry_ids))
+    if ids and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT contacts_timeline_append(%s::bigint[])", [ids])

@@ -114,6 +114,9 @@ def _upsert_postgres(values: list[tuple], stats: IngestStats) -> list[Created]:
         with cursor.cursor.copy(f"COPY {TEMP_TABLE} ({columns}) FROM STDIN") as copy:
             for row in values:
                 copy.write_row(row)
+        # The page's words reach the contacts' search documents in its follow-up: the
+        # insert trigger stands aside for this one statement.
+        cursor.execute("SELECT set_config('momento.search_deferred', 'on', true)")
         cursor.execute(
             f"""INSERT INTO crm_timelineentry ({columns}, created_at)
                 SELECT {columns}, now() FROM {TEMP_TABLE}
@@ -128,6 +131,7 @@ def _upsert_postgres(values: list[tuple], stats: IngestStats) -> list[Created]:
                 RETURNING id, contact_id, kind, direction, occurred_at, (xmax = 0)"""  # noqa: S608
         )
         returned = cursor.fetchall()
+        cursor.execute("SELECT set_config('momento.search_deferred', 'off', true)")
     created = [(r[0], r[1], r[2], r[3], r[4]) for r in returned if r[5]]
     stats.updated_ids = [r[0] for r in returned if not r[5]]
     stats.updated = len(stats.updated_ids)

@@ -1,0 +1,104 @@
+"""What follows a stored page, as one set-based step per page: search documents, the
+contacts' touch, stage rules, scores and (through ``core.signals.entries_ingested``)
+the support app's ticket rules.
+
+The page's transaction writes an ``IngestBatch`` with the ids it created or refreshed;
+``ingest_followup_run`` locks that row (``SKIP LOCKED``: a batch another worker holds
+is left to it), does the work and sets ``done_at`` in ONE transaction. A worker killed
+anywhere rolls back and releases the lock, and the beat sweep (``ingest_followups_due``)
+re-queues the batch, so nothing is lost and nothing is done twice. With eager Celery
+(tests, ``CELERY_TASK_ALWAYS_EAGER``) the follow-up runs inline as soon as the page is
+stored, so callers see the ticket and the stage change at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from contacts.models import TimelineEntry
+from contacts.services import contacts_timeline_documents_append, stage_rules_apply
+from core.signals import entries_ingested
+
+from ..models import IngestBatch, SocialAccount
+
+#: A batch still undone this long after its page is re-queued by the beat sweep (its
+#: first task was lost, or its worker was killed). A follow-up takes well under this.
+FOLLOWUP_GRACE = timedelta(seconds=30)
+
+
+def ingest_batch_record(
+    *, account: SocialAccount, created_ids: Sequence[int], updated_ids: Sequence[int]
+) -> IngestBatch | None:
+    """The page's durable to-do, written inside the page's transaction (None when the
+    page stored nothing new and refreshed nothing)."""
+    if not created_ids and not updated_ids:
+        return None
+    return IngestBatch.objects.create(
+        account=account, created_ids=list(created_ids), updated_ids=list(updated_ids)
+    )
+
+
+def ingest_followup_queue(*, batch: IngestBatch) -> int | None:
+    """Start the batch's follow-up: inline with eager Celery (returns the stage changes
+    made), otherwise by a task queued when the page commits (returns None)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return ingest_followup_run(batch_id=batch.pk)
+    from ..tasks import ingest_followup
+
+    batch_id = batch.pk
+    transaction.on_commit(lambda: ingest_followup.delay(batch_id), robust=True)
+    return None
+
+
+def ingest_followup_run(*, batch_id: int) -> int | None:
+    """Run one batch's follow-up if it is still undone and no one else holds it. Returns
+    the number of stage changes made, or None when there was nothing to do."""
+    with transaction.atomic():
+        batch = (
+            IngestBatch.objects.select_for_update(skip_locked=True)
+            .filter(pk=batch_id, done_at=None)
+            .select_related("account")
+            .first()
+        )
+        if batch is None:
+            return None
+        created = list(
+            TimelineEntry.objects.filter(pk__in=batch.created_ids).values_list(
+                "pk", "contact_id", "kind", "direction", "occurred_at"
+            )
+        )
+        contacts_timeline_documents_append(entry_ids=[row[0] for row in created])
+        # The stage rules also move contacts' last interaction forward and queue their
+        # score refresh. They read only these attributes; a model instance per entry
+        # would cost more than the rules.
+        changes = stage_rules_apply(
+            entries=[
+                SimpleNamespace(
+                    pk=pk, contact_id=contact_id, kind=kind, direction=direction, occurred_at=at
+                )
+                for pk, contact_id, kind, direction, at in created
+            ]
+        )
+        entries_ingested.send(
+            sender=SocialAccount,
+            account=batch.account,
+            created_ids=[row[0] for row in created],
+            updated_ids=list(batch.updated_ids),
+        )
+        IngestBatch.objects.filter(pk=batch.pk).update(done_at=timezone.now())
+    return len(changes)
+
+
+def ingest_followups_due(*, now=None, limit: int = 500) -> list[int]:
+    """Batches left undone past ``FOLLOWUP_GRACE`` (the beat sweep queues each again)."""
+    now = now or timezone.now()
+    return list(
+        IngestBatch.objects.filter(done_at=None, created_at__lt=now - FOLLOWUP_GRACE)
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
