@@ -8,6 +8,9 @@
 - The timeline insert trigger calls it with the statement's new entries, except when the
   transaction said ``momento.search_deferred = on`` (ingest pages do, for the insert
   only: their follow-up calls the function itself).
+- The contact row trigger stands aside under the same setting: ingest creates contacts
+  and their identities in one statement, and the identity trigger computes the new
+  contacts' documents once, after it.
 - The identity trigger becomes three statement triggers with transition tables: one
   UPDATE of the contacts a statement touched, not one per identity.
 """
@@ -53,6 +56,19 @@ BEGIN
   END IF;
   PERFORM contacts_timeline_append(ARRAY(SELECT id FROM new_entries WHERE text <> ''));
   RETURN NULL;
+END
+$$
+""",
+    r"""
+CREATE OR REPLACE FUNCTION contacts_contact_document_trg() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT'
+     AND coalesce(current_setting('momento.search_deferred', true), '') = 'on' THEN
+    RETURN NEW;
+  END IF;
+  NEW.search_document := contacts_document(NEW.id, NEW.display_name, NEW.email, NEW.company);
+  RETURN NEW;
 END
 $$
 """,
@@ -134,6 +150,15 @@ END
 $$
 """,
     "DROP FUNCTION IF EXISTS contacts_timeline_append(bigint[])",
+    r"""
+CREATE OR REPLACE FUNCTION contacts_contact_document_trg() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.search_document := contacts_document(NEW.id, NEW.display_name, NEW.email, NEW.company);
+  RETURN NEW;
+END
+$$
+""",
 ]
 
 

@@ -36,14 +36,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from django.db import transaction
-from django.db.models import F
 
 from ..models import SocialAccount
 from ..networks.base import FailedItem, Interaction
 from .authors import authors_resolve
 from .cleaning import clean_json, clean_text, rows_prepare
 from .common import IngestStats
-from .followup import ingest_batch_record, ingest_followup_queue
+from .followup import ingest_followup_queue, ingest_page_close
 from .upsert import entries_upsert, failures_store
 
 
@@ -74,17 +73,11 @@ def ingest_interactions(
         identities = authors_resolve(network, [r.item.author for r in rows], stats)
         entries_upsert(account, rows, identities, stats)
         failures_store(account, failures, stream, stats)
-        SocialAccount.objects.filter(pk=account.pk).update(
-            items_synced=F("items_synced") + stats.created,
-            items_failed=F("items_failed") + stats.failed_new,
-        )
-        batch = ingest_batch_record(
-            account=account, created_ids=stats.created_ids, updated_ids=stats.updated_ids
-        )
+        batch_id = ingest_page_close(account=account, stats=stats)
         if before_commit is not None:
             before_commit(stats)
-    if batch is not None:
-        stats.stage_changes = ingest_followup_queue(batch=batch) or 0
+    if batch_id is not None:
+        stats.stage_changes = ingest_followup_queue(batch_id=batch_id) or 0
     return stats
 
 

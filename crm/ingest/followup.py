@@ -12,12 +12,13 @@ stored, so callers see the ticket and the stage change at once."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
 from datetime import timedelta
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from contacts.models import TimelineEntry
@@ -25,32 +26,64 @@ from contacts.services import contacts_timeline_documents_append, stage_rules_ap
 from core.signals import entries_ingested
 
 from ..models import IngestBatch, SocialAccount
+from .common import IngestStats
 
 #: A batch still undone this long after its page is re-queued by the beat sweep (its
 #: first task was lost, or its worker was killed). A follow-up takes well under this.
 FOLLOWUP_GRACE = timedelta(seconds=30)
 
 
-def ingest_batch_record(
-    *, account: SocialAccount, created_ids: Sequence[int], updated_ids: Sequence[int]
-) -> IngestBatch | None:
-    """The page's durable to-do, written inside the page's transaction (None when the
-    page stored nothing new and refreshed nothing)."""
-    if not created_ids and not updated_ids:
+def ingest_page_close(*, account: SocialAccount, stats: IngestStats) -> int | None:
+    """The page's bookkeeping, inside its transaction: the account's counters move and
+    the page's durable to-do (an ``IngestBatch`` with the ids it created or refreshed)
+    is written; returns the batch's id (None when the page stored nothing new and
+    refreshed nothing). On PostgreSQL it is one statement, which also ends the search
+    triggers' stand-aside that the upsert began (``momento.search_deferred``)."""
+    wanted = bool(stats.created_ids or stats.updated_ids)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                WITH search AS (SELECT set_config('momento.search_deferred', 'off', true) AS v),
+                counters AS (
+                  UPDATE crm_socialaccount
+                     SET items_synced = items_synced + %s, items_failed = items_failed + %s
+                   WHERE id = %s
+                )
+                INSERT INTO crm_ingestbatch (account_id, created_ids, updated_ids, created_at)
+                SELECT %s, %s, %s, now() FROM search WHERE %s AND search.v = 'off'
+                RETURNING id
+                """,
+                [
+                    stats.created,
+                    stats.failed_new,
+                    account.pk,
+                    account.pk,
+                    json.dumps(stats.created_ids),
+                    json.dumps(stats.updated_ids),
+                    wanted,
+                ],
+            )
+            row = cursor.fetchone()
+        return row[0] if row else None
+    SocialAccount.objects.filter(pk=account.pk).update(
+        items_synced=F("items_synced") + stats.created,
+        items_failed=F("items_failed") + stats.failed_new,
+    )
+    if not wanted:
         return None
     return IngestBatch.objects.create(
-        account=account, created_ids=list(created_ids), updated_ids=list(updated_ids)
-    )
+        account=account, created_ids=stats.created_ids, updated_ids=stats.updated_ids
+    ).pk
 
 
-def ingest_followup_queue(*, batch: IngestBatch) -> int | None:
+def ingest_followup_queue(*, batch_id: int) -> int | None:
     """Start the batch's follow-up: inline with eager Celery (returns the stage changes
     made), otherwise by a task queued when the page commits (returns None)."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        return ingest_followup_run(batch_id=batch.pk)
+        return ingest_followup_run(batch_id=batch_id)
     from ..tasks import ingest_followup
 
-    batch_id = batch.pk
     transaction.on_commit(lambda: ingest_followup.delay(batch_id), robust=True)
     return None
 
