@@ -95,31 +95,37 @@ def _with_db(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
 
 
-def main() -> None:
+def child_in_fresh_database(module: str, **env: str) -> None:
+    """Run ``python -m <module> --child`` on a database made for it and dropped after,
+    with Django's settings from ``env`` over the environment."""
     import psycopg
 
     admin = _admin_url()
-    name = f"momento_bench_ingest_{os.getpid()}"
+    name = f"momento_bench_{module.rsplit('.', 1)[-1]}_{os.getpid()}"
     with psycopg.connect(admin.replace("postgres://", "postgresql://"), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        env = dict(
+        child_env = dict(
             os.environ,
             DATABASE_URL=_with_db(admin, name),
             DJANGO_SETTINGS_MODULE="config.settings",
-            # Tasks queued by what is measured (score refreshes) go nowhere, cheaply.
-            CELERY_BROKER_URL="memory://",
             DEBUG="1",
             LOG_LEVEL="WARNING",
+            **env,
         )
         subprocess.run(
-            [sys.executable, "-m", "bench.ingest", "--child"], cwd=ROOT, env=env, check=True
+            [sys.executable, "-m", module, "--child"], cwd=ROOT, env=child_env, check=True
         )
     finally:
         with psycopg.connect(
             admin.replace("postgres://", "postgresql://"), autocommit=True
         ) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    # Tasks queued by what is measured (follow-ups, score refreshes) go nowhere, cheaply.
+    child_in_fresh_database("bench.ingest", CELERY_BROKER_URL="memory://")
 
 
 # -- in the child process (Django set up on the fresh database) ------------------------

@@ -17,7 +17,6 @@ server; the database it makes is dropped.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,32 +26,12 @@ TOTAL = int(os.environ.get("BENCH_SURGE_TOTAL", "10000"))
 
 
 def main() -> None:
-    import psycopg
+    from bench.ingest import child_in_fresh_database
 
-    from bench.ingest import _admin_url, _with_db
-
-    admin = _admin_url()
-    name = f"momento_bench_surge_{os.getpid()}"
-    with psycopg.connect(admin.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        env = dict(
-            os.environ,
-            DATABASE_URL=_with_db(admin, name),
-            DJANGO_SETTINGS_MODULE="config.settings",
-            CELERY_BROKER_URL="memory://",
-            CELERY_TASK_ALWAYS_EAGER="1",
-            DEBUG="1",
-            LOG_LEVEL="WARNING",
-        )
-        subprocess.run(
-            [sys.executable, "-m", "bench.surge", "--child"], cwd=ROOT, env=env, check=True
-        )
-    finally:
-        with psycopg.connect(
-            admin.replace("postgres://", "postgresql://"), autocommit=True
-        ) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    # Follow-ups (and score refreshes) run inline, as soon as each page is stored.
+    child_in_fresh_database(
+        "bench.surge", CELERY_BROKER_URL="memory://", CELERY_TASK_ALWAYS_EAGER="1"
+    )
 
 
 def _poll(account_id: int) -> int:
