@@ -8,6 +8,10 @@
 - The timeline insert trigger calls it with the statement's new entries, except when the
   transaction said ``momento.search_deferred = on`` (ingest pages do, for the insert
   only: their follow-up calls the function itself).
+- ``contacts_activity_append(entry_ids, skip_kinds)``: what a stored page's follow-up
+  does to its contacts in ONE update of each row (each update of a contact rewrites its
+  index entries, GIN ones included): ``last_interaction_at`` moves forward to the newest
+  entry not of ``skip_kinds``, and the entries' words join ``timeline_document``.
 - The contact row trigger stands aside under the same setting: ingest creates contacts
   and their identities in one statement, and the identity trigger computes the new
   contacts' documents once, after it.
@@ -42,6 +46,48 @@ BEGIN
    WHERE c.id = ANY(ids) AND c.id = n.contact_id
      AND NOT (tsvector_to_array(n.doc)
               <@ coalesce(tsvector_to_array(c.timeline_document), '{}'::text[]));
+  GET DIAGNOSTICS done = ROW_COUNT;
+  RETURN done;
+END
+$$
+""",
+    r"""
+CREATE OR REPLACE FUNCTION contacts_activity_append(entry_ids bigint[], skip_kinds text[])
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  ids bigint[];
+  done integer;
+BEGIN
+  ids := ARRAY(SELECT DISTINCT contact_id FROM crm_timelineentry
+                WHERE id = ANY(entry_ids) AND contact_id IS NOT NULL ORDER BY 1);
+  IF cardinality(ids) = 0 THEN
+    RETURN 0;
+  END IF;
+  PERFORM 1 FROM contacts_contact WHERE id = ANY(ids) ORDER BY id FOR UPDATE;
+  UPDATE contacts_contact c
+     SET last_interaction_at = CASE
+           WHEN n.newest IS NOT NULL
+                AND (c.last_interaction_at IS NULL OR c.last_interaction_at < n.newest)
+           THEN n.newest ELSE c.last_interaction_at END,
+         timeline_document = CASE
+           WHEN n.doc IS NOT NULL
+                AND NOT (tsvector_to_array(n.doc)
+                         <@ coalesce(tsvector_to_array(c.timeline_document), '{}'::text[]))
+           THEN coalesce(c.timeline_document, ''::tsvector) || n.doc
+           ELSE c.timeline_document END
+    FROM (SELECT contact_id,
+                 max(occurred_at) FILTER (WHERE NOT (kind = ANY(skip_kinds))) AS newest,
+                 strip(contacts_text_vector(string_agg(text, ' ') FILTER (WHERE text <> '')))
+                   AS doc
+            FROM crm_timelineentry
+           WHERE id = ANY(entry_ids) AND contact_id IS NOT NULL
+           GROUP BY contact_id) n
+   WHERE c.id = ANY(ids) AND c.id = n.contact_id
+     AND ((n.newest IS NOT NULL
+           AND (c.last_interaction_at IS NULL OR c.last_interaction_at < n.newest))
+          OR (n.doc IS NOT NULL
+              AND NOT (tsvector_to_array(n.doc)
+                       <@ coalesce(tsvector_to_array(c.timeline_document), '{}'::text[]))));
   GET DIAGNOSTICS done = ROW_COUNT;
   RETURN done;
 END
@@ -149,6 +195,7 @@ BEGIN
 END
 $$
 """,
+    "DROP FUNCTION IF EXISTS contacts_activity_append(bigint[], text[])",
     "DROP FUNCTION IF EXISTS contacts_timeline_append(bigint[])",
     r"""
 CREATE OR REPLACE FUNCTION contacts_contact_document_trg() RETURNS trigger

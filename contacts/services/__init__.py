@@ -14,8 +14,8 @@
 """
 
 from .activity import (
+    contacts_activity_append,
     contacts_score_refresh_on_commit,
-    contacts_timeline_documents_append,
     contacts_touch,
 )
 from .audit import AUDITED_FIELDS, audit_record, audit_value
@@ -71,10 +71,10 @@ __all__ = [
     "contact_merge",
     "contact_relations",
     "contact_update",
+    "contacts_activity_append",
     "contacts_advance_by_rule",
     "contacts_bulk_apply",
     "contacts_score_refresh_on_commit",
-    "contacts_timeline_documents_append",
     "contacts_touch",
     "csv_decode",
     "import_preview",

@@ -22,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from contacts.models import TimelineEntry
-from contacts.services import contacts_timeline_documents_append, stage_rules_apply
+from contacts.services import contacts_activity_append, stage_rules_apply
 from core.signals import entries_ingested
 
 from ..models import IngestBatch, SocialAccount
@@ -105,18 +105,18 @@ def ingest_followup_run(*, batch_id: int) -> int | None:
                 "pk", "contact_id", "kind", "direction", "occurred_at"
             )
         )
-        contacts_timeline_documents_append(entry_ids=[row[0] for row in created])
-        # The stage rules also move contacts' last interaction forward and queue their
-        # score refresh. They read only these attributes; a model instance per entry
-        # would cost more than the rules.
-        changes = stage_rules_apply(
-            entries=[
-                SimpleNamespace(
-                    pk=pk, contact_id=contact_id, kind=kind, direction=direction, occurred_at=at
-                )
-                for pk, contact_id, kind, direction, at in created
-            ]
-        )
+        # They read only these attributes; a model instance per entry would cost more
+        # than the rules.
+        entries = [
+            SimpleNamespace(
+                pk=pk, contact_id=contact_id, kind=kind, direction=direction, occurred_at=at
+            )
+            for pk, contact_id, kind, direction, at in created
+        ]
+        # One update of each contact: last interaction and search document together.
+        contacts_activity_append(entries=entries)
+        # The stage rules also queue the contacts' score refresh.
+        changes = stage_rules_apply(entries=entries, touch=False)
         entries_ingested.send(
             sender=SocialAccount,
             account=batch.account,
