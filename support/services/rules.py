@@ -48,7 +48,7 @@ def tickets_apply_rules_for_ingested(
 @transaction.atomic
 def tickets_open_for_entries(*, entries: Iterable[TimelineEntry]) -> list[Ticket]:
     """The ticket rules, for newly stored timeline entries (the sync engine calls this
-    after each stored page, inside its transaction):
+    after each stored page, in the page's follow-up):
 
     - a message from a person with an open ticket joins that ticket;
     - otherwise an inbound DM, or a complaint (``intent == "complaint"``) from a stage-2
