@@ -29,8 +29,8 @@ def tickets_apply_rules_for_ingested(
 ) -> None:
     """The ticket rules for one stored page: entries new on a timeline (``created_ids``)
     open or join tickets; entries whose engagement was refreshed (``updated_ids``) may
-    escalate theirs. Runs inside the page's transaction and lets errors through, so a
-    failure rolls the page back."""
+    escalate theirs. Runs inside the page's follow-up and lets errors through, so a
+    failure rolls the follow-up back (the beat sweep runs it again)."""
     if created_ids:
         tickets_open_for_entries(
             entries=TimelineEntry.objects.filter(
