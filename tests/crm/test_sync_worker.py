@@ -54,8 +54,9 @@ def _worker_env() -> dict[str, str]:
 
 
 class Worker:
-    def __init__(self, log: Path):
+    def __init__(self, log: Path, queue: str = "sync"):
         self.log = log
+        self.queue = queue
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -69,7 +70,7 @@ class Worker:
                 "config",
                 "worker",
                 "-Q",
-                "sync",
+                self.queue,
                 "--pool",
                 "solo",
                 "-l",
