@@ -318,6 +318,8 @@ CELERY_BEAT_SCHEDULE = {
     # Resumes every account with unfinished stream work (a catch-up or first-poll walk,
     # a stream due to retry) whose lease is free, whatever happened to its task.
     "sync-sweep": {"task": "crm.tasks.sync_sweep", "schedule": 60.0},
+    # Stored pages whose follow-up (tickets, stage rules, search) was lost or killed.
+    "ingest-followups-sweep": {"task": "crm.tasks.ingest_followups_sweep", "schedule": 30.0},
     "campaigns-listen": {"task": "campaigns.tasks.listen_due", "schedule": 300.0},
     "contacts-task-reminders": {"task": "contacts.tasks.task_reminders_send", "schedule": 60.0},
     "contacts-score-refresh-all": {

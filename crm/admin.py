@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .models import OutboundMessage, SocialAccount, SyncFailure
+from .models import IngestBatch, OutboundMessage, SocialAccount, SyncFailure
 from .selectors import (
     syncstream_error_text,
     syncstream_gap_text,
@@ -146,6 +146,25 @@ class SyncFailureAdmin(admin.ModelAdmin):
     raw_id_fields = ["account"]
     list_select_related = ["account"]
     date_hierarchy = "last_seen"
+
+
+@admin.register(IngestBatch)
+class IngestBatchAdmin(admin.ModelAdmin):
+    """Stored pages and their follow-up (ticket and stage rules, search): read-only; an
+    undone one is re-queued by the beat sweep."""
+
+    list_display = ["id", "created_at", "account", "done_at"]
+    list_filter = [("done_at", admin.EmptyFieldListFilter), "account__network"]
+    search_fields = ["account__handle"]
+    readonly_fields = ["account", "created_ids", "updated_ids", "created_at", "done_at"]
+    list_select_related = ["account"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(SocialAccount)

@@ -252,3 +252,35 @@ class SyncStream(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.name}"
+
+
+class IngestBatch(models.Model):
+    """The durable record of one stored page's follow-up (crm.ingest.followup): the
+    entries it created or refreshed, written in the page's own transaction. The page
+    commits with only the storage done; search documents, the contacts' touch, stage
+    rules, ticket rules and scores run later as one set-based follow-up that locks this
+    row, does its work and sets ``done_at`` in one transaction, so a kill anywhere loses
+    nothing (the beat sweep re-queues what is left undone)."""
+
+    account = models.ForeignKey(
+        SocialAccount,
+        on_delete=models.CASCADE,
+        related_name="ingest_batches",
+        verbose_name=_("account"),
+    )
+    created_ids = models.JSONField(_("entries created"), default=list, blank=True)
+    updated_ids = models.JSONField(_("entries refreshed"), default=list, blank=True)
+    created_at = models.DateTimeField(_("stored at"), default=timezone.now)
+    done_at = models.DateTimeField(_("followed up at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ingest batch")
+        verbose_name_plural = _("ingest batches")
+        indexes = [
+            models.Index(
+                fields=["account", "id"], condition=Q(done_at=None), name="ingestbatch_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} #{self.pk} ({len(self.created_ids)} new)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -74,6 +74,8 @@ def socialaccount_status_list() -> QuerySet[SocialAccount]:
     queries: the staff member, and each account's most recent failed items."""
     return (
         SocialAccount.objects.select_related("user")
+        # Pages stored whose follow-up (tickets, stage rules, search) has not run yet.
+        .annotate(followup_backlog=Count("ingest_batches", filter=Q(ingest_batches__done_at=None)))
         .prefetch_related(
             Prefetch(
                 "failures",

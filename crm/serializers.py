@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contacts.serializers import TimelineEntrySerializer
@@ -61,9 +62,11 @@ class SyncStreamSerializer(serializers.ModelSerializer):
 
 class SocialAccountSerializer(serializers.ModelSerializer):
     """An account's state and each of its streams; the credentials are write-only and
-    never in a response."""
+    never in a response. ``followup_backlog``: stored pages whose ticket and stage rules
+    have not run yet."""
 
     streams = SyncStreamSerializer(many=True, read_only=True)
+    followup_backlog = serializers.SerializerMethodField()
 
     class Meta:
         model = SocialAccount
@@ -82,9 +85,15 @@ class SocialAccountSerializer(serializers.ModelSerializer):
             "items_synced",
             "items_failed",
             "streams",
+            "followup_backlog",
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_followup_backlog(self, account: SocialAccount) -> int:
+        # Annotated by socialaccount_status_list; an account just connected has none.
+        return getattr(account, "followup_backlog", 0)
 
 
 class SocialAccountConnectSerializer(serializers.Serializer):

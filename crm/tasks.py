@@ -5,8 +5,10 @@ from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import OperationalError
 from django.utils import timezone
 
+from .ingest.followup import ingest_followup_run, ingest_followups_due
 from .models import SocialAccount
 from .networks.base import AuthError, NetworkError, RateLimited, TransientError
 from .outbox import RetryLater, outbound_deliver, outbound_reap
@@ -142,3 +144,31 @@ def backfill_account(self, account_id: int) -> str | None:
         backfill_account.apply_async((account_id,))
         return "more"
     return "done"
+
+
+# -- ingest follow-ups (queue "default": database work, no network) ---------------------
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,  # idempotent: the batch row is locked, done_at set once
+    autoretry_for=(OperationalError,),  # a deadlock or a lost connection
+    max_retries=5,
+    retry_backoff=2,
+)
+def ingest_followup(self, batch_id: int) -> int | None:
+    """The follow-up of one stored page (crm.ingest.followup): search documents, touch,
+    stage rules, scores, ticket rules. Returns the stage changes made, or None when the
+    batch was done already or another worker holds it."""
+    return ingest_followup_run(batch_id=batch_id)
+
+
+@shared_task
+def ingest_followups_sweep() -> int:
+    """Beat: queue again every follow-up left undone past its grace (a lost message, a
+    killed worker); a batch already running elsewhere is skipped by its row lock."""
+    due = ingest_followups_due()
+    for batch_id in due:
+        ingest_followup.delay(batch_id)
+    return len(due)

@@ -15,5 +15,5 @@ class SupportConfig(AppConfig):
     def ready(self) -> None:
         from core.signals import entries_ingested
 
-        # The ticket rules run inside the page's transaction (support.services.rules).
+        # The ticket rules run in each stored page's follow-up (support.services.rules).
         entries_ingested.connect(_on_entries_ingested, dispatch_uid="support.ticket_rules")

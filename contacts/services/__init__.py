@@ -14,7 +14,11 @@
   every table that refers to a contact)
 """
 
-from .activity import contacts_score_refresh_on_commit, contacts_touch
+from .activity import (
+    contacts_activity_append,
+    contacts_score_refresh_on_commit,
+    contacts_touch,
+)
 from .audit import AUDITED_FIELDS, audit_record, audit_value
 from .contacts import (
     BulkResult,
@@ -69,6 +73,7 @@ __all__ = [
     "contact_merge",
     "contact_relations",
     "contact_update",
+    "contacts_activity_append",
     "contacts_advance_by_rule",
     "contacts_bulk_apply",
     "contacts_score_refresh_on_commit",

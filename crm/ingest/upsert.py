@@ -101,6 +101,10 @@ def _upsert_postgres(values: list[tuple], stats: IngestStats) -> list[Created]:
     ON CONFLICT on the partial unique index (network, external_id)."""
     columns = ", ".join(COLUMNS)
     with connection.cursor() as cursor:
+        # One round trip: the session's temporary table, emptied (a caller's outer
+        # transaction may hold an earlier page), and the search trigger told to stand
+        # aside for this page's insert: its words reach the contacts' search documents
+        # in the page's follow-up.
         cursor.execute(
             f"""CREATE TEMP TABLE IF NOT EXISTS {TEMP_TABLE} (
                 contact_id bigint, kind varchar(20), network varchar(16),
@@ -110,9 +114,10 @@ def _upsert_postgres(values: list[tuple], stats: IngestStats) -> list[Created]:
                 language varchar(8), intent varchar(16), sentiment varchar(16),
                 sentiment_score double precision, label_confidence double precision, like_count integer, repost_count integer,
                 reply_count integer
-            ) ON COMMIT DELETE ROWS"""
+            ) ON COMMIT DELETE ROWS;
+            TRUNCATE {TEMP_TABLE};
+            SELECT set_config('momento.search_deferred', 'on', true)"""
         )
-        cursor.execute(f"TRUNCATE {TEMP_TABLE}")
         with cursor.cursor.copy(f"COPY {TEMP_TABLE} ({columns}) FROM STDIN") as copy:
             for row in values:
                 copy.write_row(row)
@@ -129,6 +134,7 @@ def _upsert_postgres(values: list[tuple], stats: IngestStats) -> list[Created]:
                                         EXCLUDED.reply_count)
                 RETURNING id, contact_id, kind, direction, occurred_at, (xmax = 0)"""  # noqa: S608
         )
+        # The stand-aside ends in the page's closing statement (followup.ingest_page_close).
         returned = cursor.fetchall()
     created = [(r[0], r[1], r[2], r[3], r[4]) for r in returned if r[5]]
     stats.updated_ids = [r[0] for r in returned if not r[5]]
