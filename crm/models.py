@@ -52,6 +52,7 @@ class SocialAccount(models.Model):
     next_sync_at = models.DateTimeField(_("next sync"), null=True, blank=True)
     items_synced = models.PositiveBigIntegerField(_("items synced"), default=0)
     items_failed = models.PositiveBigIntegerField(_("items failed"), default=0)
+    items_skipped_erased = models.PositiveBigIntegerField(_("skipped: erased"), default=0)
     # Sync bookkeeping (crm.sync): failures in a row, and the lease that keeps a second
     # sync of this account from running while one holds it.
     consecutive_failures = models.PositiveSmallIntegerField(_("failures in a row"), default=0)

@@ -28,6 +28,7 @@ class SocialAccountSerializer(serializers.ModelSerializer):
             "next_sync_at",
             "items_synced",
             "items_failed",
+            "items_skipped_erased",
             "created_at",
         ]
         read_only_fields = fields

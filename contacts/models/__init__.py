@@ -7,6 +7,7 @@ from .purchases import Purchase
 from .stages import StageChange, StageRule
 from .timeline import TimelineEntry, TimelineEntryQuerySet, timeline_event_record
 from .todos import Todo
+from .tombstones import Tombstone
 
 __all__ = [
     "Contact",
@@ -21,5 +22,6 @@ __all__ = [
     "TimelineEntry",
     "TimelineEntryQuerySet",
     "Todo",
+    "Tombstone",
     "timeline_event_record",
 ]

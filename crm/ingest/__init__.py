@@ -15,6 +15,9 @@ stored in ONE transaction with a fixed number of queries whatever its size:
    entries (a follow moves a stage-0 contact to stage 1), the account's counters move;
 4. items that could not be normalised or stored are kept as ``SyncFailure`` rows.
 
+Before all of it, items by or of people who were erased (GDPR tombstones) are dropped
+and counted as "skipped: erased" (``cleaning.erased_drop``).
+
 Text is classified (``lib.classify``) before the transaction opens, so the database is
 held only for the writes.
 
@@ -36,7 +39,7 @@ from core.signals import entries_ingested
 from ..models import SocialAccount
 from ..networks.base import FailedItem, Interaction
 from .authors import authors_resolve
-from .cleaning import clean_json, clean_text, rows_prepare
+from .cleaning import clean_json, clean_text, erased_drop, rows_prepare
 from .common import IngestStats
 from .upsert import entries_upsert, failures_store
 
@@ -62,8 +65,9 @@ def ingest_interactions(
     """
     network = account.network
     failures = list(failed)
-    rows = rows_prepare(items, failures, network, classify_text=classify_text)
     stats = IngestStats(received=len(items) + len(failed))
+    items, stats.skipped_erased = erased_drop(network, items, failures)
+    rows = rows_prepare(items, failures, network, classify_text=classify_text)
     with transaction.atomic():
         identities = authors_resolve(network, [r.item.author for r in rows], stats)
         created = entries_upsert(account, rows, identities, stats)
@@ -89,6 +93,7 @@ def ingest_interactions(
         SocialAccount.objects.filter(pk=account.pk).update(
             items_synced=F("items_synced") + stats.created,
             items_failed=F("items_failed") + stats.failed_new,
+            items_skipped_erased=F("items_skipped_erased") + stats.skipped_erased,
         )
         if before_commit is not None:
             before_commit(stats)

@@ -313,3 +313,19 @@ def test_events_go_through_ingest_once(account):
     # X retries deliveries: the same events add nothing.
     assert post(account, EVENTS).json() == {"stored": 0, "failed": 1}
     assert TimelineEntry.objects.filter(network="x").count() == 5
+
+
+def test_erased_author_is_not_stored_again_from_a_webhook(account, manager):
+    """X redelivers (or the person writes again) after she was erased: dropped,
+    counted as skipped on the account."""
+    from contacts.services import contact_erase
+
+    assert post(account, EVENTS).json()["stored"] == 5
+    ana = SocialIdentity.objects.get(network="x", external_id="1111")
+    contact_erase(contact=ana.contact, actor=manager)
+    again = post(account, EVENTS)
+    assert again.json() == {"stored": 0, "failed": 1}  # the item with no author is not hers
+    assert not SocialIdentity.objects.filter(network="x", external_id="1111").exists()
+    assert not TimelineEntry.objects.filter(text__contains="broken again").exists()
+    account.refresh_from_db()
+    assert account.items_skipped_erased == 5
