@@ -158,6 +158,15 @@ class OutboundMessage(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} via {self.account} ({self.get_state_display()})"
 
+    @property
+    def client_key(self) -> str:
+        """The idempotency key as its client chose it ("" for Momento's own messages,
+        whose keys are keyed hashes; see ``crm.outbox.outbound_key``)."""
+        scope, _sep, rest = self.idempotency_key.partition(":")
+        if scope != "c":
+            return ""
+        return rest.partition(":")[2]
+
 
 class SyncFailure(models.Model):
     """An item a sync could not store or normalise, kept with its reason and payload

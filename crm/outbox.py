@@ -10,6 +10,7 @@ re-sent blindly.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from contacts.models import Contact, SocialIdentity, TimelineEntry
@@ -51,6 +53,28 @@ class RetryLater(Exception):
     at: datetime
 
 
+class SystemKey(str):
+    """An idempotency key chosen by Momento itself (a CSAT request, an incident
+    statement, a handoff), never by a client: see ``outbound_key``."""
+
+
+def system_key(name: str) -> SystemKey:
+    return SystemKey(name)
+
+
+def outbound_key(key: str, *, user: AbstractBaseUser | None) -> str:
+    """The stored (and sent) form of an idempotency key. A client's key is scoped to
+    the user who chose it (``c:<user id>:<key>``), so one user's key never returns or
+    blocks another's message; Momento's own keys are ``s:`` + an HMAC under
+    ``SECRET_KEY``, which no client can choose or guess."""
+    if isinstance(key, SystemKey):
+        return "s:" + salted_hmac("momento.crm.outbox", str(key), algorithm="sha256").hexdigest()
+    scoped = f"c:{user.pk if user is not None else 0}:{key}"
+    if len(scoped) <= 100:
+        return scoped
+    return f"c:{user.pk if user is not None else 0}:#" + hashlib.sha256(key.encode()).hexdigest()
+
+
 def outbound_queue(
     *,
     account: SocialAccount,
@@ -65,7 +89,8 @@ def outbound_queue(
 ) -> OutboundMessage:
     """Record something to send through ``account`` and queue it after commit.
 
-    Queuing the same ``idempotency_key`` twice returns the first message unchanged.
+    Queuing the same ``idempotency_key`` twice (the same user, or Momento itself with a
+    ``system_key``) returns the first message unchanged.
     Raises ``ValidationError`` with field messages for what cannot be sent.
     """
     text = (text or "").strip()
@@ -91,7 +116,7 @@ def outbound_queue(
         contact = (in_reply_to.contact if in_reply_to else None) or (
             recipient.contact if recipient else None
         )
-    key = idempotency_key or uuid.uuid4().hex
+    key = outbound_key(idempotency_key or uuid.uuid4().hex, user=user)
     try:
         with transaction.atomic():
             message, created = OutboundMessage.objects.get_or_create(

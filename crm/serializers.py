@@ -72,6 +72,8 @@ class HandledInputSerializer(serializers.Serializer):
 
 
 class OutboundMessageSerializer(serializers.ModelSerializer):
+    idempotency_key = serializers.CharField(source="client_key", read_only=True)
+
     class Meta:
         model = OutboundMessage
         fields = [
