@@ -314,6 +314,10 @@ CELERY_BEAT_SCHEDULE = {
 MOMENTO_SYNC_INTERVAL_SECONDS = env.int("MOMENTO_SYNC_INTERVAL_SECONDS", default=60)
 MOMENTO_SYNC_LEASE_SECONDS = env.int("MOMENTO_SYNC_LEASE_SECONDS", default=120)
 MOMENTO_BACKFILL_MAX_PAGES = env.int("MOMENTO_BACKFILL_MAX_PAGES", default=40)
+# A server URL (Bluesky PDS, Mastodon instance) on a private, loopback or link-local
+# address is refused (SSRF) unless this is on: tests and `make run` set it for the
+# local peers.
+MOMENTO_ALLOW_PRIVATE_NETWORKS = env.bool("MOMENTO_ALLOW_PRIVATE_NETWORKS", default=False)
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)

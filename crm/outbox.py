@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from contacts.models import Contact, SocialIdentity, TimelineEntry
 from core.choices import Direction
+from lib.text import strip_bidi_controls
 
 from .models import OutboundMessage, SocialAccount
 from .networks import adapter_class, adapter_for
@@ -93,7 +94,8 @@ def outbound_queue(
     ``system_key``) returns the first message unchanged.
     Raises ``ValidationError`` with field messages for what cannot be sent.
     """
-    text = (text or "").strip()
+    # Nothing sent carries bidirectional overrides or isolates (see lib.text).
+    text = strip_bidi_controls(text or "").strip()
     errors: dict[str, str] = {}
     if kind not in Kind.values:
         errors["kind"] = _("Unknown message kind.")
