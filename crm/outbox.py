@@ -76,6 +76,15 @@ def outbound_key(key: str, *, user: AbstractBaseUser | None) -> str:
     return f"c:{user.pk if user is not None else 0}:#" + hashlib.sha256(key.encode()).hexdigest()
 
 
+def socialaccount_may_send(*, account: SocialAccount, user: AbstractBaseUser | None) -> bool:
+    """A personal account answers only for its owner and Managers (who may change
+    accounts); a brand account for anyone allowed to send. Momento's own messages
+    (``user`` None: CSAT, incident statements) go through any account."""
+    if account.kind != SocialAccount.Kind.PERSONAL or user is None:
+        return True
+    return account.user_id == user.pk or user.has_perm("crm.change_socialaccount")
+
+
 def outbound_queue(
     *,
     account: SocialAccount,
@@ -111,6 +120,10 @@ def outbound_queue(
         errors["account"] = _("This account is on another network than the recipient.")
     if account.state == SocialAccount.State.NEEDS_RECONNECT:
         errors["account"] = _("This account needs to be reconnected before it can send.")
+    if not socialaccount_may_send(account=account, user=user):
+        errors["account"] = _(
+            "This is a staff member's own account: only its owner or a Manager can send through it."
+        )
     if errors:
         raise ValidationError(errors)
 

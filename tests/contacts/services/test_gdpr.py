@@ -44,14 +44,14 @@ def test_export_holds_everything_about_the_contact(sales):
     assert ContactAudit.objects.filter(contact=contact, action="export", actor=sales).exists()
 
 
-def test_erase_leaves_no_personal_data_and_keeps_counts(sales):
+def test_erase_leaves_no_personal_data_and_keeps_counts(sales, manager):
     contact = full_contact(sales)
     bystander = full_contact(sales, name="Other Person", email="other@example.com", n=2)
     counts = rows_referring_to(contact.pk)
     bystander_texts = TimelineEntry.objects.filter(contact=bystander, text__contains=SECRET).count()
     kinds = sorted(TimelineEntry.objects.filter(contact=contact).values_list("kind", flat=True))
 
-    response = api_as(sales).post(f"/api/v1/contacts/{contact.pk}/erase/")
+    response = api_as(manager).post(f"/api/v1/contacts/{contact.pk}/erase/")
     assert response.status_code == 200, response.content
 
     contact.refresh_from_db()
@@ -80,7 +80,7 @@ def test_erase_leaves_no_personal_data_and_keeps_counts(sales):
         assert contact not in contact_search(Contact.objects.all(), text)
     # The audit history records the erasure; nobody else is touched.
     erase = ContactAudit.objects.filter(contact=contact, action="erase").get()
-    assert erase.actor == sales
+    assert erase.actor == manager
     assert (
         TimelineEntry.objects.filter(contact=bystander, text__contains=SECRET).count()
         == bystander_texts
@@ -89,7 +89,7 @@ def test_erase_leaves_no_personal_data_and_keeps_counts(sales):
     assert bystander.email == "other@example.com"
 
 
-def test_gdpr_permissions_and_ui(client, sales, support):
+def test_gdpr_permissions_and_ui(client, sales, support, manager):
     contact = full_contact(sales)
     assert api_as(support).get(f"/api/v1/contacts/{contact.pk}/export/").status_code == 403
     assert api_as(support).post(f"/api/v1/contacts/{contact.pk}/erase/").status_code == 403
@@ -97,12 +97,20 @@ def test_gdpr_permissions_and_ui(client, sales, support):
     assert client.get(f"/contacts/{contact.pk}/export.json").status_code == 403
     assert client.post(f"/contacts/{contact.pk}/erase/", {"confirm": "on"}).status_code == 403
 
+    # Sales exports, but erasing (irreversible) is for Managers only.
+    assert api_as(sales).post(f"/api/v1/contacts/{contact.pk}/erase/").status_code == 403
     client.force_login(sales)
+    assert client.post(f"/contacts/{contact.pk}/erase/", {"confirm": "on"}).status_code == 403
     page = client.get(f"/contacts/{contact.pk}/").content.decode()
-    assert "Export as JSON" in page and "Erase…" in page
+    assert "Export as JSON" in page and "Erase…" not in page
     download = client.get(f"/contacts/{contact.pk}/export.json")
     assert download["Content-Disposition"] == f'attachment; filename="contact-{contact.pk}.json"'
     assert json.loads(download.content)["contact"]["email"] == "lucia@example.com"
+    contact.refresh_from_db()
+    assert contact.email
+
+    client.force_login(manager)
+    assert "Erase…" in client.get(f"/contacts/{contact.pk}/").content.decode()
 
     refused = client.post(f"/contacts/{contact.pk}/erase/", {})
     assert refused.status_code == 200  # the confirmation box must be ticked
