@@ -39,6 +39,10 @@ if not SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set when DEBUG is off (see README).")
     SECRET_KEY = "django-insecure-momento-development-only-key-do-not-use"  # noqa: S105
 
+# Old keys kept while rotating SECRET_KEY: sessions, signed links and erasure
+# tombstones (contacts.Tombstone) made under them still verify.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -3,6 +3,7 @@ import json
 import pytest
 from django.db.models import CharField, JSONField, TextField
 
+from contacts import services
 from contacts.models import Contact, ContactAudit, Purchase, StageChange, TimelineEntry
 from contacts.search import contact_search
 from tests.conftest import api_as
@@ -122,3 +123,33 @@ def test_gdpr_permissions_and_ui(client, sales, support, manager):
     assert not contact.email
     history = response.content.decode()
     assert "Personal data erased (GDPR)" in history and "Data exported (GDPR)" in history
+
+
+def test_tombstones_hold_only_keyed_hashes_and_survive_a_key_rotation(manager, settings):
+    """What an erase keeps is a keyed hash: not the id, not its unkeyed hash, and it
+    still matches after SECRET_KEY is rotated the Django way (old key in fallbacks)."""
+    import hashlib
+
+    from contacts.models import SocialIdentity, Tombstone
+    from tests.factories import ContactFactory, SocialIdentityFactory
+
+    contact = ContactFactory(email="gone@example.com")
+    SocialIdentityFactory(contact=contact, network="x", handle="Gone_Person", external_id="98765")
+    services.contact_erase(contact=contact, actor=manager)
+    digests = set(Tombstone.objects.values_list("digest", flat=True))
+    assert len(digests) == 3  # user id, handle, email
+    for value in ["98765", "Gone_Person", "gone_person", "gone@example.com"]:
+        assert not any(value in d for d in digests)
+        assert hashlib.md5(value.encode()).hexdigest() not in digests  # noqa: S324
+        assert hashlib.sha256(value.encode()).hexdigest() not in digests
+    assert not SocialIdentity.objects.filter(external_id="98765").exists()
+
+    def erased() -> dict:
+        return Tombstone.matching("x", {"author": ["98765", "1"], "handle": ["@GONE_person"]})
+
+    assert erased() == {"author": {"98765"}, "handle": {"@GONE_person"}}
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    assert erased() == {"author": set(), "handle": set()}  # without the old key: unknown
+    settings.SECRET_KEY_FALLBACKS = [old]
+    assert erased() == {"author": {"98765"}, "handle": {"@GONE_person"}}
