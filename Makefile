@@ -40,7 +40,7 @@ run: venv messages
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
 	@echo "Momento is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)."
-	DEBUG=$${DEBUG:-1} HOST=$(HOST) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile -p $(PORT)
+	DEBUG=$${DEBUG:-1} MOMENTO_ALLOW_PRIVATE_NETWORKS=$${MOMENTO_ALLOW_PRIVATE_NETWORKS:-1} HOST=$(HOST) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile -p $(PORT)
 
 peers:
 	@bash scripts/peers/install.sh

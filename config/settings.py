@@ -39,6 +39,10 @@ if not SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set when DEBUG is off (see README).")
     SECRET_KEY = "django-insecure-momento-development-only-key-do-not-use"  # noqa: S105
 
+# Old keys kept while rotating SECRET_KEY: sessions, signed links and erasure
+# tombstones (contacts.Tombstone) made under them still verify.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -82,6 +86,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -178,7 +183,7 @@ USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -350,6 +355,10 @@ MOMENTO_TASK_MAX_COUNTDOWN = env.int("MOMENTO_TASK_MAX_COUNTDOWN", default=900)
 # and beat/the sweeper resume the work; requeueing it would repeat the same failure.
 CELERY_TASK_ACKS_ON_FAILURE = True
 CELERY_TASK_ACKS_ON_TIMEOUT = True
+# A server URL (Bluesky PDS, Mastodon instance) on a private, loopback or link-local
+# address is refused (SSRF) unless this is on: tests and `make run` set it for the
+# local peers.
+MOMENTO_ALLOW_PRIVATE_NETWORKS = env.bool("MOMENTO_ALLOW_PRIVATE_NETWORKS", default=False)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)

@@ -22,6 +22,7 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "integration": "100000/min",
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MOMENTO_ALLOW_PRIVATE_NETWORKS = True  # the local peers listen on 127.0.0.1
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 # pytest-xdist workers share Redis: keep their cache keys (locks, throttles) apart.
 CACHES["default"]["KEY_PREFIX"] = os.environ.get("PYTEST_XDIST_WORKER", "main")

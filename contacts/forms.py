@@ -2,6 +2,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import validate_currency
+
 from .models import Stage
 from .selectors import owner_choices
 from .services import IMPORT_FIELDS
@@ -49,7 +51,9 @@ class TodoForm(forms.Form):
 class PurchaseForm(forms.Form):
     product = forms.CharField(label=_("Product"), max_length=300)
     amount = forms.DecimalField(label=_("Amount"), max_digits=12, decimal_places=2, min_value=0)
-    currency = forms.CharField(label=_("Currency"), max_length=3, initial="EUR")
+    currency = forms.CharField(
+        label=_("Currency"), max_length=3, initial="EUR", validators=[validate_currency]
+    )
     purchased_at = forms.DateTimeField(label=_("Date"), widget=DateTimeInput(), required=False)
     external_ref = forms.CharField(label=_("Order reference"), max_length=200, required=False)
 

@@ -10,3 +10,9 @@ from django.dispatch import Signal
 #: statements per page) and must not commit or swallow errors: a failure rolls the
 #: follow-up back, and the beat sweep runs it again.
 entries_ingested = Signal()
+
+#: Sent by ``contacts.services.contact_erase`` inside its transaction, once the
+#: person's tombstones are kept. Arguments: ``contact_id`` and ``items`` (network →
+#: the network item ids that were on her timeline), so apps above ``contacts`` can
+#: drop what they hold about those items (e.g. the sync's failed items).
+contact_erased = Signal()

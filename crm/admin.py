@@ -190,6 +190,7 @@ class SocialAccountAdmin(admin.ModelAdmin):
         "next_sync_at",
         "items_synced",
         "items_failed",
+        "items_skipped_erased",
         "consecutive_failures",
         "sync_lease_until",
         "backfill_state",

@@ -51,6 +51,7 @@ class SocialAccount(models.Model):
     next_sync_at = models.DateTimeField(_("next sync"), null=True, blank=True)
     items_synced = models.PositiveBigIntegerField(_("items synced"), default=0)
     items_failed = models.PositiveBigIntegerField(_("items failed"), default=0)
+    items_skipped_erased = models.PositiveBigIntegerField(_("skipped: erased"), default=0)
     # Sync bookkeeping (crm.sync): failures in a row, and the lease that keeps a second
     # sync of this account from running while one holds it.
     consecutive_failures = models.PositiveSmallIntegerField(_("failures in a row"), default=0)
@@ -155,6 +156,15 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} via {self.account} ({self.get_state_display()})"
+
+    @property
+    def client_key(self) -> str:
+        """The idempotency key as its client chose it ("" for Momento's own messages,
+        whose keys are keyed hashes; see ``crm.outbox.outbound_key``)."""
+        scope, _sep, rest = self.idempotency_key.partition(":")
+        if scope != "c":
+            return ""
+        return rest.partition(":")[2]
 
 
 class SyncFailure(models.Model):

@@ -10,6 +10,7 @@ re-sent blindly.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,10 +20,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from contacts.models import Contact, SocialIdentity, TimelineEntry
 from core.choices import Direction
+from lib.text import strip_bidi_controls
 
 from .models import OutboundMessage, SocialAccount
 from .networks import adapter_class, adapter_for
@@ -51,6 +54,37 @@ class RetryLater(Exception):
     at: datetime
 
 
+class SystemKey(str):
+    """An idempotency key chosen by Momento itself (a CSAT request, an incident
+    statement, a handoff), never by a client: see ``outbound_key``."""
+
+
+def system_key(name: str) -> SystemKey:
+    return SystemKey(name)
+
+
+def outbound_key(key: str, *, user: AbstractBaseUser | None) -> str:
+    """The stored (and sent) form of an idempotency key. A client's key is scoped to
+    the user who chose it (``c:<user id>:<key>``), so one user's key never returns or
+    blocks another's message; Momento's own keys are ``s:`` + an HMAC under
+    ``SECRET_KEY``, which no client can choose or guess."""
+    if isinstance(key, SystemKey):
+        return "s:" + salted_hmac("momento.crm.outbox", str(key), algorithm="sha256").hexdigest()
+    scoped = f"c:{user.pk if user is not None else 0}:{key}"
+    if len(scoped) <= 100:
+        return scoped
+    return f"c:{user.pk if user is not None else 0}:#" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def socialaccount_may_send(*, account: SocialAccount, user: AbstractBaseUser | None) -> bool:
+    """A personal account answers only for its owner and Managers (who may change
+    accounts); a brand account for anyone allowed to send. Momento's own messages
+    (``user`` None: CSAT, incident statements) go through any account."""
+    if account.kind != SocialAccount.Kind.PERSONAL or user is None:
+        return True
+    return account.user_id == user.pk or user.has_perm("crm.change_socialaccount")
+
+
 def outbound_queue(
     *,
     account: SocialAccount,
@@ -65,10 +99,12 @@ def outbound_queue(
 ) -> OutboundMessage:
     """Record something to send through ``account`` and queue it after commit.
 
-    Queuing the same ``idempotency_key`` twice returns the first message unchanged.
+    Queuing the same ``idempotency_key`` twice (the same user, or Momento itself with a
+    ``system_key``) returns the first message unchanged.
     Raises ``ValidationError`` with field messages for what cannot be sent.
     """
-    text = (text or "").strip()
+    # Nothing sent carries bidirectional overrides or isolates (see lib.text).
+    text = strip_bidi_controls(text or "").strip()
     errors: dict[str, str] = {}
     if kind not in Kind.values:
         errors["kind"] = _("Unknown message kind.")
@@ -84,6 +120,10 @@ def outbound_queue(
         errors["account"] = _("This account is on another network than the recipient.")
     if account.state == SocialAccount.State.NEEDS_RECONNECT:
         errors["account"] = _("This account needs to be reconnected before it can send.")
+    if not socialaccount_may_send(account=account, user=user):
+        errors["account"] = _(
+            "This is a staff member's own account: only its owner or a Manager can send through it."
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -91,7 +131,7 @@ def outbound_queue(
         contact = (in_reply_to.contact if in_reply_to else None) or (
             recipient.contact if recipient else None
         )
-    key = idempotency_key or uuid.uuid4().hex
+    key = outbound_key(idempotency_key or uuid.uuid4().hex, user=user)
     try:
         with transaction.atomic():
             message, created = OutboundMessage.objects.get_or_create(

@@ -86,6 +86,7 @@ class SocialAccountSerializer(serializers.ModelSerializer):
             "items_failed",
             "streams",
             "followup_backlog",
+            "items_skipped_erased",
             "created_at",
         ]
         read_only_fields = fields
@@ -134,6 +135,8 @@ class HandledInputSerializer(serializers.Serializer):
 
 
 class OutboundMessageSerializer(serializers.ModelSerializer):
+    idempotency_key = serializers.CharField(source="client_key", read_only=True)
+
     class Meta:
         model = OutboundMessage
         fields = [

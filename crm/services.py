@@ -7,8 +7,12 @@ message, and nothing is stored. Answers go through the outbox (``crm.outbox``).
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -21,7 +25,14 @@ from core.choices import PUBLICLY_ANSWERABLE, Direction, Network
 
 from .models import OutboundMessage, SocialAccount
 from .networks import adapter_class
-from .networks.base import AuthError, Author, NetworkError, RateLimited
+from .networks.base import (
+    AuthError,
+    Author,
+    InvalidRequest,
+    NetworkError,
+    RateLimited,
+    TransientError,
+)
 from .sync import backfill_queue, sync_queue
 
 logger = logging.getLogger(__name__)
@@ -79,6 +90,9 @@ def socialaccount_verify(*, network: str, handle: str, base_url: str, credential
                 URLValidator(schemes=["http", "https"])(base_url)
             except ValidationError:
                 errors["base_url"] = [_("Enter a valid http(s) URL.")]
+            else:
+                if problem := _private_address(base_url):
+                    errors["base_url"] = [problem]
     if cred_errors := _credentials_errors(network, credentials):
         errors["credentials"] = cred_errors
     if errors:
@@ -107,7 +121,40 @@ def socialaccount_verify(*, network: str, handle: str, base_url: str, credential
 
 
 def _why(exc: Exception) -> dict[str, str]:
-    return {"reason": str(exc) or exc.__class__.__name__}
+    """A reason to show, never the remote server's words (its body could be anything,
+    e.g. an internal page)."""
+    if isinstance(exc, AuthError):
+        reason = _("the login was refused")
+    elif isinstance(exc, InvalidRequest):
+        reason = _("the server refused the request")
+    elif isinstance(exc, TransientError):
+        reason = _("no answer, or an error on the server")
+    else:
+        reason = _("an unexpected answer")
+    return {"reason": reason}
+
+
+def _private_address(url: str) -> str:
+    """Why ``url`` may not be used ("" when it may): its host resolves to a private,
+    loopback, link-local or otherwise internal address and
+    ``MOMENTO_ALLOW_PRIVATE_NETWORKS`` is off (server-side request forgery)."""
+    if settings.MOMENTO_ALLOW_PRIVATE_NETWORKS:
+        return ""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return _("The server's name could not be resolved.")
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if not address.is_global or address.is_multicast:
+            return _(
+                "This server is on a private or local network address; Momento does not "
+                "connect to those."
+            )
+    return ""
 
 
 def _normalise_handle(handle: str) -> str:

@@ -6,13 +6,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from contacts.models import TimelineEntry
 from core.access import get_for_user_or_404
+from core.http import next_url
 from core.paging import keyset_page_or_404
 
 from .forms import AnswerForm, InboxFilterForm, SocialAccountConnectForm
@@ -105,7 +105,7 @@ def interaction_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Your answer is on its way."))
         else:
             messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
-        return redirect(_next_url(request) or "crm:inbox")
+        return redirect(next_url(request, "crm:inbox"))
     if sent is not None:
         sent.refresh_from_db()
         form = None  # a fresh form, with a new idempotency key
@@ -116,15 +116,9 @@ def interaction_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
             "entry": entry,
             "answers": [sent] if sent else [],
             "form": form,
-            "next": _next_url(request),
+            "next": next_url(request),
         },
     )
-
-
-def _next_url(request: HttpRequest) -> str | None:
-    url = request.POST.get("next", "")
-    allowed = url_has_allowed_host_and_scheme(url, {request.get_host()}, request.is_secure())
-    return url if url and allowed else None
 
 
 @permission_required("crm.view_outboundmessage", raise_exception=True)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from contacts.models import TimelineEntry
 from core.access import get_for_user_or_404
 from core.choices import Direction
+from core.http import next_url
 from core.paging import keyset_page_or_404
 
 from . import exports, selectors, services
@@ -80,7 +81,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
             _fail(request, exc)
     else:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-    return redirect(request.POST.get("next") or "support:index")
+    return redirect(next_url(request, "support:index"))
 
 
 @permission_required("support.view_ticket", raise_exception=True)

@@ -8,6 +8,7 @@ from .purchases import Purchase
 from .stages import StageChange, StageRule
 from .timeline import TimelineEntry, TimelineEntryQuerySet, timeline_event_record
 from .todos import Todo
+from .tombstones import Tombstone
 
 __all__ = [
     "Contact",
@@ -23,5 +24,6 @@ __all__ = [
     "TimelineEntry",
     "TimelineEntryQuerySet",
     "Todo",
+    "Tombstone",
     "timeline_event_record",
 ]

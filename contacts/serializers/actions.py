@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from contacts import services
 from contacts.models import Contact, SocialIdentity, Stage
+from core.validators import validate_currency
 
 
 class StageChangeInputSerializer(serializers.Serializer):
@@ -83,7 +84,9 @@ class PurchaseInputSerializer(serializers.Serializer):
     )
     handle = serializers.CharField(max_length=255, required=False)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$", default="EUR")
+    currency = serializers.CharField(
+        max_length=3, default="EUR", validators=[validate_currency], help_text="ISO 4217."
+    )
     product = serializers.CharField(max_length=300)
     source = serializers.CharField(max_length=100, default="api")
     external_ref = serializers.CharField(max_length=200, allow_blank=True, default="")

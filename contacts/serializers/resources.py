@@ -291,6 +291,7 @@ class ContactImportSerializer(serializers.ModelSerializer):
             "processed_rows",
             "created_count",
             "updated_count",
+            "skipped_erased_count",
             "errors",
             "created_at",
             "finished_at",

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from contacts.models import Contact, ContactAudit, ContactImport, SocialIdentity, Tag
+from contacts.models import Contact, ContactAudit, ContactImport, SocialIdentity, Tag, Tombstone
 from core.choices import Network
 
 from .contacts import contact_create, contact_update
@@ -194,6 +194,15 @@ def _match(data: dict) -> Contact | None:
     return None
 
 
+def _erased(data: dict) -> bool:
+    """Whether the row is a person who was erased (GDPR): her handle on that network
+    or her email has a tombstone. Such rows are skipped, never imported again."""
+    handle, email = data.get("handle"), data.get("email")
+    if handle and Tombstone.matching(data.get("network") or "", {"handle": [handle]})["handle"]:
+        return True
+    return bool(email and Tombstone.matching("", {"email": [email]})["email"])
+
+
 def _import_row(data: dict, actor: AbstractBaseUser | None) -> str:
     tags = [
         Tag.objects.get_or_create(name=name.strip()[:64])[0]
@@ -266,6 +275,9 @@ def contact_import_step(*, import_id: int, batch: int = BATCH) -> tuple[bool, st
                 job.errors.append({"row": line, "errors": form.errors.get_json_data()})
                 continue
             data = {k: v for k, v in form.cleaned_data.items() if k in values}
+            if _erased(data):
+                job.skipped_erased_count += 1
+                continue
             try:
                 with transaction.atomic():
                     outcome = _import_row(data, job.created_by)

@@ -8,11 +8,11 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
+from core.http import next_url
 from core.paging import keyset_page_or_404
 
 from .. import services
@@ -100,5 +100,4 @@ def contact_bulk(request: HttpRequest) -> HttpResponse:
         )
         return trigger_client_event(response, "contactsChanged") if ok else response
     (messages.success if ok else messages.error)(request, text)
-    back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/contacts/") else reverse("contacts:list"))
+    return redirect(next_url(request, "contacts:list"))

@@ -7,11 +7,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.access import get_for_user_or_404
+from core.http import next_url
 
 from .. import services
 from ..forms import TodoForm
@@ -48,8 +48,7 @@ def todo_done(request: HttpRequest, pk: int) -> HttpResponse:
     services.todo_complete(todo=todo, done=request.POST.get("done", "1") == "1")
     if request.htmx:
         return render(request, "contacts/todos.html#todo", {"todo": todo, "show_contact": True})
-    back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/contacts/") else reverse("contacts:todos"))
+    return redirect(next_url(request, "contacts:todos"))
 
 
 @permission_required("contacts.view_todo", raise_exception=True)

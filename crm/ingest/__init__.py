@@ -23,6 +23,9 @@ scores, and the support app's ticket rules (``core.signals.entries_ingested``). 
 within seconds of the commit, inline with eager Celery; the sync status page shows the
 backlog.
 
+Before all of it, items by or of people who were erased (GDPR tombstones) are dropped
+and counted as "skipped: erased" (``cleaning.erased_drop``).
+
 Text is classified (``lib.classify``) before the transaction opens, so the database is
 held only for the writes.
 
@@ -40,7 +43,7 @@ from django.db import transaction
 from ..models import SocialAccount
 from ..networks.base import FailedItem, Interaction
 from .authors import authors_resolve
-from .cleaning import clean_json, clean_text, rows_prepare
+from .cleaning import clean_json, clean_text, erased_drop, rows_prepare
 from .common import IngestStats
 from .followup import ingest_followup_queue, ingest_page_close
 from .upsert import entries_upsert, failures_store
@@ -67,8 +70,9 @@ def ingest_interactions(
     """
     network = account.network
     failures = list(failed)
-    rows = rows_prepare(items, failures, network, classify_text=classify_text)
     stats = IngestStats(received=len(items) + len(failed))
+    items, stats.skipped_erased = erased_drop(network, items, failures)
+    rows = rows_prepare(items, failures, network, classify_text=classify_text)
     with transaction.atomic():
         identities = authors_resolve(network, [r.item.author for r in rows], stats)
         entries_upsert(account, rows, identities, stats)

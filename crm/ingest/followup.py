@@ -47,7 +47,8 @@ def ingest_page_close(*, account: SocialAccount, stats: IngestStats) -> int | No
                 WITH search AS (SELECT set_config('momento.search_deferred', 'off', true) AS v),
                 counters AS (
                   UPDATE crm_socialaccount
-                     SET items_synced = items_synced + %s, items_failed = items_failed + %s
+                     SET items_synced = items_synced + %s, items_failed = items_failed + %s,
+                         items_skipped_erased = items_skipped_erased + %s
                    WHERE id = %s
                 )
                 INSERT INTO crm_ingestbatch (account_id, created_ids, updated_ids, created_at)
@@ -57,6 +58,7 @@ def ingest_page_close(*, account: SocialAccount, stats: IngestStats) -> int | No
                 [
                     stats.created,
                     stats.failed_new,
+                    stats.skipped_erased,
                     account.pk,
                     account.pk,
                     json.dumps(stats.created_ids),
@@ -69,6 +71,7 @@ def ingest_page_close(*, account: SocialAccount, stats: IngestStats) -> int | No
     SocialAccount.objects.filter(pk=account.pk).update(
         items_synced=F("items_synced") + stats.created,
         items_failed=F("items_failed") + stats.failed_new,
+        items_skipped_erased=F("items_skipped_erased") + stats.skipped_erased,
     )
     if not wanted:
         return None

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from contacts.models import timeline_event_record
 from core.choices import Direction, EntryKind
 from crm.models import OutboundMessage
+from crm.outbox import system_key
 
 from ..models import CannedResponse, CsatSurvey, Ticket, TicketReply
 from .canned import canned_text
@@ -44,7 +45,7 @@ def csat_request(*, ticket: Ticket) -> CsatSurvey | None:
         kind=OutboundMessage.Kind.DM,
         text=canned_text(ticket, CannedResponse.Purpose.CSAT, csat_link=csat_link(survey)),
         purpose=TicketReply.Purpose.CSAT,
-        idempotency_key=f"csat-{survey.pk}",
+        idempotency_key=system_key(f"csat-{survey.pk}"),
     )
     return survey
 

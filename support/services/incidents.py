@@ -18,6 +18,7 @@ from contacts.models import TimelineEntry
 from core.choices import Direction, Intent
 from core.models import Notification
 from crm.models import OutboundMessage
+from crm.outbox import system_key
 from lib.classify import PLACE, shared_keys
 
 from ..models import ACTIVE_STATUSES, PUBLIC_KINDS, Incident, Team, Ticket, TicketReply
@@ -236,7 +237,7 @@ def incident_statement_deliver(*, incident_id: int, user_id: int | None = None) 
             text=incident.statement,
             user=user,
             purpose=TicketReply.Purpose.STATEMENT,
-            idempotency_key=f"incident-{incident.pk}-statement-{entry.pk}",
+            idempotency_key=system_key(f"incident-{incident.pk}-statement-{entry.pk}"),
         )
         count += 1
     return count
@@ -260,7 +261,7 @@ def incident_resolve(
             ticket=ticket,
             user=user,
             message=locked.final_message,
-            message_key=f"incident-{locked.pk}-final-{ticket.pk}",
+            message_key=system_key(f"incident-{locked.pk}-final-{ticket.pk}"),
         )
     incident.state, incident.resolved_at = locked.state, locked.resolved_at
     incident.final_message = locked.final_message

@@ -187,7 +187,7 @@ def test_a_post_through_several_accounts_is_scheduled_all_or_none(
     assert [p.account for p in posts] == [brand, staff]
     assert [p.pk for p in again] == [p.pk for p in posts]
     assert ScheduledPost.objects.count() == 2 and len(queued) == 2
-    assert {p.outbound.idempotency_key for p in posts} == {
+    assert {p.outbound.client_key for p in posts} == {
         f"campaign-post-form-9-{brand.pk}",
         f"campaign-post-form-9-{staff.pk}",
     }

@@ -187,3 +187,41 @@ def test_support_desk_in_spanish(client, support, customer, account):
     assert "Cola" in html and "Tiempo restante" in html and "quedan" in html
     html = client.get(f"/support/tickets/{ticket.pk}/").content.decode()
     assert "Pasar a mensaje directo" in html and "Queja" in html
+
+
+BIDI_NAME = "Ana \u202egnp.exe\u202c \u2066Gómez\u2069 \u202a\u202b\u202d"
+
+
+def test_bidi_overrides_in_a_name_are_stripped_from_previews_and_everything_sent(
+    client, support, customer, account
+):
+    """A display name with bidi overrides and isolates (it would read "Ana exe.png…")
+    is filled into canned texts, the page's preview and the messages sent without
+    them; the name itself is kept as the network sent it."""
+    from contacts.models import Contact
+    from crm.models import OutboundMessage
+    from lib.text import BIDI_CONTROLS
+    from support.services import canned_text, ticket_reply
+
+    Contact.objects.filter(pk=customer.pk).update(display_name=BIDI_NAME)
+    customer.refresh_from_db()
+    ticket = _ticket(customer, account, text="help", language="es")
+    CannedResponse.objects.create(
+        name="Saludo", language="es", body="Hola {contact_name} \u202e({ticket_number})"
+    )
+    client.force_login(support)
+    html = client.get(f"/support/tickets/{ticket.pk}/").content.decode()
+    assert "Hola Ana gnp.exe Gómez  (#" in html
+    canned = CannedResponse.objects.get(name="Saludo")
+    page = client.get(f"/support/tickets/{ticket.pk}/?canned={canned.pk}").content.decode()
+    assert f"Hola Ana gnp.exe Gómez  (#{ticket.pk})</textarea>" in page
+    text = canned_text(ticket, CannedResponse.Purpose.HANDOFF_DM, user=support)
+    ticket_reply(ticket=ticket, kind="reply", text=f"Hi {BIDI_NAME}", user=support)
+    ticket_reply(ticket=ticket, kind="dm", text=text, user=support)
+    sent = list(OutboundMessage.objects.values_list("text", flat=True))
+    assert len(sent) == 2
+    for value in [*sent, text]:
+        assert not set(map(ord, value)) & set(BIDI_CONTROLS), ascii(value)
+    assert "Hi Ana gnp.exe Gómez" in sent[0] or "Hi Ana gnp.exe Gómez" in sent[1]
+    customer.refresh_from_db()
+    assert customer.display_name == BIDI_NAME

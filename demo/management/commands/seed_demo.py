@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import random
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.utils import timezone
@@ -37,9 +38,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--contacts", type=int, default=200)
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Load even with DEBUG off (it creates staff users with known passwords).",
+        )
 
     @transaction.atomic
-    def handle(self, *args, contacts: int, **options):
+    def handle(self, *args, contacts: int, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates a staff manager and users with the README's known "
+                "passwords; it refuses to run with DEBUG off. Use --force on a demo server "
+                "only, and change those passwords."
+            )
         rng = random.Random(20261123)
         now = timezone.now().replace(minute=0, second=0, microsecond=0)
         users = self._users()

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from core.models import Notification
 from crm.models import OutboundMessage
+from crm.outbox import outbound_key, system_key
 from support.models import Incident, Status
 from support.services import incident_post_statement, incident_resolve, tickets_open_for_entries
 from support.tasks import incident_statement_send
@@ -69,11 +70,14 @@ def test_statement_is_queued_once_per_complaint_when_the_task_retries(
     # The worker runs it, dies before acknowledging, and the broker delivers it again.
     incident_statement_send.apply(args=(incident.pk, support.pk))
     incident_statement_send.apply(args=(incident.pk, support.pk))
-    messages = OutboundMessage.objects.filter(
-        idempotency_key__startswith=f"incident-{incident.pk}-"
-    )
-    assert messages.count() == 3
     complaints = {t.interactions.get().pk for t in incident.tickets.all()}
+    # Momento's own keys: the statement's per complaint, as a keyed hash.
+    keys = [
+        outbound_key(system_key(f"incident-{incident.pk}-statement-{pk}"), user=None)
+        for pk in complaints
+    ]
+    messages = OutboundMessage.objects.filter(idempotency_key__in=keys)
+    assert messages.count() == OutboundMessage.objects.count() == 3
     assert {m.in_reply_to_id for m in messages} == complaints
     assert all(m.kind == "reply" and m.text.startswith("We know") for m in messages)
     for ticket in incident.tickets.all():
