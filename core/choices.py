@@ -6,6 +6,8 @@ class Network(models.TextChoices):
     BLUESKY = "bluesky", "Bluesky"
     MASTODON = "mastodon", "Mastodon"
     X = "x", "X"
+    FACEBOOK = "facebook", "Facebook"
+    INSTAGRAM = "instagram", "Instagram"
 
 
 class EntryKind(models.TextChoices):

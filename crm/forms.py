@@ -20,6 +20,8 @@ CREDENTIAL_LABELS = {
     "consumer_secret": _("API key secret (consumer secret)"),
     "access_token_secret": _("Access token secret"),
     "bearer_token": _("Bearer token"),
+    "app_secret": _("App secret"),
+    "verify_token": _("Webhook verify token"),
 }
 
 

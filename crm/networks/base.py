@@ -114,6 +114,9 @@ class NetworkAdapter(Protocol):
     #: ``Idempotency-Key``). Only then does the outbox retry a send whose outcome is
     #: unknown; elsewhere such a send is marked ``unknown`` and never sent again.
     idempotent_sends: ClassVar[bool]
+    #: Whether a DM answering a public item goes as the network's private reply to it
+    #: (Meta's, which opens the Messenger / Direct thread from a comment).
+    private_replies: ClassVar[bool]
 
     @classmethod
     def from_account(cls, account: Any) -> NetworkAdapter: ...
@@ -147,6 +150,11 @@ class NetworkAdapter(Protocol):
     ) -> Sent: ...
 
     def post(self, *, text: str, idempotency_key: str) -> Sent: ...
+
+    def private_reply(self, *, comment_id: str, recipient: Author, text: str) -> Sent:
+        """A private message to the author of ``comment_id``, tied to it (only where
+        ``private_replies``; elsewhere ``InvalidRequest``)."""
+        ...
 
     def search(self, query: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
         """Public posts matching ``query`` (listening); items have kind ``EntryKind.POST``."""

@@ -10,14 +10,22 @@ from core.choices import Network
 from crm.networks import adapter_class
 from crm.networks.base import NetworkAdapter
 
-ATTRIBUTES = {"network", "streams", "idempotent_sends"}
+ATTRIBUTES = {"network", "streams", "idempotent_sends", "private_replies"}
 METHODS = {
     name
     for name, value in vars(NetworkAdapter).items()
     if not name.startswith("_") and (inspect.isfunction(value) or isinstance(value, classmethod))
 }
 #: Only Mastodon deduplicates sends by key (``Idempotency-Key``).
-IDEMPOTENT = {Network.BLUESKY: False, Network.MASTODON: True, Network.X: False}
+IDEMPOTENT = {
+    Network.BLUESKY: False,
+    Network.MASTODON: True,
+    Network.X: False,
+    Network.FACEBOOK: False,
+    Network.INSTAGRAM: False,
+}
+#: Only Meta's networks answer a public comment privately in one step.
+PRIVATE_REPLIES = {Network.FACEBOOK, Network.INSTAGRAM}
 
 
 def _parameters(function) -> list[tuple[str, inspect._ParameterKind, bool]]:
@@ -42,6 +50,7 @@ def test_each_adapter_implements_the_whole_protocol(network):
     assert adapter.network == network
     assert adapter.streams and all(isinstance(s, str) for s in adapter.streams)
     assert adapter.idempotent_sends is IDEMPOTENT[network]
+    assert adapter.private_replies is (network in PRIVATE_REPLIES)
     for name in sorted(METHODS):
         declared = inspect.getattr_static(NetworkAdapter, name)
         offered = inspect.getattr_static(adapter, name)
