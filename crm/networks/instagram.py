@@ -3,9 +3,11 @@ through the Facebook page the account is linked to; plumbing in ``meta``).
 
 Streams:
 
-``comments``  comments and their replies on the account's recent media. Instagram
-              serves them newest first with no ``since``: we walk back to the cursor
-              (epoch seconds of the newest item stored) and hand them over oldest first.
+``comments``  comments and their replies on the account's recent media that have
+              comments. Instagram serves them newest first, replies nested under their
+              comment, with no ``since``: each medium's comments are walked (a bounded
+              number of pages), and what is newer than the cursor (epoch seconds of
+              the newest item stored) is handed over oldest first.
 ``mentions``  media that tag the account (``/tags``), kind mention.
 ``dms``       Instagram Direct conversations (the page's conversations with
               ``platform=instagram``), as on Facebook.
@@ -115,7 +117,9 @@ class Adapter(facebook.Adapter):
                 limit=limit,
             )
             read: list[Interaction] = []
-            walked_to_cursor = False
+            complete = False
+            # A new reply can sit under an old comment on the last page, so the whole
+            # edge is walked (a bounded number of pages), not only back to the cursor.
             for _ in range(facebook.MAX_WALK_PAGES):
                 for comment in meta.rows(payload):
                     try:
@@ -130,20 +134,20 @@ class Adapter(facebook.Adapter):
                             )
                         )
                         continue
-                    for item in found:
-                        if since is None or int(item.occurred_at.timestamp()) >= since:
-                            read.append(item)
-                        else:
-                            walked_to_cursor = True
+                    read += [
+                        item
+                        for item in found
+                        if since is None or int(item.occurred_at.timestamp()) >= since
+                    ]
                 following = meta.next_url(payload)
-                if walked_to_cursor or not following:
-                    walked_to_cursor = True
+                if not following:
+                    complete = True
                     break
                 payload = self.graph.get(following)
             items.extend(read)
-            if not walked_to_cursor and read:
-                # Newest first, with more pages than one walk reads: the comments older
-                # than the oldest read are unread, so the cursor must not pass them.
+            if not complete and read:
+                # More pages than one walk reads: the comments older than the oldest
+                # read are unread, so the cursor must not pass them.
                 oldest = min(i.occurred_at for i in read)
                 bound = oldest if bound is None else min(bound, oldest)
         if bound is not None:

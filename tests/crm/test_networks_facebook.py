@@ -196,29 +196,6 @@ def test_malformed_items_are_kept_as_failures_and_the_rest_stored(account, page)
 # -- answering ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def answer(django_capture_on_commit_callbacks):
-    """Answer from the inbox's form, and run what it queued after commit (the send)."""
-
-    def post(client, user, entry, text, *, private: bool):
-        with django_capture_on_commit_callbacks(execute=True):
-            return _post_answer(client, user, entry, text, private=private)
-
-    return post
-
-
-def _post_answer(client, user, entry, text, *, private: bool):
-    client.force_login(user)
-    return client.post(
-        reverse("crm:answer", args=[entry.pk]),
-        {
-            f"answer{entry.pk}-text": text,
-            f"answer{entry.pk}-private": "1" if private else "0",
-            f"answer{entry.pk}-idempotency_key": f"k-{len(text)}-{text[:20]}",
-        },
-    )
-
-
 def test_public_reply_and_private_reply_in_one_step(client, account, page, manager, answer):
     post = page.post()
     comment_id = page.comment(post, "7001", "Ana", "my order never arrived")
