@@ -378,3 +378,76 @@ def test_a_webhook_body_that_is_not_a_page_event_is_a_400(client, account):
             webhook_url(account), payload, content_type="application/json", **signed(payload)
         )
         assert response.status_code == 400
+
+
+# -- connecting where users work ---------------------------------------------------------
+
+
+def test_a_manager_connects_a_page_from_the_connect_page(client, db, page, manager):
+    client.force_login(manager)
+    form = client.get(
+        "/social-accounts/connect/?network=facebook", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    for name in ("access_token", "app_secret", "verify_token"):
+        assert f'name="{name}"' in form
+    assert 'name="base_url"' not in form and 'name="consumer_key"' not in form
+    response = client.post(
+        "/social-accounts/connect/",
+        {"network": "facebook", "kind": "brand", "handle": "momentoshop", **CREDENTIALS},
+    )
+    assert response.status_code == 302
+    account = SocialAccount.objects.get(network="facebook")
+    assert account.external_id == page.page_id
+    status = client.get("/social-accounts/").content.decode()
+    assert "Facebook" in status and CREDENTIALS["access_token"] not in status
+    assert CREDENTIALS["app_secret"] not in status
+
+
+def test_the_api_connects_a_page_and_refuses_missing_keys(db, page, manager):
+    from tests.conftest import api_as
+
+    api = api_as(manager)
+    missing = api.post(
+        "/api/v1/social-accounts/",
+        {
+            "network": "facebook",
+            "kind": "brand",
+            "handle": "p",
+            "credentials": {"access_token": "t"},
+        },
+        format="json",
+    )
+    assert missing.status_code == 400
+    assert "Missing: app_secret, verify_token" in " ".join(missing.json()["credentials"])
+    made = api.post(
+        "/api/v1/social-accounts/",
+        {
+            "network": "facebook",
+            "kind": "brand",
+            "handle": "momentoshop",
+            "credentials": CREDENTIALS,
+        },
+        format="json",
+    )
+    assert made.status_code == 201, made.json()
+    assert (
+        "credentials" not in made.json() and CREDENTIALS["app_secret"] not in made.content.decode()
+    )
+    expired = api.post(
+        "/api/v1/social-accounts/",
+        {
+            "network": "instagram",
+            "kind": "brand",
+            "handle": "other",
+            "credentials": {**CREDENTIALS, "access_token": "EAAB-old"},
+        },
+        format="json",
+    )
+    assert expired.status_code == 400
+    assert "expired or was revoked" in " ".join(expired.json()["credentials"])
+
+
+def test_the_admin_lists_facebook_accounts(client, account, manager):
+    client.force_login(manager)
+    page = client.get("/admin/crm/socialaccount/?network__exact=facebook")
+    assert page.status_code == 200 and "momentoshop" in page.content.decode()
