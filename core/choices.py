@@ -8,6 +8,7 @@ class Network(models.TextChoices):
     X = "x", "X"
     FACEBOOK = "facebook", "Facebook"
     INSTAGRAM = "instagram", "Instagram"
+    YOUTUBE = "youtube", "YouTube"
 
 
 class EntryKind(models.TextChoices):

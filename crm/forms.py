@@ -22,6 +22,9 @@ CREDENTIAL_LABELS = {
     "bearer_token": _("Bearer token"),
     "app_secret": _("App secret"),
     "verify_token": _("Webhook verify token"),
+    "client_id": _("OAuth client ID"),
+    "client_secret": _("OAuth client secret"),
+    "refresh_token": _("Refresh token"),
 }
 
 

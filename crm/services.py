@@ -37,6 +37,8 @@ CREDENTIAL_KEYS: dict[str, frozenset[str]] = {
     # webhook signatures; the verify token answers Meta's subscription check.
     Network.FACEBOOK: frozenset({"access_token", "app_secret", "verify_token"}),
     Network.INSTAGRAM: frozenset({"access_token", "app_secret", "verify_token"}),
+    # An OAuth client and the channel owner's refresh token (access tokens are renewed).
+    Network.YOUTUBE: frozenset({"client_id", "client_secret", "refresh_token"}),
 }
 #: Networks whose server is chosen by the user (a PDS, an instance); X has one host.
 NEEDS_BASE_URL = frozenset({Network.BLUESKY, Network.MASTODON})
@@ -70,7 +72,9 @@ def socialaccount_verify(*, network: str, handle: str, base_url: str, credential
     writes; do not call it inside a transaction (it waits on the network)."""
     errors: dict[str, list[str]] = {}
     if network not in CREDENTIAL_KEYS:
-        raise ValidationError({"network": _("Choose Bluesky, Mastodon, X, Facebook or Instagram.")})
+        raise ValidationError(
+            {"network": _("Choose Bluesky, Mastodon, X, Facebook, Instagram or YouTube.")}
+        )
     if not handle:
         errors["handle"] = [_("Enter the account's handle.")]
     if network in NEEDS_BASE_URL:

@@ -20,6 +20,7 @@ _MODULES = {
     "x": "crm.networks.x",
     "facebook": "crm.networks.facebook",
     "instagram": "crm.networks.instagram",
+    "youtube": "crm.networks.youtube",
 }
 
 

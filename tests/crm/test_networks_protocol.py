@@ -23,6 +23,7 @@ IDEMPOTENT = {
     Network.X: False,
     Network.FACEBOOK: False,
     Network.INSTAGRAM: False,
+    Network.YOUTUBE: False,
 }
 #: Only Meta's networks answer a public comment privately in one step.
 PRIVATE_REPLIES = {Network.FACEBOOK, Network.INSTAGRAM}

@@ -1,0 +1,157 @@
+"""YouTube against ``tests.crm.youtube_fake``: the Data API v3 and Google's token
+endpoint in their own wire format over real HTTP on 127.0.0.1, so google-api-python-
+client, google-auth and httplib2 run as they do in production."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from contacts.models import SocialIdentity, TimelineEntry
+from crm.models import SocialAccount
+from crm.networks.base import RateLimited, TransientError
+from crm.services import socialaccount_connect
+from crm.sync import sync_account_run
+from tests.crm.youtube_fake import FakeChannel, yt_error
+
+
+@pytest.fixture
+def channel():
+    fake = FakeChannel().start()
+    yield fake
+    fake.stop()
+
+
+def credentials(channel) -> dict:
+    return {
+        "client_id": "1234.apps.googleusercontent.com",
+        "client_secret": "GOCSPX-secret",
+        "refresh_token": channel.refresh_token,
+    }
+
+
+@pytest.fixture
+def account(db, channel, manager):
+    return socialaccount_connect(
+        network="youtube",
+        kind="brand",
+        handle="momentotv",
+        base_url=channel.base_url,
+        credentials=credentials(channel),
+        actor=manager,
+    )
+
+
+def sync_until_done(account, *, page_limit: int = 20) -> None:
+    for _ in range(60):
+        if not sync_account_run(account_id=account.pk, max_pages=4, page_limit=page_limit).more:
+            return
+    raise AssertionError("sync never finished")
+
+
+def stored(account) -> Counter:
+    return Counter(
+        TimelineEntry.objects.filter(account=account).values_list("external_id", flat=True)
+    )
+
+
+def test_connect_refreshes_the_token_and_keys_the_channel(account, channel):
+    assert (account.external_id, account.handle) == (channel.channel_id, "@momentotv")
+    assert channel.refreshes == 1
+
+
+def test_a_revoked_refresh_token_is_refused_at_connect(db, channel, manager):
+    with pytest.raises(ValidationError, match="reconnect the channel"):
+        socialaccount_connect(
+            network="youtube",
+            kind="brand",
+            handle="momentotv",
+            base_url=channel.base_url,
+            credentials={**credentials(channel), "refresh_token": "1//revoked"},
+            actor=manager,
+        )
+    assert not SocialAccount.objects.exists()
+
+
+def test_a_burst_of_comments_replies_and_subscribers_lands_once(account, channel):
+    """More than a walk's page is waiting at the first poll and again after it; threads
+    with more replies than the thread list carries are read through comments.list."""
+    for n in range(45):
+        channel.comment(f"UCfan{n % 11:03d}", f"@fan{n % 11}", f"great video {n}")
+    hot = channel.comment("UCangry0001", "@angry", "the update broke my router")
+    for n in range(12):
+        channel.reply(hot, f"UCpile{n % 4:03d}", f"@pile{n % 4}", f"same here {n}")
+    for n in range(7):
+        channel.subscribe(f"UCsub{n:03d}", f"Subscriber {n}")
+    sync_until_done(account, page_limit=20)
+
+    for n in range(50):
+        channel.comment(f"UCnew{n % 13:03d}", f"@new{n % 13}", f"still broken {n}")
+    channel.reply(hot, "UCpile001", "@pile1", "any news?")
+    sync_until_done(account, page_limit=20)
+
+    got = stored(account)
+    assert set(got) == channel.all_ids() and len(got) == 45 + 1 + 12 + 7 + 50 + 1
+    assert max(got.values()) == 1
+    reply = TimelineEntry.objects.get(text="any news?")
+    assert reply.in_reply_to == hot and reply.thread_id == hot
+    assert (
+        SocialIdentity.objects.get(network="youtube", external_id="UCangry0001").handle == "angry"
+    )
+    follows = TimelineEntry.objects.filter(account=account, kind="follow").count()
+    assert follows == 7
+    account.refresh_from_db()
+    assert account.cursors["comments"].isdigit()  # the walks finished
+
+
+def test_the_refreshed_token_is_kept_for_the_next_run(account, channel):
+    sync_account_run(account_id=account.pk)
+    account.refresh_from_db()
+    assert account.credentials["access_token"] == channel.access_token
+    refreshes = channel.refreshes
+    sync_account_run(account_id=account.pk)
+    assert channel.refreshes == refreshes  # not refreshed again while valid
+
+
+def test_quota_exceeded_waits_for_the_daily_reset_and_a_500_backs_off(account, channel):
+    channel.comment("UCfan001", "@fan1", "hello")
+    channel.faults.append((403, yt_error(403, "quotaExceeded", "The request cannot be completed")))
+    with pytest.raises(RateLimited) as excinfo:
+        sync_account_run(account_id=account.pk)
+    reset = excinfo.value.reset_at
+    assert reset > datetime.now(UTC) and reset.astimezone().tzinfo is not None
+    assert reset.minute == 0 and reset.second == 0
+    channel.faults.append((429, yt_error(429, "rateLimitExceeded")))
+    with pytest.raises(RateLimited):
+        sync_account_run(account_id=account.pk)
+    channel.faults.append((503, yt_error(503, "backendError")))
+    with pytest.raises(TransientError):
+        sync_account_run(account_id=account.pk)
+    sync_until_done(account)
+    assert set(stored(account)) == channel.all_ids()
+
+
+def test_malformed_threads_are_kept_as_failures(account, channel):
+    from crm.models import SyncFailure
+
+    channel.comment("UCfan001", "@fan1", "fine")
+    broken = channel.comment("UCfan002", "@fan2", "broken")
+    channel.threads[0]["snippet"]["topLevelComment"]["snippet"].pop("authorChannelId")
+    sync_account_run(account_id=account.pk)
+    assert set(stored(account)) == channel.all_ids() - {broken}
+    assert SyncFailure.objects.get(account=account).external_id == broken
+
+
+def test_an_agent_answers_a_comment_publicly(client, account, channel, manager, answer):
+    thread = channel.comment("UCfan001", "@fan1", "is there a Spanish version?")
+    reply_id = channel.reply(thread, "UCfan002", "@fan2", "I want to know too")
+    sync_account_run(account_id=account.pk)
+    entry = TimelineEntry.objects.get(external_id=reply_id)
+    answer(client, manager, entry, "Yes, next week!", private=False)
+    # A reply to a reply goes on the thread (YouTube has one level of replies).
+    assert channel.inserted[-1] == {"parentId": thread, "textOriginal": "Yes, next week!"}
+    out = TimelineEntry.objects.get(direction="out", kind="reply")
+    assert out.external_id.startswith(f"{thread}.") and out.contact_id == entry.contact_id
