@@ -9,6 +9,7 @@ class Network(models.TextChoices):
     FACEBOOK = "facebook", "Facebook"
     INSTAGRAM = "instagram", "Instagram"
     YOUTUBE = "youtube", "YouTube"
+    LINKEDIN = "linkedin", "LinkedIn"
 
 
 class EntryKind(models.TextChoices):

@@ -39,6 +39,7 @@ CREDENTIAL_KEYS: dict[str, frozenset[str]] = {
     Network.INSTAGRAM: frozenset({"access_token", "app_secret", "verify_token"}),
     # An OAuth client and the channel owner's refresh token (access tokens are renewed).
     Network.YOUTUBE: frozenset({"client_id", "client_secret", "refresh_token"}),
+    Network.LINKEDIN: frozenset({"client_id", "client_secret", "refresh_token"}),
 }
 #: Networks whose server is chosen by the user (a PDS, an instance); X has one host.
 NEEDS_BASE_URL = frozenset({Network.BLUESKY, Network.MASTODON})
@@ -73,7 +74,7 @@ def socialaccount_verify(*, network: str, handle: str, base_url: str, credential
     errors: dict[str, list[str]] = {}
     if network not in CREDENTIAL_KEYS:
         raise ValidationError(
-            {"network": _("Choose Bluesky, Mastodon, X, Facebook, Instagram or YouTube.")}
+            {"network": _("Choose Bluesky, Mastodon, X, Facebook, Instagram, YouTube or LinkedIn.")}
         )
     if not handle:
         errors["handle"] = [_("Enter the account's handle.")]

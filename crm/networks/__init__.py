@@ -21,6 +21,7 @@ _MODULES = {
     "facebook": "crm.networks.facebook",
     "instagram": "crm.networks.instagram",
     "youtube": "crm.networks.youtube",
+    "linkedin": "crm.networks.linkedin",
 }
 
 

@@ -24,6 +24,7 @@ IDEMPOTENT = {
     Network.FACEBOOK: False,
     Network.INSTAGRAM: False,
     Network.YOUTUBE: False,
+    Network.LINKEDIN: False,
 }
 #: Only Meta's networks answer a public comment privately in one step.
 PRIVATE_REPLIES = {Network.FACEBOOK, Network.INSTAGRAM}
