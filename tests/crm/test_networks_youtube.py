@@ -155,3 +155,19 @@ def test_an_agent_answers_a_comment_publicly(client, account, channel, manager, 
     assert channel.inserted[-1] == {"parentId": thread, "textOriginal": "Yes, next week!"}
     out = TimelineEntry.objects.get(direction="out", kind="reply")
     assert out.external_id.startswith(f"{thread}.") and out.contact_id == entry.contact_id
+
+
+def test_csat_goes_as_a_public_reply_where_there_are_no_dms(
+    account, channel, django_capture_on_commit_callbacks
+):
+    from support.services import csat_request, ticket_open
+
+    thread = channel.comment("UCangry0001", "@angry", "the update broke my router")
+    sync_account_run(account_id=account.pk)
+    entry = TimelineEntry.objects.get(external_id=thread)
+    ticket = ticket_open(contact=entry.contact, entry=entry, subject="router")
+    with django_capture_on_commit_callbacks(execute=True):
+        survey = csat_request(ticket=ticket)
+    assert survey is not None
+    posted = channel.inserted[-1]
+    assert posted["parentId"] == thread and "/csat/" in posted["textOriginal"]
