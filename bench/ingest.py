@@ -275,7 +275,7 @@ def _machine() -> dict:
 def _sync_through_mastodon_mock() -> dict:
     """Cost of syncing accounts through ``sync_account_run`` on a local mastodon-mock:
     an account with 40 new mentions, and one with nothing new (the usual minute)."""
-    from crm.models import SocialAccount
+    from crm.models import SocialAccount, SyncStream
     from crm.sync import sync_account_run
     from tests.peers import mastodon_mock
 
@@ -288,8 +288,9 @@ def _sync_through_mastodon_mock() -> dict:
             handle="brand-bench",
             base_url=server.base_url,
             credentials={"access_token": server.tokens["brand"]},
-            cursors={"notifications": "0"},
         )
+        # From the start of the stream: min_id 0 walks forward from the oldest.
+        SyncStream.objects.create(account=account, name="notifications", cursor="0")
         started = time.perf_counter()
         busy = sync_account_run(account_id=account.pk)
         busy_s = time.perf_counter() - started

@@ -313,6 +313,10 @@ CELERY_BEAT_SCHEDULE = {
 MOMENTO_SYNC_INTERVAL_SECONDS = env.int("MOMENTO_SYNC_INTERVAL_SECONDS", default=60)
 MOMENTO_SYNC_LEASE_SECONDS = env.int("MOMENTO_SYNC_LEASE_SECONDS", default=120)
 MOMENTO_BACKFILL_MAX_PAGES = env.int("MOMENTO_BACKFILL_MAX_PAGES", default=40)
+# Items a sync asks for per page (0: the network's largest page: Mastodon 80, Bluesky and
+# X 100) and pages it reads per stream in one run before it hands over to the next task.
+MOMENTO_SYNC_PAGE_SIZE = env.int("MOMENTO_SYNC_PAGE_SIZE", default=0)
+MOMENTO_SYNC_WALK_PAGES = env.int("MOMENTO_SYNC_WALK_PAGES", default=20)
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)

@@ -1,9 +1,16 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .models import OutboundMessage, SocialAccount, SyncFailure
+from .selectors import (
+    syncstream_error_text,
+    syncstream_gap_text,
+    syncstream_history_text,
+    syncstream_label,
+)
 from .services import socialaccount_connect, socialaccount_reconnect, socialaccount_verify
 
 
@@ -171,11 +178,42 @@ class SocialAccountAdmin(admin.ModelAdmin):
         "backfill_items",
         "backfill_started_at",
         "backfill_finished_at",
+        "streams",
         "created_at",
         "updated_at",
     ]
     autocomplete_fields = ["user"]
     inlines = [SyncFailureInline]
+
+    @admin.display(description=_("streams"))
+    def streams(self, account: SocialAccount) -> str:
+        """Each stream: its status, and its error, gap or history limit (translated)."""
+        rows = []
+        for stream in account.streams.order_by("id"):
+            notes = (
+                syncstream_error_text(stream),
+                syncstream_gap_text(stream),
+                syncstream_history_text(stream),
+            )
+            rows.append(
+                (
+                    stream.name,
+                    syncstream_label(stream.name),
+                    stream.get_status_display(),
+                    stream.items_stored,
+                    " ".join(n for n in notes if n),
+                )
+            )
+        if not rows:
+            return "—"
+        return format_html(
+            '<ul class="streams">{}</ul>',
+            format_html_join(
+                "",
+                '<li class="stream-{}"><strong>{}</strong>: {} · {} <span dir="auto">{}</span></li>',
+                rows,
+            ),
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

@@ -45,7 +45,6 @@ class SocialAccount(models.Model):
     external_id = models.CharField(_("network user id"), max_length=255, blank=True)
     base_url = models.URLField(_("server URL"), max_length=500, blank=True)
     credentials = EncryptedJSONField(_("credentials"), blank=True, default=dict)
-    cursors = models.JSONField(_("cursors"), default=dict, blank=True)
     state = models.CharField(_("state"), max_length=20, choices=State, default=State.ACTIVE)
     last_error = models.TextField(_("last error"), blank=True)
     last_synced_at = models.DateTimeField(_("last sync"), null=True, blank=True)
@@ -57,11 +56,11 @@ class SocialAccount(models.Model):
     consecutive_failures = models.PositiveSmallIntegerField(_("failures in a row"), default=0)
     sync_lease_until = models.DateTimeField(_("sync lease until"), null=True, blank=True)
     sync_lease_token = models.CharField(max_length=64, blank=True)
-    # Backfill of the history the network still serves, in bounded batches.
+    # Backfill of the history the network still serves, in bounded batches: the first
+    # poll of each stream (SyncStream); these count it for the status page.
     backfill_state = models.CharField(
         _("backfill"), max_length=10, choices=BackfillState, blank=True
     )
-    backfill_cursors = models.JSONField(_("backfill cursors"), default=dict, blank=True)
     backfill_pages = models.PositiveIntegerField(_("backfill pages"), default=0)
     backfill_items = models.PositiveBigIntegerField(_("backfill items"), default=0)
     backfill_started_at = models.DateTimeField(_("backfill started"), null=True, blank=True)
@@ -183,3 +182,73 @@ class SyncFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.external_id}: {self.reason[:60]}"
+
+
+class SyncStream(models.Model):
+    """One stream of one account (notifications, DMs, mentions, followers): where its
+    sync stands, on its own, so one stream's failure never stops or delays another.
+
+    ``cursor`` is the forward cursor: the key of the newest item stored with everything
+    before it (it moves only when a catch-up closes its gap). While a catch-up walks a
+    newest-first network back to the cursor, ``walk_*`` hold its state: ``walk_position``
+    the network's page token of the next page, ``walk_stop`` the key it walks back to
+    (empty on a first poll: the history the network serves, at most
+    ``MOMENTO_BACKFILL_MAX_PAGES`` pages), ``walk_top`` the newest key it saw (the next
+    cursor). Each page's items and this row's new state commit in one transaction.
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new", _("Not synced yet")
+        OK = "ok", _("Up to date")
+        CATCHING_UP = "catching_up", _("Catching up")
+        RETRYING = "retrying", _("Retrying")
+        FAILED = "failed", _("Refused")
+
+    account = models.ForeignKey(
+        SocialAccount, on_delete=models.CASCADE, related_name="streams", verbose_name=_("account")
+    )
+    name = models.CharField(_("stream"), max_length=32)
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.NEW)
+    cursor = models.TextField(_("cursor"), blank=True)
+    cursor_at = models.DateTimeField(_("newest item stored at"), null=True, blank=True)
+    walking = models.BooleanField(_("catch-up under way"), default=False)
+    walk_position = models.TextField(_("catch-up position"), blank=True)
+    walk_stop = models.TextField(_("catch-up stops at"), blank=True)
+    walk_top = models.TextField(_("catch-up newest key"), blank=True)
+    walk_top_at = models.DateTimeField(null=True, blank=True)
+    walk_oldest_at = models.DateTimeField(null=True, blank=True)
+    walk_pages = models.PositiveIntegerField(_("catch-up pages"), default=0)
+    walk_started_at = models.DateTimeField(_("catch-up started"), null=True, blank=True)
+    # The history a first poll read stopped at MOMENTO_BACKFILL_MAX_PAGES pages.
+    history_limited_at = models.DateTimeField(_("history fetched back to"), null=True, blank=True)
+    # The last gap the network no longer served: "N items may be missing between …".
+    gap_since = models.DateTimeField(_("gap from"), null=True, blank=True)
+    gap_until = models.DateTimeField(_("gap until"), null=True, blank=True)
+    gap_count = models.PositiveIntegerField(_("items missing"), null=True, blank=True)
+    gap_found_at = models.DateTimeField(_("gap found"), null=True, blank=True)
+    error_code = models.CharField(_("error"), max_length=32, blank=True)
+    error_params = models.JSONField(_("error details"), default=dict, blank=True)
+    failures = models.PositiveSmallIntegerField(_("failures in a row"), default=0)
+    retry_at = models.DateTimeField(_("retry at"), null=True, blank=True)
+    items_stored = models.PositiveBigIntegerField(_("items stored"), default=0)
+    pages_read = models.PositiveBigIntegerField(_("pages read"), default=0)
+    last_synced_at = models.DateTimeField(_("last sync"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("sync stream")
+        verbose_name_plural = _("sync streams")
+        ordering = ["account", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="syncstream_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["retry_at"],
+                name="syncstream_unfinished",
+                condition=Q(walking=True) | Q(status="retrying"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.name}"

@@ -6,11 +6,64 @@ from rest_framework import serializers
 from contacts.serializers import TimelineEntrySerializer
 from core.choices import Network
 
-from .models import OutboundMessage, SocialAccount
+from .models import OutboundMessage, SocialAccount, SyncStream
+from .selectors import (
+    syncstream_error_text,
+    syncstream_gap_text,
+    syncstream_history_text,
+    syncstream_label,
+)
+
+
+class SyncStreamSerializer(serializers.ModelSerializer):
+    """One stream of an account: its status, its error (``error_code`` and the message
+    in the request's language, naming the stream and the retry time), its last gap."""
+
+    label = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+    gap = serializers.SerializerMethodField()
+    history = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SyncStream
+        fields = [
+            "name",
+            "label",
+            "status",
+            "walking",
+            "walk_pages",
+            "error_code",
+            "error",
+            "retry_at",
+            "failures",
+            "gap",
+            "gap_since",
+            "gap_until",
+            "gap_count",
+            "history",
+            "items_stored",
+            "last_synced_at",
+        ]
+        read_only_fields = fields
+
+    def get_label(self, stream: SyncStream) -> str:
+        return syncstream_label(stream.name)
+
+    def get_error(self, stream: SyncStream) -> str:
+        return syncstream_error_text(stream)
+
+    def get_gap(self, stream: SyncStream) -> str:
+        return syncstream_gap_text(stream)
+
+    def get_history(self, stream: SyncStream) -> str:
+        return syncstream_history_text(stream)
 
 
 class SocialAccountSerializer(serializers.ModelSerializer):
-    """An account's state; the credentials are write-only and never in a response."""
+    """An account's state and each of its streams; the credentials are write-only and
+    never in a response."""
+
+    streams = SyncStreamSerializer(many=True, read_only=True)
 
     class Meta:
         model = SocialAccount
@@ -28,6 +81,7 @@ class SocialAccountSerializer(serializers.ModelSerializer):
             "next_sync_at",
             "items_synced",
             "items_failed",
+            "streams",
             "created_at",
         ]
         read_only_fields = fields

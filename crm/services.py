@@ -195,8 +195,9 @@ def _socialaccount_store(*, external_id: str, **fields) -> SocialAccount:
             )
     except IntegrityError:
         raise already from None
-    # The first sync (new items, and the cursors) and the backfill of the history the
-    # network still serves; both are queued after commit and share the account's lease.
+    # The first sync and the backfill: both run the streams' first polls (the history
+    # the network still serves) from their stored state, queued after commit, one at a
+    # time under the account's lease, so neither can leave items to the other.
     sync_queue(account_id=account.pk)
     backfill_queue(account_id=account.pk)
     account.refresh_from_db()

@@ -31,7 +31,16 @@ from typing import Any, ClassVar
 from core.choices import Direction, EntryKind, Network
 
 from . import base, meta
-from .base import Author, FailedItem, FetchResult, Interaction, Sent
+from .base import (
+    Author,
+    FailedItem,
+    FetchResult,
+    Interaction,
+    Page,
+    Sent,
+    StreamState,
+    page_from_result,
+)
 from .common import text_of
 
 NETWORK = Network.FACEBOOK
@@ -47,6 +56,7 @@ MESSAGE_FIELDS = "id,message,created_time,from{id,name},to"
 class Adapter:
     network: ClassVar[str] = NETWORK
     streams: ClassVar[tuple[str, ...]] = ("comments", "dms")
+    max_page: ClassVar[int] = 100
     idempotent_sends: ClassVar[bool] = False
     private_replies: ClassVar[bool] = True
     name: ClassVar[str] = "Facebook"
@@ -114,7 +124,12 @@ class Adapter:
 
     # -- reading ----------------------------------------------------------------------
 
-    def fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
+    def fetch_page(self, stream: str, state: StreamState, *, limit: int) -> Page:
+        """One page of ``stream`` after ``state.cursor`` (see the module's docstring)."""
+        label = Network(self.network).label
+        return page_from_result(self._fetch, stream, state, limit=limit, network=label)
+
+    def _fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
         limit = max(1, min(limit, MAX_LIMIT))
         since = _since(cursor)
         if stream == "comments":
@@ -122,13 +137,6 @@ class Adapter:
         if stream == "dms":
             return self._dms(since, cursor, limit)
         raise base.InvalidRequest(f"Facebook has no stream {stream!r}")
-
-    def backfill(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
-        """Nothing older to read: with no cursor, ``fetch`` already starts from the oldest
-        comment and message the page serves."""
-        if stream not in self.streams:
-            raise base.InvalidRequest(f"Facebook has no stream {stream!r}")
-        return FetchResult([], [], None, False)
 
     def _comments(self, since: int | None, cursor: str | None, limit: int) -> FetchResult:
         page_id = self._page()

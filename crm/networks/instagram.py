@@ -27,7 +27,13 @@ from typing import Any, ClassVar
 from core.choices import Direction, EntryKind, Network
 
 from . import base, facebook, meta
-from .base import Author, FailedItem, FetchResult, Interaction, Sent
+from .base import (
+    Author,
+    FailedItem,
+    FetchResult,
+    Interaction,
+    Sent,
+)
 from .common import text_of
 
 NETWORK = Network.INSTAGRAM
@@ -77,7 +83,7 @@ class Adapter(facebook.Adapter):
 
     # -- reading ----------------------------------------------------------------------
 
-    def fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
+    def _fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
         limit = max(1, min(limit, facebook.MAX_LIMIT))
         since = facebook._since(cursor)
         if stream == "comments":
@@ -87,11 +93,6 @@ class Adapter(facebook.Adapter):
         if stream == "dms":
             return self._dms(since, cursor, limit)
         raise base.InvalidRequest(f"Instagram has no stream {stream!r}")
-
-    def backfill(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
-        if stream not in self.streams:
-            raise base.InvalidRequest(f"Instagram has no stream {stream!r}")
-        return FetchResult([], [], None, False)
 
     def _ig_comments(self, since: int | None, cursor: str | None, limit: int) -> FetchResult:
         account = self._page()

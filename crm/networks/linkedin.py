@@ -36,7 +36,16 @@ from linkedin_api.common.errors import ResponseFormattingError
 from core.choices import Direction, EntryKind, Network
 
 from . import base
-from .base import Author, FailedItem, FetchResult, Interaction, Sent
+from .base import (
+    Author,
+    FailedItem,
+    FetchResult,
+    Interaction,
+    Page,
+    Sent,
+    StreamState,
+    page_from_result,
+)
 from .common import DEFAULT_RATE_LIMIT_WAIT, header, text_of
 
 NETWORK = Network.LINKEDIN
@@ -49,6 +58,7 @@ MAX_WALK_PAGES = 20
 class Adapter:
     network: ClassVar[str] = NETWORK
     streams: ClassVar[tuple[str, ...]] = ("comments", "reactions", "mentions")
+    max_page: ClassVar[int] = 100
     idempotent_sends: ClassVar[bool] = False
     private_replies: ClassVar[bool] = False
 
@@ -142,7 +152,11 @@ class Adapter:
                 reset_at=_retry_at(answer.headers),
             )
         if status >= 500:
-            raise base.TransientError(f"LinkedIn server error: {status}")
+            raise base.TransientError(
+                f"LinkedIn server error: {status}",
+                code="server_error",
+                params={"network": "LinkedIn", "status": status},
+            )
         if status == 403:
             raise base.AuthError(
                 "LinkedIn refused this access: reconnect the page as one of its administrators."
@@ -199,7 +213,12 @@ class Adapter:
 
     # -- reading ----------------------------------------------------------------------
 
-    def fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
+    def fetch_page(self, stream: str, state: StreamState, *, limit: int) -> Page:
+        """One page of ``stream`` after ``state.cursor`` (see the module's docstring)."""
+        label = Network(self.network).label
+        return page_from_result(self._fetch, stream, state, limit=limit, network=label)
+
+    def _fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
         limit = max(1, min(limit, MAX_LIMIT))
         since = int(cursor) if cursor and cursor.isdigit() else None
         if stream == "comments":
@@ -209,11 +228,6 @@ class Adapter:
         if stream == "mentions":
             return self._mentions(since, cursor, limit)
         raise base.InvalidRequest(f"LinkedIn has no stream {stream!r}")
-
-    def backfill(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
-        if stream not in self.streams:
-            raise base.InvalidRequest(f"LinkedIn has no stream {stream!r}")
-        return FetchResult([], [], None, False)
 
     def _posts(self) -> list[str]:
         posts = self._call(

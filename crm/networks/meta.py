@@ -90,7 +90,9 @@ class Graph:
         if not isinstance(payload, dict):
             if response.status_code >= 500 or response.status_code == 429:
                 raise base.TransientError(
-                    f"{self.name} answered {response.status_code} without a body we can read."
+                    f"{self.name} answered {response.status_code} without a body we can read.",
+                    code="server_error",
+                    params={"network": self.name, "status": response.status_code},
                 )
             raise base.InvalidRequest(f"{self.name} answered something that is not JSON.")
         try:
@@ -98,7 +100,11 @@ class Graph:
         except FacebookError:
             raise self.error(payload.get("error") or {}, response) from None
         if response.status_code >= 500:
-            raise base.TransientError(f"{self.name} server error: {response.status_code}")
+            raise base.TransientError(
+                f"{self.name} server error: {response.status_code}",
+                code="server_error",
+                params={"network": self.name, "status": response.status_code},
+            )
         return payload
 
     def error(self, error: dict[str, Any], response: requests.Response) -> base.NetworkError:
@@ -116,7 +122,11 @@ class Graph:
                 reset_at=regain_at(response.headers),
             )
         if code in TRANSIENT_CODES or response.status_code >= 500:
-            return base.TransientError(f"{self.name} had a temporary problem (code {code}).")
+            return base.TransientError(
+                f"{self.name} had a temporary problem (code {code}).",
+                code="server_error",
+                params={"network": self.name, "status": response.status_code},
+            )
         if code == 10 and subcode in WINDOW_CLOSED_SUBCODES:
             return MessagingWindowClosed(
                 f"{self.name} allows a message only within 24 hours of the customer's last "

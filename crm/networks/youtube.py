@@ -39,7 +39,16 @@ from googleapiclient.errors import HttpError
 from core.choices import Direction, EntryKind, Network
 
 from . import base
-from .base import Author, FailedItem, FetchResult, Interaction, Sent
+from .base import (
+    Author,
+    FailedItem,
+    FetchResult,
+    Interaction,
+    Page,
+    Sent,
+    StreamState,
+    page_from_result,
+)
 from .common import DEFAULT_RATE_LIMIT_WAIT, parse_time, text_of
 
 NETWORK = Network.YOUTUBE
@@ -54,6 +63,7 @@ PACIFIC = ZoneInfo("America/Los_Angeles")
 class Adapter:
     network: ClassVar[str] = NETWORK
     streams: ClassVar[tuple[str, ...]] = ("comments", "subscribers")
+    max_page: ClassVar[int] = 100
     idempotent_sends: ClassVar[bool] = False
     private_replies: ClassVar[bool] = False
 
@@ -157,7 +167,12 @@ class Adapter:
 
     # -- reading ----------------------------------------------------------------------
 
-    def fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
+    def fetch_page(self, stream: str, state: StreamState, *, limit: int) -> Page:
+        """One page of ``stream`` after ``state.cursor`` (see the module's docstring)."""
+        label = Network(self.network).label
+        return page_from_result(self._fetch, stream, state, limit=limit, network=label)
+
+    def _fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
         limit = max(1, min(limit, MAX_LIMIT))
         if stream == "comments":
             return self._walk(
@@ -186,13 +201,6 @@ class Adapter:
                 "subscriber",
             )
         raise base.InvalidRequest(f"YouTube has no stream {stream!r}")
-
-    def backfill(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
-        """Nothing separate: with no cursor, ``fetch`` walks back through the history
-        YouTube serves and hands it over page by page."""
-        if stream not in self.streams:
-            raise base.InvalidRequest(f"YouTube has no stream {stream!r}")
-        return FetchResult([], [], None, False)
 
     def _walk(self, cursor: str | None, request, normalise, what: str) -> FetchResult:
         """One page of a newest-first walk back to the cursor.
@@ -412,7 +420,11 @@ def _error(exc: HttpError) -> base.NetworkError:
             "YouTube is limiting requests.", reset_at=datetime.now(UTC) + DEFAULT_RATE_LIMIT_WAIT
         )
     if status >= 500:
-        return base.TransientError(f"YouTube server error: {status}")
+        return base.TransientError(
+            f"YouTube server error: {status}",
+            code="server_error",
+            params={"network": "YouTube", "status": status},
+        )
     if status == 403 and reason in {"forbidden", "insufficientPermissions"}:
         return base.AuthError(
             "YouTube refused this access: reconnect the channel with comment permissions."

@@ -5,6 +5,17 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from crm.models import SyncStream
+
+
+def stream_row(account, name: str) -> SyncStream:
+    return SyncStream.objects.get(account=account, name=name)
+
+
+def time_passes(account) -> None:
+    """The streams' retry times have come (a test's stand-in for waiting)."""
+    SyncStream.objects.filter(account=account).update(retry_at=None)
+
 
 @pytest.fixture
 def answer(django_capture_on_commit_callbacks):

@@ -4,6 +4,7 @@ API and LinkedIn's OAuth endpoint in their wire format, through ``responses``)."
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import responses
@@ -11,9 +12,10 @@ from django.core.exceptions import ValidationError
 
 from contacts.models import SocialIdentity, TimelineEntry
 from crm.models import SocialAccount
-from crm.networks.base import RateLimited, TransientError
+from crm.selectors import syncstream_error_text
 from crm.services import socialaccount_connect
 from crm.sync import sync_account_run
+from tests.crm.conftest import stream_row, time_passes
 from tests.crm.linkedin_fake import FakeOrg, li_error
 
 
@@ -114,11 +116,16 @@ def test_a_429_waits_and_a_500_backs_off_and_nothing_is_lost(account, org):
     org.faults.append(
         (429, li_error(429, "TOO_MANY_REQUESTS", "Resource level throttle"), {"Retry-After": "120"})
     )
-    with pytest.raises(RateLimited):
-        sync_account_run(account_id=account.pk)
+    before = datetime.now(UTC)
+    sync_account_run(account_id=account.pk)
+    comments = stream_row(account, "comments")
+    assert comments.error_code == "rate_limited"
+    assert before + timedelta(seconds=110) < comments.retry_at < before + timedelta(seconds=130)
+    time_passes(account)
     org.faults.append((504, li_error(504, "GATEWAY_TIMEOUT", "upstream"), {}))
-    with pytest.raises(TransientError):
-        sync_account_run(account_id=account.pk)
+    sync_account_run(account_id=account.pk)
+    assert "LinkedIn answered 504" in syncstream_error_text(stream_row(account, "comments"))
+    time_passes(account)
     sync_until_done(account)
     assert set(stored(account)) == org.all_ids()
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from contacts.models import SocialIdentity, TimelineEntry
 from crm.models import SocialAccount
-from crm.networks.base import RateLimited, TransientError
+from crm.selectors import syncstream_error_text
 from crm.services import socialaccount_connect
 from crm.sync import sync_account_run
+from tests.crm.conftest import stream_row, time_passes
 from tests.crm.youtube_fake import FakeChannel, yt_error
 
 
@@ -103,8 +105,7 @@ def test_a_burst_of_comments_replies_and_subscribers_lands_once(account, channel
     )
     follows = TimelineEntry.objects.filter(account=account, kind="follow").count()
     assert follows == 7
-    account.refresh_from_db()
-    assert account.cursors["comments"].isdigit()  # the walks finished
+    assert stream_row(account, "comments").cursor.isdigit()  # the walks finished
 
 
 def test_the_refreshed_token_is_kept_for_the_next_run(account, channel):
@@ -119,17 +120,21 @@ def test_the_refreshed_token_is_kept_for_the_next_run(account, channel):
 def test_quota_exceeded_waits_for_the_daily_reset_and_a_500_backs_off(account, channel):
     channel.comment("UCfan001", "@fan1", "hello")
     channel.faults.append((403, yt_error(403, "quotaExceeded", "The request cannot be completed")))
-    with pytest.raises(RateLimited) as excinfo:
-        sync_account_run(account_id=account.pk)
-    reset = excinfo.value.reset_at
-    assert reset > datetime.now(UTC) and reset.astimezone().tzinfo is not None
-    assert reset.minute == 0 and reset.second == 0
+    sync_account_run(account_id=account.pk)
+    comments = stream_row(account, "comments")
+    assert comments.error_code == "rate_limited"
+    reset = comments.retry_at.astimezone(ZoneInfo("America/Los_Angeles"))
+    assert (reset.hour, reset.minute, reset.second) == (0, 0, 0) and reset > datetime.now(UTC)
+    time_passes(account)
     channel.faults.append((429, yt_error(429, "rateLimitExceeded")))
-    with pytest.raises(RateLimited):
-        sync_account_run(account_id=account.pk)
+    sync_account_run(account_id=account.pk)
+    assert stream_row(account, "comments").error_code == "rate_limited"
+    time_passes(account)
     channel.faults.append((503, yt_error(503, "backendError")))
-    with pytest.raises(TransientError):
-        sync_account_run(account_id=account.pk)
+    sync_account_run(account_id=account.pk)
+    failed = stream_row(account, "comments")
+    assert "Comments: YouTube answered 503" in syncstream_error_text(failed)
+    time_passes(account)
     sync_until_done(account)
     assert set(stored(account)) == channel.all_ids()
 
