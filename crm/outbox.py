@@ -212,6 +212,13 @@ def _send(adapter: NetworkAdapter, message: OutboundMessage) -> Sent:
         # Only a DM's thread is a conversation; a public post's is its thread of posts.
         reply_to = message.in_reply_to
         thread = reply_to.thread_id if reply_to and reply_to.kind == Kind.DM else ""
+        if reply_to is not None and reply_to.kind != Kind.DM and adapter.private_replies:
+            # Meta: a private reply to the comment opens the person's thread with us.
+            return adapter.private_reply(
+                comment_id=reply_to.external_id,
+                recipient=Author(external_id=recipient.external_id, handle=recipient.handle),
+                text=message.text,
+            )
         return adapter.send_dm(
             recipient=Author(external_id=recipient.external_id, handle=recipient.handle),
             text=message.text,

@@ -108,6 +108,9 @@ def syncstream_label(name: str) -> str:
         "dms": _("Direct messages"),
         "mentions": _("Mentions"),
         "followers": _("Followers"),
+        "comments": _("Comments"),
+        "reactions": _("Reactions"),
+        "subscribers": _("Subscribers"),
     }
     return labels.get(name, name)
 

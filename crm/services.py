@@ -44,6 +44,13 @@ CREDENTIAL_KEYS: dict[str, frozenset[str]] = {
     Network.X: frozenset(
         {"consumer_key", "consumer_secret", "access_token", "access_token_secret", "bearer_token"}
     ),
+    # A page access token; the app secret signs every call (appsecret_proof) and checks
+    # webhook signatures; the verify token answers Meta's subscription check.
+    Network.FACEBOOK: frozenset({"access_token", "app_secret", "verify_token"}),
+    Network.INSTAGRAM: frozenset({"access_token", "app_secret", "verify_token"}),
+    # An OAuth client and the channel owner's refresh token (access tokens are renewed).
+    Network.YOUTUBE: frozenset({"client_id", "client_secret", "refresh_token"}),
+    Network.LINKEDIN: frozenset({"client_id", "client_secret", "refresh_token"}),
 }
 #: Networks whose server is chosen by the user (a PDS, an instance); X has one host.
 NEEDS_BASE_URL = frozenset({Network.BLUESKY, Network.MASTODON})
@@ -77,7 +84,9 @@ def socialaccount_verify(*, network: str, handle: str, base_url: str, credential
     writes; do not call it inside a transaction (it waits on the network)."""
     errors: dict[str, list[str]] = {}
     if network not in CREDENTIAL_KEYS:
-        raise ValidationError({"network": _("Choose Bluesky, Mastodon or X.")})
+        raise ValidationError(
+            {"network": _("Choose Bluesky, Mastodon, X, Facebook, Instagram, YouTube or LinkedIn.")}
+        )
     if not handle:
         errors["handle"] = [_("Enter the account's handle.")]
     if network in NEEDS_BASE_URL:

@@ -16,4 +16,5 @@ urlpatterns = [
     path("social-accounts/<int:pk>/pause/", views.account_pause, name="account-pause"),
     path("social-accounts/<int:pk>/resume/", views.account_resume, name="account-resume"),
     path("webhooks/x/<int:account_id>/", webhooks.x_activity, name="x-webhook"),
+    path("webhooks/meta/<int:account_id>/", webhooks.meta_activity, name="meta-webhook"),
 ]

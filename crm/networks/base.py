@@ -266,6 +266,9 @@ class NetworkAdapter(Protocol):
     #: ``Idempotency-Key``). Only then does the outbox retry a send whose outcome is
     #: unknown; elsewhere such a send is marked ``unknown`` and never sent again.
     idempotent_sends: ClassVar[bool]
+    #: Whether a DM answering a public item goes as the network's private reply to it
+    #: (Meta's, which opens the Messenger / Direct thread from a comment).
+    private_replies: ClassVar[bool]
 
     @classmethod
     def from_account(cls, account: Any) -> NetworkAdapter: ...
@@ -297,6 +300,11 @@ class NetworkAdapter(Protocol):
 
     def post(self, *, text: str, idempotency_key: str) -> Sent: ...
 
+    def private_reply(self, *, comment_id: str, recipient: Author, text: str) -> Sent:
+        """A private message to the author of ``comment_id``, tied to it (only where
+        ``private_replies``; elsewhere ``InvalidRequest``)."""
+        ...
+
     def search(self, query: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
         """Public posts matching ``query`` (listening); items have kind ``EntryKind.POST``."""
         ...
@@ -304,3 +312,17 @@ class NetworkAdapter(Protocol):
     def like(self, *, external_id: str) -> Sent: ...
 
     def follow(self, *, author: Author) -> Sent: ...
+
+
+def page_from_result(fetch, stream: str, state: StreamState, *, limit: int, network: str) -> Page:
+    """A page for adapters whose streams read oldest first from a cursor (Meta, and
+    YouTube's and LinkedIn's walks that keep their own state in the cursor):
+    ``fetch(stream, cursor, limit=…)`` returns a ``FetchResult`` and the stream's cursor
+    moves to its cursor. An error names the network (``network``, its brand name)."""
+    try:
+        result = fetch(stream, state.cursor or None, limit=limit)
+    except NetworkError as exc:
+        exc.params.setdefault("network", network)
+        raise
+    moved = replace(state, cursor=result.cursor or state.cursor)
+    return Page(result.items, result.failed, moved, more=result.has_more)

@@ -146,6 +146,7 @@ class Adapter:
     streams: ClassVar[tuple[str, ...]] = ("notifications", "dms")
     max_page: ClassVar[int] = MAX_LIMIT
     idempotent_sends: ClassVar[bool] = False
+    private_replies: ClassVar[bool] = False
 
     def __init__(self, *, base_url: str, handle: str, credentials: dict, did: str = ""):
         self.base_url = (base_url or DEFAULT_PDS).rstrip("/")
@@ -645,6 +646,9 @@ class Adapter:
     def post(self, *, text: str, idempotency_key: str) -> Sent:
         client = self._login()
         return self._sent(self._call(client.send_post, text=client_utils.TextBuilder().text(text)))
+
+    def private_reply(self, *, comment_id: str, recipient: Author, text: str) -> Sent:
+        raise base.InvalidRequest("Bluesky has no private replies: send a direct message.")
 
     def send_dm(
         self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str

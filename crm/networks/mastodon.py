@@ -117,6 +117,7 @@ class Adapter:
     #: Mastodon deduplicates ``status_post`` by ``Idempotency-Key``: a send whose outcome
     #: is unknown may be retried with the same key.
     idempotent_sends: ClassVar[bool] = True
+    private_replies: ClassVar[bool] = False
 
     def __init__(self, *, base_url: str, handle: str, credentials: dict, account_id: str = ""):
         if not base_url:
@@ -518,6 +519,9 @@ class Adapter:
 
     def post(self, *, text: str, idempotency_key: str) -> Sent:
         return self._sent(self._call(self.api.status_post, text, idempotency_key=idempotency_key))
+
+    def private_reply(self, *, comment_id: str, recipient: Author, text: str) -> Sent:
+        raise base.InvalidRequest("Mastodon has no private replies: send a direct message.")
 
     def send_dm(
         self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str

@@ -139,6 +139,7 @@ class Adapter:
     streams: ClassVar[tuple[str, ...]] = ("mentions", "dms", "followers")
     max_page: ClassVar[int] = MAX_LIMIT
     idempotent_sends: ClassVar[bool] = False
+    private_replies: ClassVar[bool] = False
 
     def __init__(self, *, handle: str, credentials: dict, user_id: str = ""):
         self.handle = handle
@@ -459,6 +460,9 @@ class Adapter:
 
     def post(self, *, text: str, idempotency_key: str) -> Sent:
         return self._created(_call(self.client.create_tweet, text=text, user_auth=self.user_auth))
+
+    def private_reply(self, *, comment_id: str, recipient: Author, text: str) -> Sent:
+        raise base.InvalidRequest("X has no private replies: send a direct message.")
 
     def send_dm(
         self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
