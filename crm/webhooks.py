@@ -130,7 +130,7 @@ def meta_activity(request: HttpRequest, account_id: int) -> HttpResponse:
     credentials = (account.credentials or {}) if account else {}
     secret, verify_token = credentials.get("app_secret"), credentials.get("verify_token")
     if not account or not secret or not verify_token:
-        raise Http404
+        return _not_found()
     if request.method == "GET":
         answer = meta.challenge_answer(request.GET, verify_token)
         if answer is None:
