@@ -5,11 +5,12 @@ from rest_framework import serializers
 
 from contacts.serializers import TimelineEntrySerializer
 from core.choices import Network
+from core.serializers import MomentoModelSerializer
 
 from .models import OutboundMessage, SocialAccount
 
 
-class SocialAccountSerializer(serializers.ModelSerializer):
+class SocialAccountSerializer(MomentoModelSerializer):
     """An account's state; the credentials are write-only and never in a response."""
 
     class Meta:
@@ -70,7 +71,7 @@ class HandledInputSerializer(serializers.Serializer):
     handled = serializers.BooleanField(default=True)
 
 
-class OutboundMessageSerializer(serializers.ModelSerializer):
+class OutboundMessageSerializer(MomentoModelSerializer):
     class Meta:
         model = OutboundMessage
         fields = [
