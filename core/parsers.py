@@ -2,8 +2,9 @@
 
 The standard decoder recurses once per level: a body of 100,000 ``[`` is a
 ``RecursionError`` (a 500) in every endpoint that reads JSON. ``BoundedJSONDecoder``
-turns it, and anything nested deeper than ``MAX_JSON_DEPTH``, into a ``ValueError``,
-which DRF's parser and ``JSONField`` answer with a 400.
+turns it, and anything nested deeper than ``MAX_JSON_DEPTH``, into a
+``JSONDecodeError``, which DRF's parser and ``JSONField`` answer with a 400 and
+Django's ``forms.JSONField`` (the admin's) with a form error.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class BoundedJSONDecoder(json.JSONDecoder):
         else:
             if not json_too_deep(value):
                 return value
-        raise ValueError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep.")
+        # A JSONDecodeError, so Django's forms.JSONField answers it as a form error too.
+        raise json.JSONDecodeError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep", s, 0)
 
 
 class JSONParser(parsers.JSONParser):

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.parsers import BoundedJSONDecoder
+
 from .models import OutboundMessage, SocialAccount, SyncFailure
 from .services import socialaccount_connect, socialaccount_reconnect, socialaccount_verify
 
@@ -21,6 +23,7 @@ class SocialAccountAdminForm(forms.ModelForm):
 
     new_credentials = forms.JSONField(
         label=_("New credentials"),
+        decoder=BoundedJSONDecoder,
         required=False,
         help_text=_(
             'Leave empty to keep the stored ones. Bluesky {"app_password": ...}, '
@@ -65,6 +68,7 @@ class SocialAccountConnectAdminForm(forms.ModelForm):
 
     credentials = forms.JSONField(
         label=_("Credentials"),
+        decoder=BoundedJSONDecoder,
         help_text=SocialAccountAdminForm.base_fields["new_credentials"].help_text,
         widget=SecretTextarea(attrs={"rows": 3, "autocomplete": "off"}),
     )

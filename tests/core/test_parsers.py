@@ -58,3 +58,23 @@ def test_a_deep_or_misshapen_import_mapping_is_a_field_error(sales):
         assert response.status_code == 400, (mapping[:20], response.content[:300])
         assert "mapping" in response.json()
     assert ContactImport.objects.count() == 0 and Contact.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_deep_json_in_an_admin_form_is_a_form_error(client, manager):
+    from crm.models import SocialAccount
+
+    client.force_login(manager)
+    response = client.post(
+        "/admin/crm/socialaccount/add/",
+        {
+            "network": "mastodon",
+            "kind": "brand",
+            "handle": "brand",
+            "base_url": "http://127.0.0.1:9",
+            "credentials": DEEP_OBJECT,
+        },
+    )
+    assert response.status_code == 200
+    assert "Enter a valid JSON." in response.content.decode()
+    assert not SocialAccount.objects.exists()
