@@ -29,8 +29,6 @@ pytestmark = pytest.mark.django_db
 #: Cases per operation beyond one per strategy (positive and negative, a generated id
 #: and a real one): a few hundred over the ~97 operations.
 EXAMPLES = 2
-#: The whole pass stays well under a minute on a loaded 2-core machine.
-BUDGET_SECONDS = 60
 
 
 def test_the_schema_is_valid_openapi(manager):
@@ -138,5 +136,4 @@ def test_fuzzing_every_operation_finds_no_5xx_and_no_schema_violation(world, wsg
     elapsed = time.monotonic() - started
     assert cases >= 300, cases
     assert failures == [], "\n\n".join(failures[:10])
-    assert elapsed < BUDGET_SECONDS * 3, elapsed  # a loose bound: the figure is in the output
     print(f"schemathesis: {cases} cases over the schema in {elapsed:.1f} s")
