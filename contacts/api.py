@@ -264,6 +264,9 @@ class ContactImportViewSet(
                     job=job, mapping=serializer.validated_data.get("mapping") or job.mapping
                 )
         except DjangoValidationError as exc:
+            # A message without a field is about the file (its encoding, its rows).
+            if not hasattr(exc, "error_dict"):
+                exc = DjangoValidationError({"file": exc.messages})
             raise _service_errors(exc) from None
         return Response(ContactImportSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from core.parsers import BoundedJSONDecoder
+
 from .models import IngestBatch, OutboundMessage, SocialAccount, SyncFailure
 from .selectors import (
     syncstream_error_text,
@@ -28,6 +30,7 @@ class SocialAccountAdminForm(forms.ModelForm):
 
     new_credentials = forms.JSONField(
         label=_("New credentials"),
+        decoder=BoundedJSONDecoder,
         required=False,
         help_text=_(
             'Leave empty to keep the stored ones. Bluesky {"app_password": ...}, '
@@ -72,6 +75,7 @@ class SocialAccountConnectAdminForm(forms.ModelForm):
 
     credentials = forms.JSONField(
         label=_("Credentials"),
+        decoder=BoundedJSONDecoder,
         help_text=SocialAccountAdminForm.base_fields["new_credentials"].help_text,
         widget=SecretTextarea(attrs={"rows": 3, "autocomplete": "off"}),
     )

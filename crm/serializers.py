@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from contacts.serializers import TimelineEntrySerializer
 from core.choices import Network
+from core.serializers import MomentoModelSerializer
 
 from .models import OutboundMessage, SocialAccount, SyncStream
 from .selectors import (
@@ -16,7 +17,7 @@ from .selectors import (
 )
 
 
-class SyncStreamSerializer(serializers.ModelSerializer):
+class SyncStreamSerializer(MomentoModelSerializer):
     """One stream of an account: its status, its error (``error_code`` and the message
     in the request's language, naming the stream and the retry time), its last gap."""
 
@@ -60,7 +61,7 @@ class SyncStreamSerializer(serializers.ModelSerializer):
         return syncstream_history_text(stream)
 
 
-class SocialAccountSerializer(serializers.ModelSerializer):
+class SocialAccountSerializer(MomentoModelSerializer):
     """An account's state and each of its streams; the credentials are write-only and
     never in a response. ``followup_backlog``: stored pages whose ticket and stage rules
     have not run yet."""
@@ -134,7 +135,7 @@ class HandledInputSerializer(serializers.Serializer):
     handled = serializers.BooleanField(default=True)
 
 
-class OutboundMessageSerializer(serializers.ModelSerializer):
+class OutboundMessageSerializer(MomentoModelSerializer):
     idempotency_key = serializers.CharField(source="client_key", read_only=True)
 
     class Meta:

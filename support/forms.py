@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.params import ascii_ints
 from core.roles import MANAGER, SUPPORT
 from crm.models import OutboundMessage
 
@@ -34,7 +35,7 @@ class BulkAssignForm(AssignForm):
 
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)
-        self.ticket_ids = [int(v) for v in (data.getlist("tickets") if data else []) if v.isdigit()]
+        self.ticket_ids = ascii_ints(data.getlist("tickets") if data else [])
 
     def clean(self):
         cleaned = super().clean()

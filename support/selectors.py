@@ -174,6 +174,8 @@ def testimonial_queryset() -> QuerySet[TimelineEntry]:
 
 #: Default report period: the last 30 days.
 DEFAULT_PERIOD = timedelta(days=29)
+#: The years a report may cover.
+REPORT_YEARS = (2000, 2999)
 
 
 def report_period(raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
@@ -189,12 +191,19 @@ def report_period(raw_from: str | None, raw_to: str | None) -> tuple[date, date]
             values[name] = date.fromisoformat(raw)
         except ValueError:
             errors[name] = _("Use a date like 2026-01-31.")
-    end = values.get("to", today)
-    start = values.get("from", end - DEFAULT_PERIOD)
-    if not errors and start > end:
-        errors["from"] = _("The start must not be after the end.")
+            continue
+        # Year 1 or 9999 leaves the calendar once the period is turned into times.
+        if not REPORT_YEARS[0] <= values[name].year <= REPORT_YEARS[1]:
+            errors[name] = _("Use a date between %(first)s and %(last)s.") % {
+                "first": REPORT_YEARS[0],
+                "last": REPORT_YEARS[1],
+            }
     if errors:
         raise ValidationError(errors)
+    end = values.get("to", today)
+    start = values.get("from", end - DEFAULT_PERIOD)
+    if start > end:
+        raise ValidationError({"from": _("The start must not be after the end.")})
     return start, end
 
 

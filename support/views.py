@@ -14,6 +14,7 @@ from core.access import get_for_user_or_404
 from core.choices import Direction
 from core.http import next_url
 from core.paging import keyset_page_or_404
+from core.params import ascii_int
 
 from . import exports, selectors, services
 from .forms import (
@@ -93,9 +94,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for response in canned:
         response.filled = services.canned_render(response.body, variables)
     reply_initial = {"kind": "reply" if ticket.network else "dm"}
-    chosen = request.GET.get("canned")
-    if chosen and chosen.isdigit():
-        picked = next((c for c in canned if c.pk == int(chosen)), None)
+    if (chosen := ascii_int(request.GET.get("canned"))) is not None:
+        picked = next((c for c in canned if c.pk == chosen), None)
         if picked is not None:
             reply_initial["text"] = picked.filled
     handoff_initial = {

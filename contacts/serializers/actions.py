@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from contacts import services
 from contacts.models import Contact, SocialIdentity, Stage
+from core.parsers import BoundedJSONDecoder
 from core.validators import validate_currency
 
 
@@ -120,6 +121,16 @@ class ContactImportInputSerializer(serializers.Serializer):
     file = serializers.FileField()
     mapping = serializers.JSONField(
         required=False,
+        decoder=BoundedJSONDecoder,
         help_text='CSV column → contact field, e.g. {"Nombre": "display_name"}; '
         "guessed from the header when left out.",
     )
+
+    def validate_mapping(self, mapping):
+        if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+        ):
+            raise serializers.ValidationError(
+                'An object of column names to field names, e.g. {"Nombre": "display_name"}.'
+            )
+        return mapping

@@ -245,7 +245,7 @@ class Adapter:
         prefix = f"{self.host}/s/"
         if external_id.startswith(prefix):
             return external_id.removeprefix(prefix)
-        if external_id.isdigit():
+        if external_id.isascii() and external_id.isdigit():
             return external_id
         # A post we know through another instance: let ours resolve it by URL.
         found = self._call(self.api.search_v2, external_id, resolve=True, result_type="statuses")
