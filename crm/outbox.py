@@ -137,8 +137,9 @@ def outbound_deliver(*, message_id: int) -> OutboundMessage | None:
         _set_state(message, State.PENDING)
         raise RetryLater(at=message.not_before)
     adapter = adapter_for(message.account)
+    latest = dm_thread_latest(message) if message.kind == Kind.DM else None
     try:
-        sent = _send(adapter, message)
+        sent = _send(adapter, message, latest)
     except RateLimited as exc:
         _set_state(message, State.PENDING, error=str(exc))
         raise RetryLater(at=exc.reset_at) from exc
@@ -157,11 +158,11 @@ def outbound_deliver(*, message_id: int) -> OutboundMessage | None:
     except (InvalidRequest, NetworkError) as exc:
         _set_state(message, State.FAILED, error=str(exc))
         return message
-    _record_sent(message, sent)
+    _record_sent(message, sent, thread_of=latest or message.in_reply_to)
     return message
 
 
-def _send(adapter: NetworkAdapter, message: OutboundMessage) -> Sent:
+def _send(adapter: NetworkAdapter, message: OutboundMessage, latest: TimelineEntry | None) -> Sent:
     key = message.idempotency_key
     if message.kind == Kind.REPLY:
         return adapter.reply(
@@ -169,13 +170,11 @@ def _send(adapter: NetworkAdapter, message: OutboundMessage) -> Sent:
         )
     if message.kind == Kind.DM:
         recipient = message.recipient
-        # Only a DM's thread is a conversation; a public post's is its thread of posts.
-        reply_to = message.in_reply_to
-        thread = reply_to.thread_id if reply_to and reply_to.kind == Kind.DM else ""
         return adapter.send_dm(
             recipient=Author(external_id=recipient.external_id, handle=recipient.handle),
             text=message.text,
-            thread_id=thread,
+            thread_id=latest.thread_id if latest else "",
+            in_reply_to=latest.external_id if latest else "",
             idempotency_key=key,
         )
     if message.kind == Kind.POST:
@@ -186,6 +185,29 @@ def _send(adapter: NetworkAdapter, message: OutboundMessage) -> Sent:
     return adapter.follow(author=Author(external_id=recipient.external_id, handle=recipient.handle))
 
 
+def dm_thread_latest(message: OutboundMessage) -> TimelineEntry | None:
+    """The latest message, as of sending, of the DM conversation ``message`` continues.
+
+    A DM continues the conversation of the DM it answers; with none (a handoff after a
+    public complaint, a CSAT link queued before the handoff DM left) it continues the
+    account's newest conversation with the same person. Only a DM's thread is a
+    conversation: a public post's is its thread of posts. Read when sending, not when
+    queuing, so a message queued behind another (the CSAT link behind the closing
+    message) answers the one that left before it."""
+    anchor = message.in_reply_to if message.in_reply_to_id else None
+    if anchor is not None and anchor.kind != Kind.DM:
+        anchor = None
+    contact_id = anchor.contact_id if anchor is not None else message.contact_id
+    if contact_id is None:
+        return anchor
+    dms = TimelineEntry.objects.filter(
+        account_id=message.account_id, contact_id=contact_id, kind=Kind.DM
+    ).exclude(external_id="")
+    if anchor is not None and anchor.thread_id:
+        dms = dms.filter(thread_id=anchor.thread_id)
+    return dms.order_by("-occurred_at", "-id").first() or anchor
+
+
 def _set_state(message: OutboundMessage, state: str, *, error: str = "") -> None:
     message.state = state
     message.last_error = error
@@ -193,7 +215,7 @@ def _set_state(message: OutboundMessage, state: str, *, error: str = "") -> None
 
 
 @transaction.atomic
-def _record_sent(message: OutboundMessage, sent: Sent) -> None:
+def _record_sent(message: OutboundMessage, sent: Sent, *, thread_of: TimelineEntry | None) -> None:
     entry = None
     if message.contact_id:
         reply_to = message.in_reply_to
@@ -208,8 +230,8 @@ def _record_sent(message: OutboundMessage, sent: Sent) -> None:
             url=sent.url,
             direction=Direction.OUTBOUND,
             account=message.account,
-            in_reply_to=reply_to.external_id if reply_to else "",
-            thread_id=sent.thread_id or (reply_to.thread_id if reply_to else ""),
+            in_reply_to=thread_of.external_id if thread_of else "",
+            thread_id=sent.thread_id or (thread_of.thread_id if thread_of else ""),
             created_by=message.created_by,
             occurred_at=timezone.now(),
             raw=sent.raw,

@@ -616,7 +616,13 @@ class Adapter:
         return self._sent(self._call(client.send_post, text=client_utils.TextBuilder().text(text)))
 
     def send_dm(
-        self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
+        self,
+        *,
+        recipient: Author,
+        text: str,
+        thread_id: str,
+        idempotency_key: str,
+        in_reply_to: str = "",
     ) -> Sent:
         client = self._login().with_bsky_chat_proxy()
         convo_id = thread_id

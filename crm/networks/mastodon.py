@@ -483,7 +483,13 @@ class Adapter:
         return self._sent(self._call(self.api.status_post, text, idempotency_key=idempotency_key))
 
     def send_dm(
-        self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
+        self,
+        *,
+        recipient: Author,
+        text: str,
+        thread_id: str,
+        idempotency_key: str,
+        in_reply_to: str = "",
     ) -> Sent:
         handle = recipient.handle.lstrip("@")
         # Someone on our own instance is mentioned as @user: real servers also accept
@@ -493,8 +499,14 @@ class Adapter:
             handle = handle[: -len(own) - 1]
         if f"@{handle}" not in text:
             text = f"@{handle} {text}"
+        # The thread continues as a reply to its latest status; a Mastodon server groups
+        # a conversation by that chain, so without it the DM would start a new one.
         status = self._call(
-            self.api.status_post, text, visibility="direct", idempotency_key=idempotency_key
+            self.api.status_post,
+            text,
+            in_reply_to_id=self._local_id(in_reply_to) if in_reply_to else None,
+            visibility="direct",
+            idempotency_key=idempotency_key,
         )
         return self._sent(status)
 

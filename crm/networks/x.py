@@ -462,7 +462,13 @@ class Adapter:
         return self._created(_call(self.client.create_tweet, text=text, user_auth=self.user_auth))
 
     def send_dm(
-        self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
+        self,
+        *,
+        recipient: Author,
+        text: str,
+        thread_id: str,
+        idempotency_key: str,
+        in_reply_to: str = "",
     ) -> Sent:
         if thread_id and "-" not in thread_id:
             page = _call(
