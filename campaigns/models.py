@@ -382,4 +382,4 @@ class ScheduledPost(models.Model):
     @property
     def reason(self) -> str:
         """Why it failed (or the outcome is unknown), from the outbox."""
-        return self.outbound.last_error if self.state == self.State.FAILED else ""
+        return self.outbound.failure_text if self.state == self.State.FAILED else ""

@@ -8,3 +8,8 @@ from django.dispatch import Signal
 #: were refreshed). Receivers must not commit or swallow errors: a failure rolls the
 #: page (and its cursor) back, so it is fetched again.
 entries_ingested = Signal()
+
+#: Sent by ``crm.outbox`` inside the transaction that records a send the network
+#: confirmed. Arguments: ``message_id`` and ``sent_at``. Support stops the
+#: first-response clock here: a reply that failed or whose outcome is unknown stops none.
+outbound_confirmed = Signal()

@@ -17,12 +17,13 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.models import Contact, SocialIdentity, TimelineEntry
 from core.choices import Direction
+from core.signals import outbound_confirmed
 
 from .models import OutboundMessage, SocialAccount
 from .networks import adapter_class, adapter_for
@@ -39,6 +40,7 @@ from .networks.base import (
 
 Kind = OutboundMessage.Kind
 State = OutboundMessage.State
+Failure = OutboundMessage.Failure
 
 #: A message still ``sending`` after this long was interrupted (see ``outbound_reap``).
 STALE_SENDING = timedelta(minutes=10)
@@ -126,7 +128,11 @@ def outbound_deliver(*, message_id: int) -> OutboundMessage | None:
     is no longer pending. Raises ``RetryLater`` for a rate limit or a retryable error."""
     now = timezone.now()
     claimed = OutboundMessage.objects.filter(pk=message_id, state=State.PENDING).update(
-        state=State.SENDING, attempts=F("attempts") + 1, last_error=""
+        state=State.SENDING,
+        attempts=F("attempts") + 1,
+        last_error="",
+        failure="",
+        sending_since=now,
     )
     if not claimed:
         return None
@@ -141,29 +147,35 @@ def outbound_deliver(*, message_id: int) -> OutboundMessage | None:
     try:
         sent = _send(adapter, message, latest)
     except RateLimited as exc:
-        _set_state(message, State.PENDING, error=str(exc))
+        _set_state(
+            message,
+            State.PENDING,
+            error=str(exc),
+            failure=Failure.RATE_LIMITED,
+            params={"at": timezone.localtime(exc.reset_at).strftime("%H:%M")},
+        )
         raise RetryLater(at=exc.reset_at) from exc
     except TransientError as exc:
         if adapter.idempotent_sends and message.attempts < 5:
-            _set_state(message, State.PENDING, error=str(exc))
+            _set_state(message, State.PENDING, error=str(exc), failure=Failure.UNREACHABLE)
             raise RetryLater(at=now + timedelta(seconds=30 * 2**message.attempts)) from exc
-        _set_state(message, State.UNKNOWN, error=str(exc))
+        _set_state(message, State.UNKNOWN, error=str(exc), failure=Failure.UNREACHABLE)
         return message
     except AuthError as exc:
         SocialAccount.objects.filter(pk=message.account_id).update(
             state=SocialAccount.State.NEEDS_RECONNECT, last_error=str(exc)
         )
-        _set_state(message, State.FAILED, error=str(exc))
+        _set_state(message, State.FAILED, error=str(exc), failure=Failure.RECONNECT)
         return message
     except (InvalidRequest, NetworkError) as exc:
-        _set_state(message, State.FAILED, error=str(exc))
+        _set_state(message, State.FAILED, error=str(exc), failure=Failure.REFUSED)
         return message
     _record_sent(message, sent, thread_of=latest or message.in_reply_to)
     return message
 
 
 def _send(adapter: NetworkAdapter, message: OutboundMessage, latest: TimelineEntry | None) -> Sent:
-    key = message.idempotency_key
+    key = message.network_key
     if message.kind == Kind.REPLY:
         return adapter.reply(
             in_reply_to=message.in_reply_to.external_id, text=message.text, idempotency_key=key
@@ -208,10 +220,19 @@ def dm_thread_latest(message: OutboundMessage) -> TimelineEntry | None:
     return dms.order_by("-occurred_at", "-id").first() or anchor
 
 
-def _set_state(message: OutboundMessage, state: str, *, error: str = "") -> None:
+def _set_state(
+    message: OutboundMessage,
+    state: str,
+    *,
+    error: str = "",
+    failure: str = "",
+    params: dict | None = None,
+) -> None:
     message.state = state
     message.last_error = error
-    message.save(update_fields=["state", "last_error"])
+    message.failure = failure
+    message.failure_params = params or {}
+    message.save(update_fields=["state", "last_error", "failure", "failure_params"])
 
 
 @transaction.atomic
@@ -245,24 +266,83 @@ def _record_sent(message: OutboundMessage, sent: Sent, *, thread_of: TimelineEnt
     message.url = sent.url
     message.entry = entry
     message.sent_at = timezone.now()
-    message.save(update_fields=["state", "external_id", "url", "entry", "sent_at"])
+    message.failure, message.failure_params, message.last_error = "", {}, ""
+    message.save(
+        update_fields=[
+            "state",
+            "external_id",
+            "url",
+            "entry",
+            "sent_at",
+            "failure",
+            "failure_params",
+            "last_error",
+        ]
+    )
+    outbound_confirmed.send(sender=OutboundMessage, message_id=message.pk, sent_at=message.sent_at)
 
 
 def outbound_reap(*, now: datetime | None = None) -> int:
     """Messages stuck in ``sending`` (a worker died mid-send): retry where the network
     deduplicates by key, else mark ``unknown``. Returns how many were touched."""
     now = now or timezone.now()
-    stale = OutboundMessage.objects.filter(state=State.SENDING, created_at__lt=now - STALE_SENDING)
+    stale = OutboundMessage.objects.filter(state=State.SENDING).filter(
+        Q(sending_since__lt=now - STALE_SENDING)
+        | Q(sending_since__isnull=True, created_at__lt=now - STALE_SENDING)
+    )
     touched = 0
     for message in stale.select_related("account"):
         if adapter_class(message.account.network).idempotent_sends:
-            _set_state(message, State.PENDING, error=_("Interrupted; retried with the same key."))
+            _set_state(
+                message,
+                State.PENDING,
+                error="Interrupted; retried with the same key.",
+                failure=Failure.INTERRUPTED,
+            )
             _schedule(message)
         else:
             _set_state(
                 message,
                 State.UNKNOWN,
-                error=_("Interrupted while sending: check the network before sending again."),
+                error="Interrupted while sending: check the network before sending again.",
+                failure=Failure.INTERRUPTED,
             )
         touched += 1
     return touched
+
+
+@transaction.atomic
+def outbound_retry(*, message: OutboundMessage, text: str | None = None) -> OutboundMessage:
+    """Send a failed message, or one whose outcome is unknown, again: as it was
+    (**Retry**), or with ``text`` (**Edit and resend**, under a new network key).
+
+    The same row is queued again, so the ticket, post or answer it belongs to shows
+    one message. Raises ``ValidationError`` with field messages."""
+    locked = (
+        OutboundMessage.objects.select_for_update(of=("self",))
+        .select_related("account")
+        .get(pk=message.pk)
+    )
+    errors: dict[str, str] = {}
+    if not locked.needs_attention:
+        errors["state"] = _("Only a message that failed or whose outcome is unknown is resent.")
+    if locked.account.state == SocialAccount.State.NEEDS_RECONNECT:
+        errors["account"] = _("This account needs to be reconnected before it can send.")
+    fields = ["state", "attempts", "last_error", "failure", "failure_params", "not_before"]
+    if text is not None:
+        text = text.strip()
+        if not text and locked.kind in {Kind.REPLY, Kind.DM, Kind.POST}:
+            errors["text"] = _("Write something to send.")
+        elif text != locked.text:
+            locked.text = text
+            locked.resends += 1
+            fields += ["text", "resends"]
+    if errors:
+        raise ValidationError(errors)
+    locked.state, locked.attempts, locked.not_before = State.PENDING, 0, None
+    locked.last_error, locked.failure, locked.failure_params = "", "", {}
+    locked.save(update_fields=fields)
+    _schedule(locked)
+    for name in ("state", "text", "resends", "attempts", "last_error", "failure"):
+        setattr(message, name, getattr(locked, name))
+    return locked

@@ -40,7 +40,12 @@ from .incidents import (
     incident_resolve,
     incident_statement_deliver,
 )
-from .replies import ticket_dm_anchor, ticket_public_anchor, ticket_reply
+from .replies import (
+    ticket_dm_anchor,
+    ticket_public_anchor,
+    ticket_reply,
+    ticket_reply_confirmed,
+)
 from .resolution import ticket_resolve
 from .rules import (
     RULE_COMPLAINT,
@@ -94,6 +99,7 @@ __all__ = [
     "ticket_open_for_entry",
     "ticket_public_anchor",
     "ticket_reply",
+    "ticket_reply_confirmed",
     "ticket_resolve",
     "tickets_apply_rules_for_ingested",
     "tickets_assign_waiting",

@@ -132,7 +132,11 @@ def test_failure_reason_and_cancel(client, sales, django_capture_on_commit_callb
     outbound_send.apply((failing.outbound_id,))
     failing.refresh_from_db()
     failing.outbound.refresh_from_db()
-    assert failing.state == "failed" and "access token" in failing.reason
+    # A sentence for the person; the network's own words for managers, one click away.
+    assert failing.state == "failed" and "access token" in failing.outbound.last_error
+    assert failing.reason == (
+        f"The Mastodon account @{account.handle} needs reconnecting; nothing was posted."
+    )
 
     client.force_login(sales)
     client.post(f"/campaigns/{campaign.pk}/posts/{later.pk}/cancel/")
@@ -141,6 +145,12 @@ def test_failure_reason_and_cancel(client, sales, django_capture_on_commit_callb
     assert outbound_deliver(message_id=later.outbound_id) is None  # the worker skips it
     response = client.post(f"/campaigns/{campaign.pk}/posts/{later.pk}/cancel/", follow=True)
     assert "Too late" in response.content.decode()
+    # The posts page: the failed post offers Retry and Edit and resend; the cancelled
+    # one is not offered again; the raw error is for managers only.
+    page = client.get(f"/campaigns/{campaign.pk}/posts/").content.decode()
+    assert "needs reconnecting; nothing was posted." in page and "access token" not in page
+    assert f'action="/outbox/{failing.outbound_id}/retry/"' in page and "Edit and resend" in page
+    assert f"/outbox/{later.outbound_id}/retry/" not in page
 
 
 @pytest.mark.django_db
