@@ -71,6 +71,8 @@ class HandledInputSerializer(serializers.Serializer):
 
 
 class OutboundMessageSerializer(serializers.ModelSerializer):
+    failure_text = serializers.CharField(read_only=True)
+
     class Meta:
         model = OutboundMessage
         fields = [
@@ -83,6 +85,9 @@ class OutboundMessageSerializer(serializers.ModelSerializer):
             "text",
             "state",
             "attempts",
+            "failure",
+            "failure_params",
+            "failure_text",
             "last_error",
             "external_id",
             "url",
@@ -91,3 +96,9 @@ class OutboundMessageSerializer(serializers.ModelSerializer):
             "sent_at",
         ]
         read_only_fields = fields
+
+
+class OutboundRetryInputSerializer(serializers.Serializer):
+    """Retry as it was (no ``text``), or edit and resend with ``text``."""
+
+    text = serializers.CharField(required=False, allow_blank=True, max_length=5000)

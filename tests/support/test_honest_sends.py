@@ -199,3 +199,47 @@ def test_the_failure_sentence_survives_bad_stored_params(x_account):
     message.failure_params = {"at": "10:42"}
     assert message.failure_text == "X asked us to wait; it will be sent at 10:42."
     assert timezone.now()  # the sentence needs no clock
+
+
+@responses.activate
+def test_the_api_and_the_admin_retry_a_failed_send(
+    x_ticket, support, manager, client, django_capture_on_commit_callbacks
+):
+    responses.post(f"{X_API}/tweets", body=DNS_ERROR)
+    client.force_login(support)
+    message = _reply(client, x_ticket, "First try", django_capture_on_commit_callbacks)
+    listed = api_as(support).get("/api/v1/outbox/?state=unknown").json()
+    [row] = listed["results"]
+    assert row["failure"] == "unreachable" and row["failure_text"].startswith("X did not confirm")
+
+    bad = api_as(support).post(f"/api/v1/outbox/{message.pk}/retry/", {"text": " "}, format="json")
+    assert bad.status_code == 400 and bad.json() == {"text": ["Write something to send."]}
+
+    responses.replace(responses.POST, f"{X_API}/tweets", json=CREATED, status=201)
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = api_as(support).post(f"/api/v1/outbox/{message.pk}/retry/", {}, format="json")
+    assert sent.status_code == 202 and sent.json()["state"] == "pending"
+    message.refresh_from_db()
+    assert message.state == "sent"
+    again = api_as(support).post(f"/api/v1/outbox/{message.pk}/retry/", {}, format="json")
+    assert again.status_code == 400 and "state" in again.json()
+
+    # The admin: a manager retries a failed message with the action.
+    failed = OutboundMessage.objects.create(
+        account=x_ticket.account,
+        kind="post",
+        text="From the admin",
+        idempotency_key="admin-1",
+        state="failed",
+        failure="refused",
+    )
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/crm/outboundmessage/",
+            {"action": "retry", "_selected_action": [failed.pk]},
+            follow=True,
+        )
+    assert "1 message(s) queued again." in response.content.decode()
+    failed.refresh_from_db()
+    assert failed.state == "sent"
