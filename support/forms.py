@@ -80,9 +80,22 @@ class ResolveForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(
-        label=_("Status"), choices=[c for c in Status.choices if c[0] != Status.RESOLVED]
-    )
+    """The ticket's status, its current one selected. "Resolved" is offered only while
+    the ticket is resolved (it is reached with "Resolve and ask for a rating"), so the
+    select never shows a status the ticket does not have; "Open" then reads "Reopen"."""
+
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
+
+    def __init__(self, *args, current: str | None = None, **kwargs):
+        if current is not None:
+            kwargs.setdefault("initial", {"status": current})
+        super().__init__(*args, **kwargs)
+        if current is None:
+            return
+        choices = [c for c in Status.choices if c[0] != Status.RESOLVED or current == c[0]]
+        if current in {Status.RESOLVED, Status.CLOSED}:
+            choices = [(v, _("Reopen") if v == Status.OPEN else label) for v, label in choices]
+        self.fields["status"].choices = choices
 
 
 class PriorityForm(forms.Form):

@@ -112,7 +112,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "handoff_form": HandoffForm(initial=handoff_initial),
         "resolve_form": ResolveForm(),
         "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
-        "status_form": StatusForm(initial={"status": ticket.status}),
+        "status_form": StatusForm(current=ticket.status),
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
     }
     return render(request, "support/ticket.html", context)

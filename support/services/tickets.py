@@ -172,11 +172,11 @@ def ticket_change_status(
     """Set a status other than resolved (use ``ticket_resolve`` for that)."""
     if status not in Status.values:
         raise ValidationError({"status": _("Unknown status.")})
-    if status == Status.RESOLVED:
-        return ticket_resolve(ticket=ticket, user=user)
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if locked.status == status:
-        return locked
+        return locked  # the form's current status, sent back unchanged: nothing happens
+    if status == Status.RESOLVED:
+        return ticket_resolve(ticket=ticket, user=user)
     previous = locked.status
     set_status(locked, status, now=timezone.now(), schedule=ticket_schedule(locked))
     save_clock(locked, "status")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from crm.models import OutboundMessage
@@ -122,6 +124,33 @@ def test_reply_handoff_and_resolve_from_the_ticket_page(client, support, custome
     assert ticket.status == Status.RESOLVED and ticket.csat_surveys.count() == 1
     html = client.get(f"{base}/").content.decode()
     assert "Looking into it" in html and "Satisfaction survey" in html
+
+
+def test_after_resolving_the_status_select_shows_resolved_and_sending_it_back_changes_nothing(
+    client, support, customer, account
+):
+    """Issue 12 bug 2: after "Resolve and ask for a rating" the status select showed "New"
+    (resolved was not among its choices), and "Change status" would have reopened it."""
+    client.force_login(support)
+    ticket = _ticket(customer, account)
+    base = f"/support/tickets/{ticket.pk}"
+    client.post(f"{base}/resolve/", {"message": ""})
+    html = client.get(f"{base}/").content.decode()
+    select = re.search(r'<select name="status"[^>]*>(.*?)</select>', html, re.S).group(1)
+    assert re.search(r'<option value="resolved" selected>Resolved</option>', select)
+    assert select.count("selected") == 1
+    assert '<option value="open">Reopen</option>' in select
+    response = client.post(f"{base}/status/", {"status": "resolved"}, follow=True)
+    assert response.status_code == 200 and b"already resolved" not in response.content
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED and ticket.csat_surveys.count() == 1
+    # Reopening stays one deliberate choice.
+    client.post(f"{base}/status/", {"status": "open"})
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+    html = client.get(f"{base}/").content.decode()
+    select = re.search(r'<select name="status"[^>]*>(.*?)</select>', html, re.S).group(1)
+    assert '<option value="open" selected>Open</option>' in select and "resolved" not in select
 
 
 def test_sales_reads_tickets_but_cannot_act(client, sales, customer, account):
