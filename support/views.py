@@ -114,6 +114,11 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
         "status_form": StatusForm(current=ticket.status),
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
+        # "Open ticket" added this message to the ticket: offer to keep it apart.
+        "joined_entry": next(
+            (e for e in ticket.interactions.all() if str(e.pk) == request.GET.get("joined")),
+            None,
+        ),
     }
     return render(request, "support/ticket.html", context)
 
@@ -225,7 +230,32 @@ def ticket_from_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
     if entry.direction != Direction.INBOUND or not entry.network:
         messages.error(request, _("Only messages received from a network go on tickets."))
         return redirect("contacts:detail", pk=entry.contact_id)
-    ticket = services.ticket_open_for_entry(entry=entry, user=request.user)
+    ticket, outcome = services.ticket_open_or_join(entry=entry, user=request.user)
+    if outcome == "joined":
+        messages.info(
+            request,
+            _("Added to ticket %(number)s, which was open for this contact.")
+            % {"number": ticket.number},
+        )
+        return redirect(f"{ticket.get_absolute_url()}?joined={entry.pk}#joined")
+    return redirect("support:ticket", pk=ticket.pk)
+
+
+@require_POST
+@permission_required("support.add_ticket", raise_exception=True)
+def ticket_split_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """ "Open a new one instead": the message leaves the ticket it joined for its own."""
+    entry = get_for_user_or_404(
+        TimelineEntry.objects.select_related("contact", "account", "identity"),
+        user=request.user,
+        pk=entry_id,
+    )
+    try:
+        ticket = services.ticket_split_entry(entry=entry, user=request.user)
+    except ValidationError as exc:
+        _fail(request, exc)
+        return redirect("contacts:detail", pk=entry.contact_id)
+    messages.success(request, _("New ticket %(number)s opened.") % {"number": ticket.number})
     return redirect("support:ticket", pk=ticket.pk)
 
 

@@ -62,6 +62,8 @@ from .tickets import (
     ticket_link_entry,
     ticket_open,
     ticket_open_for_entry,
+    ticket_open_or_join,
+    ticket_split_entry,
 )
 
 __all__ = [
@@ -97,10 +99,12 @@ __all__ = [
     "ticket_link_entry",
     "ticket_open",
     "ticket_open_for_entry",
+    "ticket_open_or_join",
     "ticket_public_anchor",
     "ticket_reply",
     "ticket_reply_confirmed",
     "ticket_resolve",
+    "ticket_split_entry",
     "tickets_apply_rules_for_ingested",
     "tickets_assign_waiting",
     "tickets_bulk_assign",

@@ -179,6 +179,41 @@ def test_open_ticket_button_on_the_contact_timeline(client, support, customer, a
     assert f'href="/support/tickets/{ticket.pk}/"' in html and "Ticket opened" in html
 
 
+def test_open_ticket_says_it_joined_an_open_ticket_and_lets_the_agent_open_a_new_one(
+    client, support, customer, account
+):
+    """Issue 12 bug 6: "Open ticket" on an unrelated post silently landed in the
+    contact's open ticket about something else."""
+    client.force_login(support)
+    wifi = _ticket(customer, account, text="What is the wifi password of the router?")
+    match = complaint_entry(
+        contact=customer, account=account, text="Esta noche partido, ¿lo dais?", intent="question"
+    )
+    response = client.post(f"/support/from-entry/{match.pk}/", follow=True)
+    html = response.content.decode()
+    assert response.redirect_chain[-1][0] == f"/support/tickets/{wifi.pk}/?joined={match.pk}#joined"
+    assert f"Added to ticket #{wifi.pk}, which was open for this contact." in html
+    assert f'action="/support/from-entry/{match.pk}/split/"' in html
+    assert "Esta noche partido" in html
+    assert wifi.interactions.count() == 2
+
+    response = client.post(f"/support/from-entry/{match.pk}/split/", follow=True)
+    new = Ticket.objects.exclude(pk=wifi.pk).get()
+    assert response.redirect_chain[-1][0] == f"/support/tickets/{new.pk}/"
+    assert list(new.interactions.all()) == [match]
+    assert wifi.interactions.count() == 1
+    assert f"New ticket #{new.pk} opened." in response.content.decode()
+    timeline = client.get(f"/contacts/{customer.pk}/").content.decode()
+    assert "A message moved to a new ticket" in timeline
+    # The wifi ticket's only message cannot be split off: it already stands apart.
+    only = wifi.interactions.get()
+    response = client.post(f"/support/from-entry/{only.pk}/split/", follow=True)
+    assert "already apart" in response.content.decode() and Ticket.objects.count() == 2
+    # Opening it again goes to its own ticket, with no notice.
+    again = client.post(f"/support/from-entry/{match.pk}/")
+    assert again["Location"] == f"/support/tickets/{new.pk}/"
+
+
 def test_reports_page_charts_and_csv(client, manager, customer, account):
     client.force_login(manager)
     _ticket(customer, account)
