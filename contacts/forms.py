@@ -60,7 +60,11 @@ class BulkForm(forms.Form):
         ("tag", _("Add tag")),
         ("stage", _("Change stage")),
     ]
-    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[])
+    ids = forms.TypedMultipleChoiceField(
+        coerce=int,
+        choices=[],
+        error_messages={"required": _("Tick at least one contact in the list first.")},
+    )
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
     owner = OwnerField(
         label=_("Owner"), queryset=owner_choices(), required=False, empty_label=_("Nobody")
