@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.choices import Network
+from core.validators import not_in_the_past
 from crm.models import SocialAccount
 
 from .models import Campaign, CampaignMatch, ListeningRule, ScheduledPost, TrackedLink
@@ -193,6 +194,7 @@ class ScheduledPostSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"send_at": {"validators": [not_in_the_past]}}
 
     def create(self, validated_data):
         try:

@@ -2,6 +2,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import not_in_the_past
+
 from .models import Stage
 from .selectors import owner_choices
 from .services import IMPORT_FIELDS
@@ -40,7 +42,9 @@ class DateTimeInput(forms.DateTimeInput):
 
 class TodoForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=300)
-    due_at = forms.DateTimeField(label=_("Due"), widget=DateTimeInput())
+    due_at = forms.DateTimeField(
+        label=_("Due"), widget=DateTimeInput(), validators=[not_in_the_past]
+    )
     assignee = OwnerField(
         label=_("For"), queryset=owner_choices(), required=False, empty_label=_("Me")
     )

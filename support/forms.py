@@ -121,7 +121,14 @@ class IncidentResolveForm(forms.Form):
 class CsatForm(forms.Form):
     rating = forms.TypedChoiceField(
         label=_("How satisfied are you with our help?"),
-        choices=[(i, str(i)) for i in range(1, 6)],
+        # Each radio says what its number means (a bare 1–5 tells a screen reader nothing).
+        choices=[
+            (1, _("1 · Very dissatisfied")),
+            (2, _("2 · Dissatisfied")),
+            (3, _("3 · Neither satisfied nor dissatisfied")),
+            (4, _("4 · Satisfied")),
+            (5, _("5 · Very satisfied")),
+        ],
         coerce=int,
         widget=forms.RadioSelect,
     )

@@ -22,6 +22,7 @@ from contacts.models import (
     Todo,
 )
 from contacts.scoring import reason_label
+from core.validators import not_in_the_past
 
 
 class SocialIdentitySerializer(serializers.ModelSerializer):
@@ -228,6 +229,7 @@ class TodoSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "reminded_at", "created_by", "created_at"]
+        extra_kwargs = {"due_at": {"validators": [not_in_the_past]}}
 
     def create(self, validated_data):
         user = self.context["request"].user

@@ -251,3 +251,31 @@ def test_support_desk_in_spanish(client, support, customer, account):
     assert "Cola" in html and "Tiempo restante" in html and "quedan" in html
     html = client.get(f"/support/tickets/{ticket.pk}/").content.decode()
     assert "Pasar a mensaje directo" in html and "Queja" in html
+
+
+def test_csat_radios_say_what_each_rating_means_and_403_has_the_app_chrome(
+    client, support, sales, customer, account
+):
+    """Issue 12 bug 9: the CSAT radios 1–5 had no labels; the 403 page had no chrome;
+    the support filters read "---------"."""
+    from support.services import csat_request, csat_token
+
+    ticket = _ticket(customer, account)
+    survey = csat_request(ticket=ticket)
+    html = client.get(f"/support/csat/{csat_token(survey)}/").content.decode()
+    for rating, meaning in [(1, "Very dissatisfied"), (5, "Very satisfied")]:
+        assert re.search(
+            rf'<label for="id_rating_{rating - 1}"><input[^>]*value="{rating}"[^>]*>\s*'
+            rf"{rating} · {meaning}</label>",
+            html,
+        ), rating
+
+    client.force_login(sales)
+    denied = client.post(f"/support/tickets/{ticket.pk}/reply/", {"kind": "reply", "text": "x"})
+    page = denied.content.decode()
+    assert denied.status_code == 403
+    assert "You may not open this page" in page and 'href="/contacts/"' in page  # the nav
+
+    client.force_login(support)
+    queue = client.get("/support/").content.decode()
+    assert "---------" not in queue and "Any network" in queue and "Any team" in queue
