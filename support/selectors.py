@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    When,
+)
 from django.db.models.functions import TruncDate
 from django.http import QueryDict
 from django.utils import timezone
@@ -157,8 +168,20 @@ def ticket_detail_queryset() -> QuerySet[Ticket]:
 
 
 def canned_for_ticket(ticket: Ticket) -> QuerySet[CannedResponse]:
-    return CannedResponse.objects.filter(Q(team=ticket.team) | Q(team__isnull=True)).order_by(
-        "purpose", "language", "name"
+    """The canned answers for the ticket's team, those in the contact's language first
+    (the language of their profile, else of their newest message on the ticket)."""
+    language = ticket.contact.language or (
+        TimelineEntry.objects.filter(ticket_link__ticket=ticket)
+        .exclude(language="")
+        .order_by("-occurred_at")
+        .values_list("language", flat=True)
+        .first()
+    )
+    theirs = Case(When(language=language or "", then=0), default=1, output_field=IntegerField())
+    return (
+        CannedResponse.objects.filter(Q(team=ticket.team) | Q(team__isnull=True))
+        .alias(theirs=theirs)
+        .order_by("theirs", "purpose", "language", "name")
     )
 
 

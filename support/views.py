@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from contacts.models import TimelineEntry
 from core.access import get_for_user_or_404
-from core.choices import Direction
+from core.choices import Direction, Network
 from core.paging import keyset_page_or_404
 
 from . import exports, selectors, services
@@ -345,6 +345,9 @@ def reports(request: HttpRequest) -> HttpResponse:
     report = selectors.support_report(start=start, end=end)
     if request.GET.get("format") == "csv":
         return exports.support_report_csv(report)
+    # People read brand names ("Bluesky", "Mastodon", "X"); the API and CSV keep codes.
+    for row in (*report["by_network"], *report["by_account"]):
+        row["network_label"] = Network(row["network"]).label if row["network"] else "—"
     return render(request, "support/reports.html", {"report": report})
 
 

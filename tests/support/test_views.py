@@ -279,3 +279,25 @@ def test_csat_radios_say_what_each_rating_means_and_403_has_the_app_chrome(
     client.force_login(support)
     queue = client.get("/support/").content.decode()
     assert "---------" not in queue and "Any network" in queue and "Any team" in queue
+
+
+def test_canned_answers_in_the_contacts_language_come_first_and_reports_name_networks(
+    client, support, manager, customer, account
+):
+    """Issue 12 build 5: English and Spanish canned answers were always listed together,
+    and the report showed raw network codes."""
+    ticket = _ticket(customer, account, language="es", text="No tengo internet desde ayer")
+    for name, language in [("A reply", "en"), ("B respuesta", "es"), ("C reply", "en")]:
+        CannedResponse.objects.create(name=name, language=language, purpose="reply", body=name)
+    client.force_login(support)
+    html = client.get(f"/support/tickets/{ticket.pk}/").content.decode()
+    canned = re.findall(r'data-canned-text="([^"]+)"', html)
+    firsts = [c for c in canned if c in {"A reply", "B respuesta", "C reply"}]
+    assert firsts[0] == "B respuesta"
+    spanish = canned.index("B respuesta")
+    english = canned.index("A reply")
+    assert spanish < english
+
+    client.force_login(manager)
+    page = client.get("/support/reports/").content.decode()
+    assert '"network_label": "Mastodon"' in page and "<td>Mastodon</td>" in page
