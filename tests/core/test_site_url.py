@@ -49,3 +49,34 @@ def test_settings_read_the_exported_site_url():
         check=True,
     )
     assert out.stdout.strip() == "http://127.0.0.1:8101"
+
+
+def _renderers(**env: str) -> list[str]:
+    code = (
+        "import django; django.setup(); from django.conf import settings;"
+        "print(','.join(settings.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES']))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=_make_env(DJANGO_SETTINGS_MODULE="config.settings", **env),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip().split(",")
+
+
+def test_the_browsable_api_is_off_in_production():
+    """Issue 12 bug 9: the browsable API's inline styles are blocked by the CSP (4
+    console errors a page); production (DEBUG=0) serves JSON only."""
+    from cryptography.fernet import Fernet
+
+    production = _renderers(
+        DEBUG="0",
+        SECRET_KEY="x" * 50,
+        FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(),
+        API_BROWSABLE="",
+    )
+    assert production == ["rest_framework.renderers.JSONRenderer"]
+    assert "rest_framework.renderers.BrowsableAPIRenderer" in _renderers(DEBUG="1")
