@@ -198,6 +198,10 @@ def testimonial_queryset() -> QuerySet[TimelineEntry]:
 DEFAULT_PERIOD = timedelta(days=29)
 
 
+#: The longest report period whose "tickets by day" lists quiet days too.
+MAX_FILLED_DAYS = 366
+
+
 def report_period(raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
     """The report's period from ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (the last 30 days by
     default). Raises ``ValidationError`` with field messages for bad dates."""
@@ -262,13 +266,22 @@ def support_report(*, start: date, end: date) -> dict:
         .annotate(tickets=Count("id"))
         .order_by("-tickets", "account__handle")
     ]
-    by_day = [
-        {"day": row["day"].isoformat(), "tickets": row["tickets"]}
+    counted = {
+        row["day"]: row["tickets"]
         for row in tickets.annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(tickets=Count("id"))
         .order_by("day")
-    ]
+    }
+    # Every day of the period, quiet ones at 0 (one busy day alone drew a single dot);
+    # a period longer than MAX_FILLED_DAYS lists only the days with tickets.
+    days = (end - start).days + 1
+    if days <= MAX_FILLED_DAYS:
+        counted = {
+            start + timedelta(days=n): counted.get(start + timedelta(days=n), 0)
+            for n in range(days)
+        } | counted
+    by_day = [{"day": day.isoformat(), "tickets": n} for day, n in sorted(counted.items())]
     first_response = tickets.filter(first_response_at__isnull=False).annotate(
         d=ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
     )
