@@ -172,15 +172,19 @@ def test_edit_and_resend_sends_the_new_text_under_a_new_key(
     assert b'"text": "Short answer"' in responses.calls[-1].request.body
 
 
-def test_someone_who_may_not_send_cannot_retry(x_ticket, client, outsider, support):
-    message = OutboundMessage.objects.create(
-        account=x_ticket.account,
+def _refused_post(account: SocialAccount, *, text: str, key: str) -> OutboundMessage:
+    return OutboundMessage.objects.create(
+        account=account,
         kind="post",
-        text="t",
-        idempotency_key="k",
+        text=text,
+        idempotency_key=key,
         state="failed",
         failure="refused",
     )
+
+
+def test_someone_who_may_not_send_cannot_retry(x_ticket, client, outsider, support):
+    message = _refused_post(x_ticket.account, text="t", key="k")
     client.force_login(outsider)
     assert client.post(f"/outbox/{message.pk}/retry/").status_code == 403
     message.refresh_from_db()
@@ -225,14 +229,7 @@ def test_the_api_and_the_admin_retry_a_failed_send(
     assert again.status_code == 400 and "state" in again.json()
 
     # The admin: a manager retries a failed message with the action.
-    failed = OutboundMessage.objects.create(
-        account=x_ticket.account,
-        kind="post",
-        text="From the admin",
-        idempotency_key="admin-1",
-        state="failed",
-        failure="refused",
-    )
+    failed = _refused_post(x_ticket.account, text="From the admin", key="admin-1")
     client.force_login(manager)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
