@@ -13,6 +13,9 @@ STAMP := $(VENV)/.installed
 export MOMENTO_PEERS_DIR ?= $(HOME)/.cache/momento/peers
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links Momento writes (tracked links, post text, CSAT links) point at the server
+# `make run` serves, PORT=8101 included; set SITE_URL for any other address.
+export SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: help venv run test lint bench peers browser messages clean
 

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from core.choices import Network
 from core.serializers import MomentoModelSerializer
+from core.validators import not_in_the_past
 from crm.models import SocialAccount
 
 from .models import Campaign, CampaignMatch, ListeningRule, ScheduledPost, TrackedLink
@@ -198,6 +199,7 @@ class ScheduledPostSerializer(MomentoModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"send_at": {"validators": [not_in_the_past]}}
 
     def create(self, validated_data):
         try:

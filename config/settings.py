@@ -254,6 +254,16 @@ REST_FRAMEWORK = {
         "integration": env.str("API_THROTTLE_INTEGRATION", default="12000/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # The browsable API's inline styles and scripts break the CSP: it is a development
+    # aid (DEBUG=1 or API_BROWSABLE=1); production serves JSON only.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(
+            ["rest_framework.renderers.BrowsableAPIRenderer"]
+            if env.bool("API_BROWSABLE", default=DEBUG)
+            else []
+        ),
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Momento API",

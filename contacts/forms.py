@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.validators import validate_currency
+from core.validators import not_in_the_past, validate_currency
 
 from .models import Stage
 from .selectors import owner_choices
@@ -42,7 +42,9 @@ class DateTimeInput(forms.DateTimeInput):
 
 class TodoForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=300)
-    due_at = forms.DateTimeField(label=_("Due"), widget=DateTimeInput())
+    due_at = forms.DateTimeField(
+        label=_("Due"), widget=DateTimeInput(), validators=[not_in_the_past]
+    )
     assignee = OwnerField(
         label=_("For"), queryset=owner_choices(), required=False, empty_label=_("Me")
     )
@@ -64,7 +66,11 @@ class BulkForm(forms.Form):
         ("tag", _("Add tag")),
         ("stage", _("Change stage")),
     ]
-    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[])
+    ids = forms.TypedMultipleChoiceField(
+        coerce=int,
+        choices=[],
+        error_messages={"required": _("Tick at least one contact in the list first.")},
+    )
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
     owner = OwnerField(
         label=_("Owner"), queryset=owner_choices(), required=False, empty_label=_("Nobody")

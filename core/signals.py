@@ -16,3 +16,8 @@ entries_ingested = Signal()
 #: the network item ids that were on her timeline), so apps above ``contacts`` can
 #: drop what they hold about those items (e.g. the sync's failed items).
 contact_erased = Signal()
+
+#: Sent by ``crm.outbox`` inside the transaction that records a send the network
+#: confirmed. Arguments: ``message_id`` and ``sent_at``. Support stops the
+#: first-response clock here: a reply that failed or whose outcome is unknown stops none.
+outbound_confirmed = Signal()

@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -270,10 +270,40 @@ class SocialAccountAdmin(admin.ModelAdmin):
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(admin.ModelAdmin):
     """The outbox, read-only: a message whose outcome is unknown is checked on the
-    network by a person, never re-sent from here."""
+    network by a person, then sent again with the **Retry** action (never blindly)."""
 
-    list_display = ["created_at", "kind", "account", "state", "attempts", "created_by", "sent_at"]
-    list_filter = ["state", "kind", "account__network"]
+    list_display = [
+        "created_at",
+        "kind",
+        "account",
+        "state",
+        "failure",
+        "attempts",
+        "created_by",
+        "sent_at",
+    ]
+    list_filter = ["state", "failure", "kind", "account__network"]
+    actions = ["retry"]
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("crm.add_outboundmessage")
+
+    @admin.action(
+        description=_("Retry the selected failed or unknown messages"), permissions=["retry"]
+    )
+    def retry(self, request, queryset):
+        from .outbox import outbound_retry
+
+        retried = 0
+        for message in queryset.select_related("account"):
+            try:
+                outbound_retry(message=message)
+            except ValidationError as exc:
+                self.message_user(request, f"{message}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                retried += 1
+        self.message_user(request, _("%(n)d message(s) queued again.") % {"n": retried})
+
     search_fields = ["idempotency_key", "external_id", "text", "account__handle"]
     list_select_related = ["account", "created_by"]
     raw_id_fields = ["contact", "in_reply_to", "recipient", "entry", "created_by"]

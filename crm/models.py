@@ -106,6 +106,17 @@ class OutboundMessage(models.Model):
         FAILED = "failed", _("Failed")
         UNKNOWN = "unknown", _("Outcome unknown")
 
+    class Failure(models.TextChoices):
+        """Why a send did not go through, stored as a code (``failure_params`` fill in
+        its sentence); ``last_error`` keeps the network's technical answer."""
+
+        UNREACHABLE = "unreachable", _("Network unreachable")
+        RECONNECT = "reconnect", _("Account needs reconnecting")
+        REFUSED = "refused", _("Refused by the network")
+        RATE_LIMITED = "rate_limited", _("Rate limited")
+        INTERRUPTED = "interrupted", _("Interrupted")
+        CANCELLED = "cancelled", _("Cancelled")
+
     account = models.ForeignKey(
         SocialAccount, on_delete=models.PROTECT, related_name="outbound", verbose_name=_("account")
     )
@@ -133,6 +144,8 @@ class OutboundMessage(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=State, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    failure = models.CharField(_("failure"), max_length=16, choices=Failure, blank=True)
+    failure_params = models.JSONField(_("failure details"), default=dict, blank=True)
     not_before = models.DateTimeField(_("send at"), null=True, blank=True)
     external_id = models.CharField(max_length=512, blank=True)
     url = models.URLField(max_length=1000, blank=True)
@@ -147,6 +160,10 @@ class OutboundMessage(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    #: When the current attempt claimed the row (the reaper's measure of "stuck").
+    sending_since = models.DateTimeField(null=True, blank=True)
+    #: How many times a person edited and resent it; each edit is sent under its own key.
+    resends = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -165,6 +182,62 @@ class OutboundMessage(models.Model):
         if scope != "c":
             return ""
         return rest.partition(":")[2]
+
+    @property
+    def network_key(self) -> str:
+        """The idempotency key sent to the network: the row's, and a new one per edit,
+        so a network that deduplicates by key never answers an edit with the old text."""
+        return (
+            self.idempotency_key if not self.resends else f"{self.idempotency_key}~{self.resends}"
+        )
+
+    @property
+    def needs_attention(self) -> bool:
+        """Failed or of unknown outcome: a person retries it, or edits and resends it."""
+        return (
+            self.state in {self.State.FAILED, self.State.UNKNOWN}
+            and self.failure != self.Failure.CANCELLED
+        )
+
+    @property
+    def failure_text(self) -> str:
+        """The failure as one short sentence in the reader's language (never the raw
+        exception: that is ``last_error``, shown to managers only)."""
+        if not self.failure and not self.needs_attention:
+            return ""
+        if self.failure == self.Failure.CANCELLED:
+            return str(_("Cancelled"))
+        network = Network(self.account.network).label if self.account_id else ""
+        params = {"network": network, "handle": self.account.handle if self.account_id else ""}
+        params.update({k: str(v) for k, v in (self.failure_params or {}).items()})
+        if self.state == self.State.UNKNOWN:
+            if self.failure == self.Failure.INTERRUPTED:
+                text = _(
+                    "Sending was interrupted, so it may or may not be on %(network)s. "
+                    "Check there before you send it again."
+                )
+            else:
+                text = _(
+                    "%(network)s did not confirm it, so it may or may not have been posted. "
+                    "Check %(network)s before you send it again."
+                )
+        elif self.failure == self.Failure.RECONNECT:
+            text = _("The %(network)s account @%(handle)s needs reconnecting; nothing was posted.")
+        elif self.failure == self.Failure.REFUSED:
+            text = _("%(network)s refused it; nothing was posted.")
+        elif self.failure == self.Failure.RATE_LIMITED:
+            text = _("%(network)s asked us to wait; it will be sent at %(at)s.")
+        elif self.failure in {self.Failure.UNREACHABLE, self.Failure.INTERRUPTED}:
+            if self.state == self.State.PENDING:
+                text = _("%(network)s could not be reached; trying again.")
+            else:
+                text = _("%(network)s could not be reached; nothing was posted.")
+        else:
+            text = _("It could not be sent; nothing was posted.")
+        try:
+            return str(text) % params
+        except (KeyError, ValueError, TypeError):
+            return str(text) % {"network": network, "handle": params["handle"], "at": ""}
 
 
 class SyncFailure(models.Model):

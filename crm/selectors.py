@@ -21,7 +21,7 @@ def _with_answers(qs: QuerySet[TimelineEntry]) -> QuerySet[TimelineEntry]:
     return qs.select_related("contact", "account", "identity", "assigned_to").prefetch_related(
         Prefetch(
             "answers",
-            queryset=OutboundMessage.objects.select_related("created_by").order_by("id"),
+            queryset=OutboundMessage.objects.select_related("created_by", "account").order_by("id"),
         )
     )
 

@@ -137,6 +137,7 @@ class HandledInputSerializer(serializers.Serializer):
 
 class OutboundMessageSerializer(MomentoModelSerializer):
     idempotency_key = serializers.CharField(source="client_key", read_only=True)
+    failure_text = serializers.CharField(read_only=True)
 
     class Meta:
         model = OutboundMessage
@@ -150,6 +151,9 @@ class OutboundMessageSerializer(MomentoModelSerializer):
             "text",
             "state",
             "attempts",
+            "failure",
+            "failure_params",
+            "failure_text",
             "last_error",
             "external_id",
             "url",
@@ -158,3 +162,9 @@ class OutboundMessageSerializer(MomentoModelSerializer):
             "sent_at",
         ]
         read_only_fields = fields
+
+
+class OutboundRetryInputSerializer(serializers.Serializer):
+    """Retry as it was (no ``text``), or edit and resend with ``text``."""
+
+    text = serializers.CharField(required=False, allow_blank=True, max_length=5000)

@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    When,
+)
 from django.db.models.functions import TruncDate
 from django.http import QueryDict
 from django.utils import timezone
@@ -158,8 +169,20 @@ def ticket_detail_queryset() -> QuerySet[Ticket]:
 
 
 def canned_for_ticket(ticket: Ticket) -> QuerySet[CannedResponse]:
-    return CannedResponse.objects.filter(Q(team=ticket.team) | Q(team__isnull=True)).order_by(
-        "purpose", "language", "name"
+    """The canned answers for the ticket's team, those in the contact's language first
+    (the language of their profile, else of their newest message on the ticket)."""
+    language = ticket.contact.language or (
+        TimelineEntry.objects.filter(ticket_link__ticket=ticket)
+        .exclude(language="")
+        .order_by("-occurred_at")
+        .values_list("language", flat=True)
+        .first()
+    )
+    theirs = Case(When(language=language or "", then=0), default=1, output_field=IntegerField())
+    return (
+        CannedResponse.objects.filter(Q(team=ticket.team) | Q(team__isnull=True))
+        .alias(theirs=theirs)
+        .order_by("theirs", "purpose", "language", "name")
     )
 
 
@@ -176,6 +199,10 @@ def testimonial_queryset() -> QuerySet[TimelineEntry]:
 DEFAULT_PERIOD = timedelta(days=29)
 #: The years a report may cover.
 REPORT_YEARS = (2000, 2999)
+
+
+#: The longest report period whose "tickets by day" lists quiet days too.
+MAX_FILLED_DAYS = 366
 
 
 def report_period(raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
@@ -249,13 +276,22 @@ def support_report(*, start: date, end: date) -> dict:
         .annotate(tickets=Count("id"))
         .order_by("-tickets", "account__handle")
     ]
-    by_day = [
-        {"day": row["day"].isoformat(), "tickets": row["tickets"]}
+    counted = {
+        row["day"]: row["tickets"]
         for row in tickets.annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(tickets=Count("id"))
         .order_by("day")
-    ]
+    }
+    # Every day of the period, quiet ones at 0 (one busy day alone drew a single dot);
+    # a period longer than MAX_FILLED_DAYS lists only the days with tickets.
+    days = (end - start).days + 1
+    if days <= MAX_FILLED_DAYS:
+        counted = {
+            start + timedelta(days=n): counted.get(start + timedelta(days=n), 0)
+            for n in range(days)
+        } | counted
+    by_day = [{"day": day.isoformat(), "tickets": n} for day, n in sorted(counted.items())]
     first_response = tickets.filter(first_response_at__isnull=False).annotate(
         d=ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
     )

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from contacts.models import TimelineEntry
 from core.access import get_for_user_or_404
-from core.choices import Direction
+from core.choices import Direction, Network
 from core.http import next_url
 from core.paging import keyset_page_or_404
 from core.params import ascii_int
@@ -113,8 +113,13 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "handoff_form": HandoffForm(initial=handoff_initial),
         "resolve_form": ResolveForm(),
         "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
-        "status_form": StatusForm(initial={"status": ticket.status}),
+        "status_form": StatusForm(current=ticket.status),
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
+        # "Open ticket" added this message to the ticket: offer to keep it apart.
+        "joined_entry": next(
+            (e for e in ticket.interactions.all() if str(e.pk) == request.GET.get("joined")),
+            None,
+        ),
     }
     return render(request, "support/ticket.html", context)
 
@@ -226,7 +231,32 @@ def ticket_from_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
     if entry.direction != Direction.INBOUND or not entry.network:
         messages.error(request, _("Only messages received from a network go on tickets."))
         return redirect("contacts:detail", pk=entry.contact_id)
-    ticket = services.ticket_open_for_entry(entry=entry, user=request.user)
+    ticket, outcome = services.ticket_open_or_join(entry=entry, user=request.user)
+    if outcome == "joined":
+        messages.info(
+            request,
+            _("Added to ticket %(number)s, which was open for this contact.")
+            % {"number": ticket.number},
+        )
+        return redirect(f"{ticket.get_absolute_url()}?joined={entry.pk}#joined")
+    return redirect("support:ticket", pk=ticket.pk)
+
+
+@require_POST
+@permission_required("support.add_ticket", raise_exception=True)
+def ticket_split_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """ "Open a new one instead": the message leaves the ticket it joined for its own."""
+    entry = get_for_user_or_404(
+        TimelineEntry.objects.select_related("contact", "account", "identity"),
+        user=request.user,
+        pk=entry_id,
+    )
+    try:
+        ticket = services.ticket_split_entry(entry=entry, user=request.user)
+    except ValidationError as exc:
+        _fail(request, exc)
+        return redirect("contacts:detail", pk=entry.contact_id)
+    messages.success(request, _("New ticket %(number)s opened.") % {"number": ticket.number})
     return redirect("support:ticket", pk=ticket.pk)
 
 
@@ -316,6 +346,9 @@ def reports(request: HttpRequest) -> HttpResponse:
     report = selectors.support_report(start=start, end=end)
     if request.GET.get("format") == "csv":
         return exports.support_report_csv(report)
+    # People read brand names ("Bluesky", "Mastodon", "X"); the API and CSV keep codes.
+    for row in (*report["by_network"], *report["by_account"]):
+        row["network_label"] = Network(row["network"]).label if row["network"] else "—"
     return render(request, "support/reports.html", {"report": report})
 
 

@@ -118,5 +118,9 @@ def scheduled_post_cancel(*, post: ScheduledPost) -> bool:
     return bool(
         OutboundMessage.objects.filter(
             pk=post.outbound_id, state=OutboundMessage.State.PENDING
-        ).update(state=OutboundMessage.State.FAILED, last_error=_("Cancelled"))
+        ).update(
+            state=OutboundMessage.State.FAILED,
+            last_error="Cancelled",
+            failure=OutboundMessage.Failure.CANCELLED,
+        )
     )

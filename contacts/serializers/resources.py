@@ -23,6 +23,7 @@ from contacts.models import (
 )
 from contacts.scoring import reason_label
 from core.serializers import MomentoModelSerializer
+from core.validators import not_in_the_past
 
 #: What every identity written through a contact must name.
 IDENTITY_KEYS = ("network", "external_id", "handle")
@@ -241,6 +242,7 @@ class TodoSerializer(MomentoModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "reminded_at", "created_by", "created_at"]
+        extra_kwargs = {"due_at": {"validators": [not_in_the_past]}}
 
     def create(self, validated_data):
         user = self.context["request"].user

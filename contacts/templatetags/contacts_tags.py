@@ -31,3 +31,38 @@ def entry_label(context, entry, error: str = "") -> dict:
         "intent_choices": Intent.choices,
         "sentiment_choices": Sentiment.choices,
     }
+
+
+@register.filter
+def history_field(name: str) -> str:
+    """A changed field's name in the reader's language ("stage" → "etapa")."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    from contacts.models import Contact
+
+    try:
+        return str(Contact._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+@register.filter
+def history_value(value, name: str) -> str:
+    """A recorded value as a person reads it: a stage by its name (0 is "Discovered",
+    not "—"), nothing as "—"."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if name == "stage":
+        return stage_name(value)
+    return str(value)
+
+
+@register.filter
+def stage_name(value) -> str:
+    """A stage number by its name, in the reader's language."""
+    from contacts.models import Stage
+
+    try:
+        return str(Stage(int(value)).label)
+    except (TypeError, ValueError):
+        return str(value)

@@ -93,7 +93,15 @@ def contact_bulk(request: HttpRequest) -> HttpResponse:
                 "skipped": result.skipped,
             }
     else:
-        text = " ".join(" ".join(errors) for errors in form.errors.values())
+        # Each error names its field ("Tag: Name the tag to add."); the selection's own
+        # message already says what it is about.
+        text = " ".join(
+            f"{form.fields[name].label}: {error}"
+            if name in form.fields and form.fields[name].label
+            else str(error)
+            for name, errors in form.errors.items()
+            for error in errors
+        )
     if request.htmx:
         response = render(
             request, "contacts/list.html#bulk-result", {"bulk_message": text, "bulk_ok": ok}

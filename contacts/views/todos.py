@@ -35,7 +35,11 @@ def contact_todo_add(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("Task added."))
     else:
-        messages.error(request, _("A task needs a title and a due date."))
+        past = form.has_error("due_at", "past")
+        messages.error(
+            request,
+            form.errors["due_at"][0] if past else _("A task needs a title and a due date."),
+        )
     return contact_redirect(contact.pk, "#tasks")
 
 

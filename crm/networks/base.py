@@ -295,8 +295,18 @@ class NetworkAdapter(Protocol):
     def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> Sent: ...
 
     def send_dm(
-        self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
-    ) -> Sent: ...
+        self,
+        *,
+        recipient: Author,
+        text: str,
+        thread_id: str,
+        idempotency_key: str,
+        in_reply_to: str = "",
+    ) -> Sent:
+        """Send a DM that continues the conversation ``thread_id`` (Bluesky's ``convoId``,
+        X's ``dm_conversation_id``) whose latest message is ``in_reply_to`` (Mastodon
+        replies to that status, visibility direct); both empty start a new one."""
+        ...
 
     def post(self, *, text: str, idempotency_key: str) -> Sent: ...
 

@@ -651,7 +651,13 @@ class Adapter:
         raise base.InvalidRequest("Bluesky has no private replies: send a direct message.")
 
     def send_dm(
-        self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
+        self,
+        *,
+        recipient: Author,
+        text: str,
+        thread_id: str,
+        idempotency_key: str,
+        in_reply_to: str = "",
     ) -> Sent:
         client = self._login().with_bsky_chat_proxy()
         convo_id = thread_id

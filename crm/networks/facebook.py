@@ -353,7 +353,13 @@ class Adapter:
         return self._sent(self.graph.post(f"{self._page()}/feed", message=text), thread_id="")
 
     def send_dm(
-        self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
+        self,
+        *,
+        recipient: Author,
+        text: str,
+        thread_id: str,
+        idempotency_key: str,
+        in_reply_to: str = "",
     ) -> Sent:
         person = recipient.external_id.rsplit(":", 1)[-1]
         answer = self.graph.post(

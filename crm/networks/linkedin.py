@@ -437,7 +437,13 @@ class Adapter:
         return Sent(external_id=urn, url=f"https://www.linkedin.com/feed/update/{urn}/")
 
     def send_dm(
-        self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
+        self,
+        *,
+        recipient: Author,
+        text: str,
+        thread_id: str,
+        idempotency_key: str,
+        in_reply_to: str = "",
     ) -> Sent:
         raise base.InvalidRequest(
             "LinkedIn pages cannot send direct messages: answer publicly instead."

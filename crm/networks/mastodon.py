@@ -524,7 +524,13 @@ class Adapter:
         raise base.InvalidRequest("Mastodon has no private replies: send a direct message.")
 
     def send_dm(
-        self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
+        self,
+        *,
+        recipient: Author,
+        text: str,
+        thread_id: str,
+        idempotency_key: str,
+        in_reply_to: str = "",
     ) -> Sent:
         handle = recipient.handle.lstrip("@")
         # Someone on our own instance is mentioned as @user: real servers also accept
@@ -534,8 +540,14 @@ class Adapter:
             handle = handle[: -len(own) - 1]
         if f"@{handle}" not in text:
             text = f"@{handle} {text}"
+        # The thread continues as a reply to its latest status; a Mastodon server groups
+        # a conversation by that chain, so without it the DM would start a new one.
         status = self._call(
-            self.api.status_post, text, visibility="direct", idempotency_key=idempotency_key
+            self.api.status_post,
+            text,
+            in_reply_to_id=self._local_id(in_reply_to) if in_reply_to else None,
+            visibility="direct",
+            idempotency_key=idempotency_key,
         )
         return self._sent(status)
 

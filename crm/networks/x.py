@@ -465,7 +465,13 @@ class Adapter:
         raise base.InvalidRequest("X has no private replies: send a direct message.")
 
     def send_dm(
-        self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
+        self,
+        *,
+        recipient: Author,
+        text: str,
+        thread_id: str,
+        idempotency_key: str,
+        in_reply_to: str = "",
     ) -> Sent:
         if thread_id and "-" not in thread_id:
             page = _call(

@@ -385,7 +385,13 @@ class Adapter:
         raise base.InvalidRequest("A YouTube post is a video: upload it on YouTube.")
 
     def send_dm(
-        self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
+        self,
+        *,
+        recipient: Author,
+        text: str,
+        thread_id: str,
+        idempotency_key: str,
+        in_reply_to: str = "",
     ) -> Sent:
         raise base.InvalidRequest("YouTube has no direct messages: answer publicly instead.")
 

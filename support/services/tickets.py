@@ -119,15 +119,44 @@ def ticket_open(
 def ticket_open_for_entry(*, entry: TimelineEntry, user: AbstractBaseUser | None = None) -> Ticket:
     """The ticket of an inbound item: the one it is on, the contact's open ticket (which
     it joins), or a new one. The inbox and the timeline's "Open ticket" call this."""
+    return ticket_open_or_join(entry=entry, user=user)[0]
+
+
+@transaction.atomic
+def ticket_open_or_join(
+    *, entry: TimelineEntry, user: AbstractBaseUser | None = None
+) -> tuple[Ticket, str]:
+    """Like ``ticket_open_for_entry``, and says what happened: "existing" (the item was
+    already on the ticket), "joined" (it joined the contact's open ticket: tell the
+    person, who may open a new one instead with ``ticket_split_entry``) or "opened"."""
     link = TicketLink.objects.filter(entry=entry).select_related("ticket").first()
     if link is not None:
-        return link.ticket
+        return link.ticket, "existing"
     Contact.objects.select_for_update().filter(pk=entry.contact_id).first()
     active = _active_ticket(entry.contact_id)
     if active is not None:
         ticket_link_entry(ticket=active, entry=entry)
-        return active
-    return ticket_open(contact=entry.contact, entry=entry, user=user)
+        return active, "joined"
+    return ticket_open(contact=entry.contact, entry=entry, user=user), "opened"
+
+
+@transaction.atomic
+def ticket_split_entry(*, entry: TimelineEntry, user: AbstractBaseUser | None = None) -> Ticket:
+    """Take an item off the ticket it joined and open a new ticket for it (the agent's
+    choice after "Open ticket" joined an unrelated conversation). An item that is its
+    ticket's only one stays where it is."""
+    link = TicketLink.objects.select_for_update().filter(entry=entry).first()
+    if link is None:
+        return ticket_open(contact=entry.contact, entry=entry, user=user)
+    if not TicketLink.objects.filter(ticket_id=link.ticket_id).exclude(pk=link.pk).exists():
+        raise ValidationError(
+            {"interaction": _("This message is the only one on its ticket: it is already apart.")}
+        )
+    previous = link.ticket
+    link.delete()
+    ticket = ticket_open(contact=entry.contact, entry=entry, user=user)
+    ticket_event(previous, "split", user=user, new_ticket=ticket.pk, entry=entry.pk)
+    return ticket
 
 
 def _active_ticket(contact_id: int) -> Ticket | None:
@@ -173,11 +202,11 @@ def ticket_change_status(
     """Set a status other than resolved (use ``ticket_resolve`` for that)."""
     if status not in Status.values:
         raise ValidationError({"status": _("Unknown status.")})
-    if status == Status.RESOLVED:
-        return ticket_resolve(ticket=ticket, user=user)
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if locked.status == status:
-        return locked
+        return locked  # the form's current status, sent back unchanged: nothing happens
+    if status == Status.RESOLVED:
+        return ticket_resolve(ticket=ticket, user=user)
     previous = locked.status
     set_status(locked, status, now=timezone.now(), schedule=ticket_schedule(locked))
     save_clock(locked, "status")

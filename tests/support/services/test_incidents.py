@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from core.models import Notification
 from crm.models import OutboundMessage
 from crm.outbox import outbound_key, system_key
 from support.models import Incident, Status
-from support.services import incident_post_statement, incident_resolve, tickets_open_for_entries
+from support.services import (
+    incident_post_statement,
+    incident_resolve,
+    ticket_reply_confirmed,
+    tickets_open_for_entries,
+)
 from support.tasks import incident_statement_send
 from tests.factories import ContactFactory, SocialIdentityFactory, complaint_entry
 
@@ -81,7 +87,12 @@ def test_statement_is_queued_once_per_complaint_when_the_task_retries(
     assert {m.in_reply_to_id for m in messages} == complaints
     assert all(m.kind == "reply" and m.text.startswith("We know") for m in messages)
     for ticket in incident.tickets.all():
-        assert ticket.first_response_at is not None and ticket.status == Status.OPEN
+        # Queued, not yet confirmed by the network: no first response yet.
+        assert ticket.first_response_at is None and ticket.status == Status.OPEN
+    for message in messages:
+        ticket_reply_confirmed(message_id=message.pk, sent_at=timezone.now())
+    for ticket in incident.tickets.all():
+        assert ticket.first_response_at is not None
 
 
 def test_resolving_the_incident_resolves_its_tickets_with_a_final_message(incident, support):
