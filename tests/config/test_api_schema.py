@@ -43,7 +43,7 @@ def test_the_schema_is_valid_openapi(manager):
 def world(manager):
     """The demo company, small, with every account pointed at a closed local port (a
     reply or a sync the fuzzer triggers fails at once instead of leaving the machine)."""
-    call_command("seed_demo", contacts=24, verbosity=0)
+    call_command("seed_demo", contacts=24, force=True, verbosity=0)
     SocialAccount.objects.update(base_url="http://127.0.0.1:9")
     contact = Contact.objects.filter(identities__isnull=False).order_by("pk").first()
     TimelineEntry.objects.create(contact=contact, kind="note", text="An internal note")

@@ -15,7 +15,7 @@ from campaigns.models import CampaignMatch
 from campaigns.services import rule_listen
 from contacts.models import Contact, ContactImport, SocialIdentity, TimelineEntry, Tombstone
 from contacts.services import contact_import_draft, contact_import_start, contact_import_step
-from crm.models import SocialAccount
+from crm.models import SocialAccount, SyncStream
 from crm.sync import backfill_queue, backfill_step, sync_account_run
 from tests.conftest import api_as
 from tests.factories import CampaignFactory, ListeningRuleFactory, SocialAccountFactory
@@ -34,7 +34,7 @@ def mastodon_accounts():
 
 def _everything_again(account: SocialAccount, rule) -> None:
     """Every write path reads the network from scratch."""
-    SocialAccount.objects.filter(pk=account.pk).update(cursors={})
+    SyncStream.objects.filter(account=account).delete()  # every stream polls from scratch
     sync_account_run(account_id=account.pk)
     backfill_queue(account_id=account.pk)
     while backfill_step(account_id=account.pk):

@@ -65,7 +65,7 @@ def test_connect_renews_the_token_and_finds_the_administered_page(account, org):
 
 
 def test_a_revoked_refresh_token_is_refused_at_connect(db, org, manager):
-    with pytest.raises(ValidationError, match="reconnect the page"):
+    with pytest.raises(ValidationError, match="rejected these credentials"):
         socialaccount_connect(
             network="linkedin",
             kind="brand",

@@ -66,7 +66,7 @@ def test_connect_refreshes_the_token_and_keys_the_channel(account, channel):
 
 
 def test_a_revoked_refresh_token_is_refused_at_connect(db, channel, manager):
-    with pytest.raises(ValidationError, match="reconnect the channel"):
+    with pytest.raises(ValidationError, match="rejected these credentials"):
         socialaccount_connect(
             network="youtube",
             kind="brand",
