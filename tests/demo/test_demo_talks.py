@@ -5,6 +5,7 @@ Momento answered there."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
 
 from contacts.models import TimelineEntry
 from crm.models import SocialAccount
@@ -35,38 +37,43 @@ def demo_var(tmp_path, settings):
     return tmp_path
 
 
-@pytest.fixture
-def demo_mastodon(demo_var):
-    """``manage.py demo_mastodon`` as make run starts it (without --connect: this test's
-    database is not the one a subprocess sees), stopped afterwards."""
+@contextlib.contextmanager
+def _demo_mastodon_process(var: Path, *args: str, **env: str):
+    """``manage.py demo_mastodon`` in a subprocess on a free port, until its state file is
+    written and it answers; stopped afterwards."""
     port = _free_port()
-    env = {**os.environ, "DEBUG": "1", "MOMENTO_VAR_DIR": str(demo_var)}
-    log = open(demo_var / "demo_mastodon.log", "w")
+    log_path = var / "demo_mastodon.log"
+    log = log_path.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "demo_mastodon", "--port", str(port)],
+        [sys.executable, "manage.py", "demo_mastodon", "--port", str(port), *args],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "DEBUG": "1", "MOMENTO_VAR_DIR": str(var), **env},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 30
-        state = None
         while time.monotonic() < deadline and proc.poll() is None:
             state = demo_server.state_load()
             if state and demo_server.is_up(state["base_url"]):
                 break
             time.sleep(0.2)
         else:
-            pytest.fail(
-                f"demo_mastodon did not start: {(demo_var / 'demo_mastodon.log').read_text()}"
-            )
+            pytest.fail(f"demo_mastodon did not start: {log_path.read_text()}")
         assert state["base_url"] == f"http://127.0.0.1:{port}"
-        yield state
+        yield state, log_path
     finally:
         _stop_process(proc, timeout=10)
         log.close()
+
+
+@pytest.fixture
+def demo_mastodon(demo_var):
+    """The demo server as make run starts it, without --connect (this test's database is
+    not one a subprocess sees)."""
+    with _demo_mastodon_process(demo_var) as (state, _log):
+        yield state
 
 
 def _from_brand(state, username: str) -> list[dict]:
@@ -198,3 +205,37 @@ def test_procfile_runs_the_demo_server_and_the_readme_says_how_to_use_it():
     section = readme.split("make run", 1)[1].split("\n## ", 1)[0]
     assert "demo_mastodon" in section and "/demo/simulate/" in section
     assert "127.0.0.1:8765" in section
+
+
+def test_demo_server_with_connect_connects_the_brand_itself(transactional_db, demo_var):
+    """The Procfile's ``--connect``: make run seeds before honcho starts the server, so
+    the server connects the demo brand account itself once it answers (and its first
+    sync, run inline here, brings in the customers who follow the brand)."""
+    db = connection.settings_dict
+    env = {
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "MOMENTO_ALLOW_PRIVATE_NETWORKS": "1",
+        "CELERY_TASK_ALWAYS_EAGER": "1",
+        "CONN_MAX_AGE": "0",
+    }
+    with _demo_mastodon_process(demo_var, "--connect", **env) as (state, log_path):
+        deadline = time.monotonic() + 30
+        while not TimelineEntry.objects.filter(kind="follow").count() >= 4:
+            assert time.monotonic() < deadline, log_path.read_text()[-3000:]
+            time.sleep(0.3)
+        brand = SocialAccount.objects.get(network="mastodon", base_url=state["base_url"])
+        assert brand.kind == "brand" and brand.state == "active"
+        followers = TimelineEntry.objects.filter(account=brand, kind="follow")
+        assert sorted(followers.values_list("identity__handle", flat=True)) == sorted(
+            f"{c['username']}@localhost:{state['base_url'].rsplit(':', 1)[1]}"
+            for c in state["customers"]
+        )
+
+
+@pytest.mark.django_db
+def test_simulate_page_in_spanish(demo_var, client, manager):
+    demo_server.state_write(port=_free_port())  # configured, not running: said plainly
+    client.force_login(manager)
+    page = client.get("/demo/simulate/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Simular un cliente" in page and "Demo: simular un cliente" in page
+    assert "El servidor de demostración no respondió" in page
