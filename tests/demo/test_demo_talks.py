@@ -239,3 +239,32 @@ def test_simulate_page_in_spanish(demo_var, client, manager):
     page = client.get("/demo/simulate/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "Simular un cliente" in page and "Demo: simular un cliente" in page
     assert "El servidor de demostración no respondió" in page
+
+
+@pytest.mark.django_db
+def test_simulate_page_bad_input_gets_field_errors_and_a_down_server_its_reason(
+    demo_var, client, manager
+):
+    demo_server.state_write(port=_free_port())  # configured; nothing listens there
+    client.force_login(manager)
+    empty = client.post(
+        "/demo/simulate/", {"action": "send", "customer": "lucia", "kind": "post", "text": ""}
+    )
+    assert empty.status_code == 400 and "This field is required." in empty.content.decode()
+    stranger = client.post(
+        "/demo/simulate/", {"action": "send", "customer": "mallory", "kind": "dm", "text": "hi"}
+    )
+    assert stranger.status_code == 400
+    assert "Select a valid choice." in stranger.content.decode()
+    too_long = client.post(
+        "/demo/simulate/",
+        {"action": "send", "customer": "lucia", "kind": "post", "text": "x" * 451},
+    )
+    assert too_long.status_code == 400
+    down = client.post(
+        "/demo/simulate/", {"action": "send", "customer": "lucia", "kind": "post", "text": "hi"}
+    )
+    assert down.status_code == 400
+    assert "The demo server refused the message" in down.content.decode()
+    sync = client.post("/demo/simulate/", {"action": "sync", "customer": "lucia"}, follow=True)
+    assert "The demo brand account is not connected yet." in sync.content.decode()
