@@ -20,7 +20,7 @@ export SITE_URL ?= http://$(HOST):$(PORT)
 .PHONY: help venv run test lint bench peers browser messages clean
 
 help:
-	@echo "make run    - set up, migrate, load demo data, serve on http://$(HOST):$(PORT)/ with a Celery worker and beat"
+	@echo "make run    - set up, migrate, load demo data, serve on http://$(HOST):$(PORT)/ with a Celery worker, beat and the demo Mastodon server"
 	@echo "make test   - set up and run the whole suite on PostgreSQL and Redis"
 	@echo "make lint   - ruff check and format check"
 	@echo "make bench  - run every benchmark in bench/ and print its figures"
@@ -41,7 +41,7 @@ messages: venv
 run: venv messages
 	@mkdir -p var/celery/queue var/celery/control var/celery/processed var/cache
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
+	DEBUG=$${DEBUG:-1} MOMENTO_ALLOW_PRIVATE_NETWORKS=$${MOMENTO_ALLOW_PRIVATE_NETWORKS:-1} $(BIN)/python manage.py seed_demo
 	@echo "Momento is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)."
 	DEBUG=$${DEBUG:-1} MOMENTO_ALLOW_PRIVATE_NETWORKS=$${MOMENTO_ALLOW_PRIVATE_NETWORKS:-1} HOST=$(HOST) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile -p $(PORT)
 
