@@ -55,7 +55,7 @@ def child() -> None:
     from django.core.management import call_command
 
     from contacts.models import Contact, TimelineEntry
-    from crm.models import IngestBatch, SocialAccount
+    from crm.models import IngestBatch, SocialAccount, SyncStream
     from support.models import Incident, Team, Ticket
     from tests.crm.surge import SurgeShape, peer_notifications, surge_before, surge_post
     from tests.peers import mastodon_mock
@@ -77,8 +77,9 @@ def child() -> None:
             handle="brand",
             base_url=server.base_url,
             credentials={"access_token": server.tokens["brand"]},
-            cursors={"notifications": "0"},
         )
+        # From the start of the stream: min_id 0 walks forward from the oldest.
+        SyncStream.objects.create(account=account, name="notifications", cursor="0")
         post_id = surge_before(server, shape)
         _poll(account.pk)
         Contact.objects.filter(identities__handle__startswith="cust").update(stage=2)

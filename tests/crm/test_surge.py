@@ -9,7 +9,7 @@ import pytest
 
 from contacts.models import Contact, TimelineEntry
 from core.choices import EntryKind
-from crm.models import IngestBatch, SocialAccount
+from crm.models import IngestBatch, SocialAccount, SyncStream
 from crm.sync import sync_account_run
 from support.models import Incident, Team, Ticket
 from tests.crm.surge import SurgeShape, peer_notifications, surge_before, surge_post
@@ -50,8 +50,9 @@ def test_surge_on_one_post_lands_whole_once_with_one_escalation_and_one_incident
         handle="brand",
         base_url=mastodon_server.base_url,
         credentials={"access_token": mastodon_server.tokens["brand"]},
-        cursors={"notifications": "0"},
     )
+    # From the start of the stream: min_id 0 walks forward from the oldest.
+    SyncStream.objects.create(account=account, name="notifications", cursor="0")
     post_id = surge_before(mastodon_server, SHAPE)
     _poll(account.pk)  # the first poll: the complainers' earlier hellos
     customers = Contact.objects.filter(identities__handle__startswith="cust")
