@@ -13,11 +13,14 @@ STAMP := $(VENV)/.installed
 export MOMENTO_PEERS_DIR ?= $(HOME)/.cache/momento/peers
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links Momento writes (tracked links, post text, CSAT links) point at the server
+# `make run` serves, PORT=8101 included; set SITE_URL for any other address.
+export SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: help venv run test lint bench peers browser messages clean
 
 help:
-	@echo "make run    - set up, migrate, load demo data, serve on http://$(HOST):$(PORT)/ with a Celery worker and beat"
+	@echo "make run    - set up, migrate, load demo data, serve on http://$(HOST):$(PORT)/ with a Celery worker, beat and the demo Mastodon server"
 	@echo "make test   - set up and run the whole suite on PostgreSQL and Redis"
 	@echo "make lint   - ruff check and format check"
 	@echo "make bench  - run every benchmark in bench/ and print its figures"
@@ -38,9 +41,9 @@ messages: venv
 run: venv messages
 	@mkdir -p var/celery/queue var/celery/control var/celery/processed var/cache
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
+	DEBUG=$${DEBUG:-1} MOMENTO_ALLOW_PRIVATE_NETWORKS=$${MOMENTO_ALLOW_PRIVATE_NETWORKS:-1} $(BIN)/python manage.py seed_demo
 	@echo "Momento is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)."
-	DEBUG=$${DEBUG:-1} HOST=$(HOST) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile -p $(PORT)
+	DEBUG=$${DEBUG:-1} MOMENTO_ALLOW_PRIVATE_NETWORKS=$${MOMENTO_ALLOW_PRIVATE_NETWORKS:-1} HOST=$(HOST) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile -p $(PORT)
 
 peers:
 	@bash scripts/peers/install.sh

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.params import ascii_ints
+
 from .models import (
     Attribution,
     Campaign,
@@ -87,9 +89,7 @@ class CampaignAdmin(admin.ModelAdmin):
         if isinstance(inline, TrackedLinkInline) and request.method == "POST":
             # The links are checked against the accounts this same form saves.
             chosen = request.POST.getlist("accounts")
-            kwargs["form_kwargs"] = {
-                "campaign_accounts": {int(pk) for pk in chosen if pk.isdigit()}
-            }
+            kwargs["form_kwargs"] = {"campaign_accounts": set(ascii_ints(chosen))}
         return kwargs
 
     def save_formset(self, request, form, formset, change):

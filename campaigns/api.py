@@ -16,7 +16,7 @@ from .filters import (
     TrackedLinkFilter,
 )
 from .models import Attribution, Campaign, CampaignMatch, ListeningRule, ScheduledPost, TrackedLink
-from .selectors import campaign_feed, campaign_funnel, campaign_posts
+from .selectors import campaign_feed, campaign_funnel, campaign_listen_blocker, campaign_posts
 from .serializers import (
     CampaignMatchSerializer,
     CampaignSerializer,
@@ -80,8 +80,12 @@ class CampaignViewSet(MomentoViewSet):
     @action(detail=True, methods=["post"], required_permissions=("campaigns.change_campaign",))
     def listen(self, request, pk=None):
         """Search every network for the campaign's active rules now."""
-        queued = campaign_listen_now(campaign=self.get_object())
-        return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
+        campaign = self.get_object()
+        queued = campaign_listen_now(campaign=campaign)
+        body = {"queued": queued}
+        if not queued:
+            body["reason"] = campaign_listen_blocker(campaign)
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class ListeningRuleViewSet(MomentoViewSet):

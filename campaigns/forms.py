@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.choices import Network
+from core.validators import not_in_the_past
 from crm.models import SocialAccount
 
 from .models import Campaign, ListeningRule, TrackedLink
@@ -99,7 +100,9 @@ class ScheduledPostForm(forms.Form):
     link = forms.ModelChoiceField(
         label=_("Tracked link"), queryset=TrackedLink.objects.none(), required=False
     )
-    send_at = forms.DateTimeField(label=_("Send at"), widget=DateTimeLocalInput())
+    send_at = forms.DateTimeField(
+        label=_("Send at"), widget=DateTimeLocalInput(), validators=[not_in_the_past]
+    )
     nonce = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, campaign: Campaign, **kwargs):

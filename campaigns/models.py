@@ -254,12 +254,17 @@ class TrackedLink(models.Model):
     )
     code = models.SlugField(_("code"), max_length=32, unique=True, default=_new_code)
     destination = models.URLField(_("destination"), max_length=1000)
-    utm_source = models.CharField("utm_source", max_length=100, blank=True)
-    utm_medium = models.CharField("utm_medium", max_length=100, blank=True, default="social")
-    utm_campaign = models.CharField(
-        "utm_campaign", max_length=100, blank=True, help_text=_("Empty: the campaign's name.")
+    utm_source = models.CharField(_("source (utm_source)"), max_length=100, blank=True)
+    utm_medium = models.CharField(
+        _("medium (utm_medium)"), max_length=100, blank=True, default="social"
     )
-    utm_content = models.CharField("utm_content", max_length=100, blank=True)
+    utm_campaign = models.CharField(
+        _("campaign (utm_campaign)"),
+        max_length=100,
+        blank=True,
+        help_text=_("Empty: the campaign's name."),
+    )
+    utm_content = models.CharField(_("content (utm_content)"), max_length=100, blank=True)
     account = models.ForeignKey(
         SocialAccount,
         verbose_name=_("shared through"),
@@ -382,4 +387,4 @@ class ScheduledPost(models.Model):
     @property
     def reason(self) -> str:
         """Why it failed (or the outcome is unknown), from the outbox."""
-        return self.outbound.last_error if self.state == self.State.FAILED else ""
+        return self.outbound.failure_text if self.state == self.State.FAILED else ""

@@ -8,8 +8,11 @@ from decimal import Decimal
 
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from contacts.models import Contact, Purchase, StageChange
+from core.choices import Network
 from crm.models import SocialAccount
 from support.models import Ticket
 
@@ -244,3 +247,40 @@ def campaign_funnel(campaign: Campaign, *, touch: str = Attribution.Touch.FIRST)
         total=total,
         accounts=ordered,
     )
+
+
+def campaign_listen_blocker(campaign: Campaign) -> str:
+    """Why "Listen now" would search nothing, in the reader's language ("" when it can
+    search): no rule switched on, no account, or the accounts it has are paused or need
+    reconnecting (each named), or none is on a network its rules search."""
+    rules = list(campaign.rules.all())
+    active_rules = [rule for rule in rules if rule.active]
+    if not rules:
+        return _("Add a listening rule first.")
+    if not active_rules:
+        return _("Every listening rule of this campaign is switched off; switch one on first.")
+    accounts = list(campaign.accounts.order_by("network", "handle"))
+    if not accounts:
+        return _("Add one of our accounts to this campaign first: listening searches through it.")
+    active = {a.network for a in accounts if a.state == SocialAccount.State.ACTIVE}
+    if not active:
+        states = {
+            SocialAccount.State.PAUSED: _("is paused"),
+            SocialAccount.State.NEEDS_RECONNECT: _("needs reconnecting"),
+        }
+        named = "; ".join(
+            f"@{a.handle} ({Network(a.network).label}) {states.get(a.state, a.get_state_display())}"
+            for a in accounts
+        )
+        return ngettext(
+            "The campaign's account cannot listen: %(accounts)s. Resume or reconnect it first.",
+            "The campaign's accounts cannot listen: %(accounts)s. Resume or reconnect one first.",
+            len(accounts),
+        ) % {"accounts": named}
+    wanted = {n for rule in active_rules for n in (rule.networks or [])}
+    if wanted and not wanted & active:
+        networks = ", ".join(sorted(Network(n).label for n in wanted))
+        return _("The rules search %(networks)s, and the campaign has no active account there.") % {
+            "networks": networks
+        }
+    return ""

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.choices import Network
+from core.serializers import MomentoModelSerializer
+from core.validators import not_in_the_past
 from crm.models import SocialAccount
 
 from .models import Campaign, CampaignMatch, ListeningRule, ScheduledPost, TrackedLink
@@ -28,7 +31,7 @@ def _drf_error(exc: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError(serializers.as_serializer_error(exc))
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(MomentoModelSerializer):
     accounts = serializers.PrimaryKeyRelatedField(
         many=True, queryset=SocialAccount.objects.all(), required=False
     )
@@ -50,6 +53,9 @@ class CampaignSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
     def validate(self, attrs):
+        if self.instance is None and "starts_at" not in attrs:
+            # The model's default, taken here so the check below sees what is stored.
+            attrs["starts_at"] = timezone.now()
         starts = attrs.get("starts_at", getattr(self.instance, "starts_at", None))
         ends = attrs.get("ends_at", getattr(self.instance, "ends_at", None))
         if starts and ends and ends <= starts:
@@ -57,7 +63,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ListeningRuleSerializer(serializers.ModelSerializer):
+class ListeningRuleSerializer(MomentoModelSerializer):
     networks = NetworkListField(required=False)
     queries = serializers.ListField(child=serializers.CharField(), read_only=True)
 
@@ -109,7 +115,7 @@ class ListeningRuleSerializer(serializers.ModelSerializer):
             raise _drf_error(exc) from None
 
 
-class TrackedLinkSerializer(serializers.ModelSerializer):
+class TrackedLinkSerializer(MomentoModelSerializer):
     code = serializers.SlugField(max_length=32, required=False)
     short_url = serializers.CharField(read_only=True)
     target_url = serializers.SerializerMethodField()
@@ -167,7 +173,7 @@ class TrackedLinkSerializer(serializers.ModelSerializer):
             raise _drf_error(exc) from None
 
 
-class ScheduledPostSerializer(serializers.ModelSerializer):
+class ScheduledPostSerializer(MomentoModelSerializer):
     state = serializers.ChoiceField(choices=ScheduledPost.State.choices, read_only=True)
     reason = serializers.CharField(read_only=True)
     url = serializers.URLField(source="outbound.url", read_only=True)
@@ -193,6 +199,7 @@ class ScheduledPostSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"send_at": {"validators": [not_in_the_past]}}
 
     def create(self, validated_data):
         try:
@@ -209,7 +216,7 @@ class ScheduledPostSerializer(serializers.ModelSerializer):
             raise _drf_error(exc) from None
 
 
-class CampaignMatchSerializer(serializers.ModelSerializer):
+class CampaignMatchSerializer(MomentoModelSerializer):
     contact = serializers.IntegerField(source="entry.contact_id", read_only=True)
     author = serializers.SerializerMethodField()
     network = serializers.CharField(source="entry.network", read_only=True)

@@ -28,6 +28,7 @@ from .selectors import (
     campaign_feed,
     campaign_funnel,
     campaign_list_queryset,
+    campaign_listen_blocker,
     campaign_posts,
     campaign_queryset,
 )
@@ -187,7 +188,7 @@ def campaign_listen(request: HttpRequest, pk: int) -> HttpResponse:
     if queued:
         messages.success(request, _("Listening now; new posts appear in the feed shortly."))
     else:
-        messages.error(request, _("Add an active rule and an account on its network first."))
+        messages.error(request, campaign_listen_blocker(campaign) or _("Nothing to search."))
     return redirect("campaigns:detail", pk=campaign.pk)
 
 

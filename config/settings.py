@@ -39,6 +39,10 @@ if not SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set when DEBUG is off (see README).")
     SECRET_KEY = "django-insecure-momento-development-only-key-do-not-use"  # noqa: S105
 
+# Old keys kept while rotating SECRET_KEY: sessions, signed links and erasure
+# tombstones (contacts.Tombstone) made under them still verify.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -82,6 +86,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -111,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "core.context_processors.shell",
+                "demo.context_processors.demo",
             ],
         },
     },
@@ -178,7 +184,7 @@ USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -228,19 +234,37 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.permissions.RolePermission"],
+    # DRF's three parsers, the JSON one with its nesting bounded (core.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.paging.KeysetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "core.throttling.ClientRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="30/min"),
         "user": env.str("API_THROTTLE_USER", default="1200/min"),
+        # API tokens (shops, BI, scripts): see core/throttling.py and docs/benchmarks.md.
+        "integration": env.str("API_THROTTLE_INTEGRATION", default="12000/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # The browsable API's inline styles and scripts break the CSP: it is a development
+    # aid (DEBUG=1 or API_BROWSABLE=1); production serves JSON only.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(
+            ["rest_framework.renderers.BrowsableAPIRenderer"]
+            if env.bool("API_BROWSABLE", default=DEBUG)
+            else []
+        ),
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Momento API",
@@ -260,6 +284,8 @@ SPECTACULAR_SETTINGS = {
         "SocialAccountStateEnum": "crm.models.SocialAccount.State",
         "OutboundKindEnum": "crm.models.OutboundMessage.Kind",
         "OutboundStateEnum": "crm.models.OutboundMessage.State",
+        "SyncStreamStatusEnum": "crm.models.SyncStream.Status",
+        "StatusEnum": "support.models.tickets.Status",  # the tickets' (its name before streams)
         # One name for the stage choices wherever they appear (contacts, rules).
         "StageEnum": "contacts.models.Stage",
     },
@@ -281,6 +307,19 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # The transport expects its folders to exist (any process may queue first).
     for _folder in ("queue", "control", "processed"):
         (VAR_DIR / "celery" / _folder).mkdir(parents=True, exist_ok=True)
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis hands an unacknowledged message (a late-acked task still running, or waiting
+    # for its countdown/eta in a worker) to another worker after `visibility_timeout`.
+    # It must exceed the longest countdown or eta a task is given plus its hard time
+    # limit, or a waiting task runs twice: sync tasks never wait longer than
+    # MOMENTO_TASK_MAX_COUNTDOWN (15 min; a later rate-limit reset is handed to beat and
+    # the sweeper instead). An outbox send scheduled further ahead may be handed out
+    # twice; its row is claimed before sending, so it is still sent once. A killed
+    # worker's messages come back only after it, but sync does not wait for them: its
+    # work is state in the database that beat and the sweeper resume within a minute.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=1800)
+    }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -298,6 +337,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "outbound-reap-stale": {"task": "crm.tasks.outbound_reap_stale", "schedule": 300.0},
     "sync-due-accounts": {"task": "crm.tasks.sync_due_accounts", "schedule": 60.0},
+    # Resumes every account with unfinished stream work (a catch-up or first-poll walk,
+    # a stream due to retry) whose lease is free, whatever happened to its task.
+    "sync-sweep": {"task": "crm.tasks.sync_sweep", "schedule": 60.0},
+    # Stored pages whose follow-up (tickets, stage rules, search) was lost or killed.
+    "ingest-followups-sweep": {"task": "crm.tasks.ingest_followups_sweep", "schedule": 30.0},
     "campaigns-listen": {"task": "campaigns.tasks.listen_due", "schedule": 300.0},
     "contacts-task-reminders": {"task": "contacts.tasks.task_reminders_send", "schedule": 60.0},
     "contacts-score-refresh-all": {
@@ -313,7 +357,25 @@ CELERY_BEAT_SCHEDULE = {
 MOMENTO_SYNC_INTERVAL_SECONDS = env.int("MOMENTO_SYNC_INTERVAL_SECONDS", default=60)
 MOMENTO_SYNC_LEASE_SECONDS = env.int("MOMENTO_SYNC_LEASE_SECONDS", default=120)
 MOMENTO_BACKFILL_MAX_PAGES = env.int("MOMENTO_BACKFILL_MAX_PAGES", default=40)
-CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
+# Items a sync asks for per page (0: the network's largest page: Mastodon 80, Bluesky and
+# X 100) and pages it reads per stream in one run before it hands over to the next task.
+MOMENTO_SYNC_PAGE_SIZE = env.int("MOMENTO_SYNC_PAGE_SIZE", default=0)
+MOMENTO_SYNC_WALK_PAGES = env.int("MOMENTO_SYNC_WALK_PAGES", default=20)
+# The first backoff after a transient error of a task (doubling, capped at
+# MOMENTO_TASK_MAX_COUNTDOWN), and the longest countdown/eta a sync task waits in a
+# worker (see visibility_timeout above).
+MOMENTO_SYNC_BACKOFF_SECONDS = env.int("MOMENTO_SYNC_BACKOFF_SECONDS", default=30)
+MOMENTO_TASK_MAX_COUNTDOWN = env.int("MOMENTO_TASK_MAX_COUNTDOWN", default=900)
+# Idempotent tasks (sync, backfill, the sweeper) are acked late and rejected back to the
+# queue when their pool process dies (`reject_on_worker_lost`, set on each task). A task
+# that raised or hit its time limit is acked: its failure is recorded in the database
+# and beat/the sweeper resume the work; requeueing it would repeat the same failure.
+CELERY_TASK_ACKS_ON_FAILURE = True
+CELERY_TASK_ACKS_ON_TIMEOUT = True
+# A server URL (Bluesky PDS, Mastodon instance) on a private, loopback or link-local
+# address is refused (SSRF) unless this is on: tests and `make run` set it for the
+# local peers.
+MOMENTO_ALLOW_PRIVATE_NETWORKS = env.bool("MOMENTO_ALLOW_PRIVATE_NETWORKS", default=False)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)

@@ -16,8 +16,13 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = "cache+memory://"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "1000/min", "user": "100000/min"}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "anon": "1000/min",
+    "user": "100000/min",
+    "integration": "100000/min",
+}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MOMENTO_ALLOW_PRIVATE_NETWORKS = True  # the local peers listen on 127.0.0.1
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 # pytest-xdist workers share Redis: keep their cache keys (locks, throttles) apart.
 CACHES["default"]["KEY_PREFIX"] = os.environ.get("PYTEST_XDIST_WORKER", "main")

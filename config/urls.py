@@ -23,6 +23,8 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("r/<slug:code>", campaigns_views.link_redirect, name="tracked-link"),
     path("support/", include("support.urls")),
+    path("conversations/", include("support.inbox_urls")),
+    path("demo/", include("demo.urls")),  # 404 unless DEBUG and the demo server (demo app)
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

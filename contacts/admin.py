@@ -8,6 +8,7 @@ from .models import (
     Contact,
     ContactAudit,
     ContactImport,
+    LabelCorrection,
     Purchase,
     SocialIdentity,
     StageChange,
@@ -394,4 +395,37 @@ class TimelineEntryAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("text"))
     def short_text(self, obj: TimelineEntry) -> str:
+        return obj.text[:80]
+
+
+@admin.register(LabelCorrection)
+class LabelCorrectionAdmin(admin.ModelAdmin):
+    """Agents' corrections of the classifier (read-only: made from the inbox or the API;
+    exported with ``manage.py classify_corrections`` for the next training run)."""
+
+    list_display = [
+        "created_at",
+        "short_text",
+        "language",
+        "previous_intent",
+        "intent",
+        "previous_sentiment",
+        "sentiment",
+        "previous_confidence",
+        "corrected_by",
+    ]
+    list_filter = ["intent", "sentiment", "language", "previous_intent"]
+    search_fields = ["text"]
+    raw_id_fields = ["entry", "corrected_by"]
+    date_hierarchy = "created_at"
+    list_select_related = ["corrected_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("text"))
+    def short_text(self, obj: LabelCorrection) -> str:
         return obj.text[:80]

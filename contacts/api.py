@@ -10,12 +10,20 @@ from rest_framework.response import Response
 
 from core.access import scope_for_user
 from core.api import MomentoViewSet
-from core.choices import EntryKind
+from core.choices import Direction, EntryKind, Intent, Sentiment
 from core.paging import KeysetPagination
 
 from . import services
 from .filters import ContactFilter, PurchaseFilter, StageRuleFilter, TodoFilter
-from .models import Contact, ContactImport, Purchase, StageRule, Todo
+from .models import (
+    Contact,
+    ContactImport,
+    LabelCorrection,
+    Purchase,
+    StageRule,
+    TimelineEntry,
+    Todo,
+)
 from .selectors import contact_duplicates, contact_history, contact_list_queryset, contact_timeline
 from .serializers import (
     ContactAuditSerializer,
@@ -256,8 +264,79 @@ class ContactImportViewSet(
                     job=job, mapping=serializer.validated_data.get("mapping") or job.mapping
                 )
         except DjangoValidationError as exc:
+            # A message without a field is about the file (its encoding, its rows).
+            if not hasattr(exc, "error_dict"):
+                exc = DjangoValidationError({"file": exc.messages})
             raise _service_errors(exc) from None
         return Response(ContactImportSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class LabelCorrectionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LabelCorrection
+        fields = [
+            "id",
+            "entry",
+            "text",
+            "language",
+            "previous_intent",
+            "previous_sentiment",
+            "previous_confidence",
+            "intent",
+            "sentiment",
+            "corrected_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class LabelCorrectionInputSerializer(serializers.Serializer):
+    entry = serializers.PrimaryKeyRelatedField(
+        queryset=TimelineEntry.objects.filter(direction=Direction.INBOUND)
+    )
+    intent = serializers.ChoiceField(choices=Intent.choices, required=False, allow_blank=True)
+    sentiment = serializers.ChoiceField(choices=Sentiment.choices, required=False, allow_blank=True)
+
+
+class LabelCorrectionViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Agents' corrections of the classifier's labels. ``POST`` ``{entry, intent,
+    sentiment}`` corrects an entry (either label may be left out); ``GET`` lists them,
+    newest first, for the next training run."""
+
+    queryset = LabelCorrection.objects.select_related("corrected_by")
+    serializer_class = LabelCorrectionSerializer
+    keyset_fields = ("id",)
+
+    def get_queryset(self):
+        return scope_for_user(super().get_queryset(), self.request.user).order_by("-id")
+
+    @extend_schema(
+        request=LabelCorrectionInputSerializer, responses={201: LabelCorrectionSerializer}
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = LabelCorrectionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        entry = scope_for_user(TimelineEntry.objects.all(), request.user).filter(
+            pk=data["entry"].pk
+        )
+        if not entry.exists():
+            raise serializers.ValidationError({"entry": ["Not found."]})
+        try:
+            correction = services.entry_label_correct(
+                entry=data["entry"],
+                user=request.user,
+                intent=data.get("intent", ""),
+                sentiment=data.get("sentiment", ""),
+            )
+        except DjangoValidationError as exc:
+            raise _service_errors(exc) from None
+        return Response(LabelCorrectionSerializer(correction).data, status=status.HTTP_201_CREATED)
 
 
 def register(router) -> None:
@@ -267,3 +346,4 @@ def register(router) -> None:
     router.register("purchases", PurchaseViewSet, basename="purchase")
     router.register("stage-rules", StageRuleViewSet, basename="stagerule")
     router.register("contact-imports", ContactImportViewSet, basename="contactimport")
+    router.register("label-corrections", LabelCorrectionViewSet, basename="labelcorrection")

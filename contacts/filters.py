@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.choices import Network
+from core.params import ascii_int
 
 from .models import Contact, ContactAudit, Purchase, SocialIdentity, Stage, StageRule, Todo
 
@@ -97,8 +98,8 @@ class ContactFilter(django_filters.FilterSet):
         if value == "me":
             user = getattr(self.request, "user", None)
             return queryset.filter(owner_id=user.pk if user else None)
-        if value.isdigit():
-            return queryset.filter(owner_id=int(value))
+        if (owner_id := ascii_int(value)) is not None:
+            return queryset.filter(owner_id=owner_id)
         return queryset.none()
 
     def filter_last_interaction(self, queryset, name, value):

@@ -2,6 +2,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import not_in_the_past, validate_currency
+
 from .models import Stage
 from .selectors import owner_choices
 from .services import IMPORT_FIELDS
@@ -40,7 +42,9 @@ class DateTimeInput(forms.DateTimeInput):
 
 class TodoForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=300)
-    due_at = forms.DateTimeField(label=_("Due"), widget=DateTimeInput())
+    due_at = forms.DateTimeField(
+        label=_("Due"), widget=DateTimeInput(), validators=[not_in_the_past]
+    )
     assignee = OwnerField(
         label=_("For"), queryset=owner_choices(), required=False, empty_label=_("Me")
     )
@@ -49,7 +53,9 @@ class TodoForm(forms.Form):
 class PurchaseForm(forms.Form):
     product = forms.CharField(label=_("Product"), max_length=300)
     amount = forms.DecimalField(label=_("Amount"), max_digits=12, decimal_places=2, min_value=0)
-    currency = forms.CharField(label=_("Currency"), max_length=3, initial="EUR")
+    currency = forms.CharField(
+        label=_("Currency"), max_length=3, initial="EUR", validators=[validate_currency]
+    )
     purchased_at = forms.DateTimeField(label=_("Date"), widget=DateTimeInput(), required=False)
     external_ref = forms.CharField(label=_("Order reference"), max_length=200, required=False)
 
@@ -60,7 +66,11 @@ class BulkForm(forms.Form):
         ("tag", _("Add tag")),
         ("stage", _("Change stage")),
     ]
-    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[])
+    ids = forms.TypedMultipleChoiceField(
+        coerce=int,
+        choices=[],
+        error_messages={"required": _("Tick at least one contact in the list first.")},
+    )
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
     owner = OwnerField(
         label=_("Owner"), queryset=owner_choices(), required=False, empty_label=_("Nobody")

@@ -1,4 +1,5 @@
-"""Contact search: PostgreSQL full-text search, or ``icontains`` on other databases.
+"""Contact search: PostgreSQL full-text search, or a folded ``contains`` on SQLite
+(accents and case ignored; no stemming: "routers" does not find "router" there).
 
 On PostgreSQL a contact matches when every word typed (as a prefix, so "carm" finds
 "Carmen", and without accents, so "lucia" finds "Lucía") is in its profile document
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Func, Q, QuerySet
+from django.db.models import BooleanField, CharField, Func, Q, QuerySet
 
 from contacts.models import TimelineEntry
 
@@ -100,17 +102,56 @@ def contact_search(queryset: QuerySet, text: str) -> QuerySet:
     text = text.lstrip("@")
     if not text:
         return queryset
-    handles = SocialIdentity.objects.filter(
-        Q(handle__icontains=text) | Q(display_name__icontains=text)
-    ).values("contact_id")
-    wrote = TimelineEntry.objects.filter(text__icontains=text).values("contact_id")
-    return queryset.filter(
-        Q(display_name__icontains=text)
-        | Q(email__icontains=text)
-        | Q(company__icontains=text)
+    if connection.vendor != "sqlite":
+        handles = SocialIdentity.objects.filter(
+            Q(handle__icontains=text) | Q(display_name__icontains=text)
+        ).values("contact_id")
+        wrote = TimelineEntry.objects.filter(text__icontains=text).values("contact_id")
+        return queryset.filter(
+            Q(display_name__icontains=text)
+            | Q(email__icontains=text)
+            | Q(company__icontains=text)
+            | Q(pk__in=handles)
+            | Q(pk__in=wrote)
+        )
+    # The embedded default: accents and case folded on both sides ("lucia" finds
+    # "Lucía", "contrasena" finds "contraseña"); stemming needs PostgreSQL.
+    text = fold(text)
+    handles = (
+        SocialIdentity.objects.alias(h=Folded("handle"), n=Folded("display_name"))
+        .filter(Q(h__contains=text) | Q(n__contains=text))
+        .values("contact_id")
+    )
+    wrote = (
+        TimelineEntry.objects.alias(t=Folded("text")).filter(t__contains=text).values("contact_id")
+    )
+    return queryset.alias(n=Folded("display_name"), e=Folded("email"), c=Folded("company")).filter(
+        Q(n__contains=text)
+        | Q(e__contains=text)
+        | Q(c__contains=text)
         | Q(pk__in=handles)
         | Q(pk__in=wrote)
     )
+
+
+def fold(text: str) -> str:
+    """``text`` without accents, case-folded: "Lucía" → "lucia", "Contraseña" →
+    "contrasena" (what SQLite's ``momento_fold`` computes)."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+class Folded(Func):
+    """``momento_fold(<column>)``: the SQLite function ``contacts.apps`` registers."""
+
+    function = "momento_fold"
+    output_field = CharField()
+
+
+def sqlite_functions_register(sender, connection, **kwargs) -> None:
+    """``connection_created`` receiver: give an SQLite connection ``momento_fold``."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function("momento_fold", 1, fold, deterministic=True)
 
 
 _ESTIMATE_SQL = """

@@ -6,16 +6,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, Lower
 
 from contacts.models import TimelineEntry
 
-from .models import Contact, ContactAudit, Purchase, SocialIdentity, Todo
+from .models import Contact, ContactAudit, Purchase, SocialIdentity, Stage, StageChange, Todo
 from .search import contact_search
 
 __all__ = [
     "contact_board_queryset",
+    "contact_board_totals",
     "contact_duplicates",
     "contact_list_queryset",
     "contact_search",
@@ -32,20 +33,49 @@ def contact_list_queryset() -> QuerySet[Contact]:
 
 
 def contact_board_queryset() -> QuerySet[Contact]:
-    """What a pipeline card shows: no identities or tags, one query per column."""
-    return Contact.objects.only(
-        "id",
-        "display_name",
-        "stage",
-        "company",
-        "score",
-        "score_reasons",
-        "last_interaction_at",
-        "owner__id",
-        "owner__username",
-        "owner__first_name",
-        "owner__last_name",
-    ).select_related("owner")
+    """What a pipeline card shows: no identities or tags, one query per column. Each
+    card knows since when it is in its stage (``stage_since``: its last move into the
+    stage, else when the contact was created)."""
+    moved_in = (
+        StageChange.objects.filter(contact=OuterRef("pk"), to_stage=OuterRef("stage"))
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    return (
+        Contact.objects.annotate(stage_since=Coalesce(Subquery(moved_in), F("created_at")))
+        .only(
+            "id",
+            "display_name",
+            "stage",
+            "company",
+            "score",
+            "score_reasons",
+            "last_interaction_at",
+            "owner__id",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+            "created_at",
+        )
+        .select_related("owner")
+    )
+
+
+def contact_board_totals(contacts: QuerySet[Contact]) -> dict[int, dict]:
+    """Per stage of ``contacts``: how many, and the value of their purchases per
+    currency (two queries, whatever the number of contacts)."""
+    totals = {stage: {"count": 0, "values": []} for stage in Stage.values}
+    for row in contacts.order_by().values("stage").annotate(n=Count("id")):
+        totals[row["stage"]]["count"] = row["n"]
+    sums = (
+        Purchase.objects.filter(contact__in=contacts.order_by().values("pk"))
+        .values("contact__stage", "currency")
+        .annotate(total=Sum("amount"))
+        .order_by("contact__stage", "currency")
+    )
+    for row in sums:
+        totals[row["contact__stage"]]["values"].append((row["currency"], row["total"]))
+    return totals
 
 
 def contact_timeline(contact_id: int, *, kinds: list[str] | None = None) -> QuerySet[TimelineEntry]:

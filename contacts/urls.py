@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import board, contact, gdpr, imports, lists, todos
+from .views import board, contact, gdpr, imports, labels, lists, todos
 
 app_name = "contacts"
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("tasks/<int:pk>/done/", todos.todo_done, name="todo-done"),
     path("import/", imports.import_upload, name="import-upload"),
     path("import/<int:pk>/", imports.import_detail, name="import"),
+    path("entries/<int:pk>/label/", labels.entry_label, name="entry-label"),
     path("<int:pk>/", contact.contact_detail, name="detail"),
     path("<int:pk>/stage/", contact.contact_stage, name="stage"),
     path("<int:pk>/move/", board.contact_move, name="move"),

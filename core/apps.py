@@ -19,3 +19,4 @@ class CoreConfig(AppConfig):
         # After every migrate, whichever app's: the roles get the permissions of models
         # added since (see core.roles).
         post_migrate.connect(_sync_roles, dispatch_uid="core.sync_roles")
+        from . import checks  # noqa: F401  (registers the system checks)

@@ -6,6 +6,10 @@ class Network(models.TextChoices):
     BLUESKY = "bluesky", "Bluesky"
     MASTODON = "mastodon", "Mastodon"
     X = "x", "X"
+    FACEBOOK = "facebook", "Facebook"
+    INSTAGRAM = "instagram", "Instagram"
+    YOUTUBE = "youtube", "YouTube"
+    LINKEDIN = "linkedin", "LinkedIn"
 
 
 class EntryKind(models.TextChoices):

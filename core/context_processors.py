@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 NAV = [
-    ("inbox", _("Inbox"), "crm:inbox"),
+    ("inbox", _("Inbox"), "inbox:list"),
     ("contacts", _("Contacts"), "contacts:list"),
     ("pipeline", _("Pipeline"), "contacts:pipeline"),
     ("campaigns", _("Campaigns"), "campaigns:index"),

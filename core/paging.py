@@ -13,8 +13,10 @@ page (``keyset_page_or_404``), a 400 with a field message in the API
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from django.db import connections
@@ -25,6 +27,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+
+from .params import ascii_int
 
 __all__ = [
     "InvalidCursor",
@@ -42,16 +46,24 @@ class InvalidCursor(ValueError):
     pass
 
 
+#: A cursor holds a few short sort keys; anything longer is not one of ours.
+MAX_CURSOR_LENGTH = 1024
+#: The range of a PostgreSQL bigint: an id or a count outside it matches no row.
+_BIGINT = 2**63
+
+
 def encode_cursor(values: list[Any]) -> str:
     raw = json.dumps(values, separators=(",", ":"), default=str).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, length: int) -> list[Any]:
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidCursor("Malformed cursor.")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, binascii.Error, RecursionError) as exc:
         raise InvalidCursor("Malformed cursor.") from exc
     if not isinstance(values, list) or len(values) != length:
         raise InvalidCursor("Malformed cursor.")
@@ -69,16 +81,30 @@ def parse_cursor_value(qs: QuerySet, field: str, value: Any) -> Any:
     (a cursor comes from the client: anything else is ``InvalidCursor``)."""
     internal = qs.model._meta.get_field(field).get_internal_type()
     if internal == "DateTimeField":
-        parsed = parse_datetime(value) if isinstance(value, str) else None
-        if parsed is None:
-            raise InvalidCursor("Malformed cursor.")
-        return parsed
+        return _cursor_datetime(value)
     if internal.endswith("IntegerField") or internal.endswith("AutoField"):
-        if not isinstance(value, int):
+        if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= _BIGINT:
             raise InvalidCursor("Malformed cursor.")
-    elif not isinstance(value, str):
+    elif not isinstance(value, str) or "\x00" in value:
+        # PostgreSQL text cannot hold NUL.
         raise InvalidCursor("Malformed cursor.")
     return value
+
+
+def _cursor_datetime(value: Any):
+    """An aware datetime from a cursor, in UTC. A well-formed string can still name an
+    impossible date (30 February) or one that leaves the calendar when moved to UTC:
+    every such cursor is ``InvalidCursor``."""
+    if not isinstance(value, str):
+        raise InvalidCursor("Malformed cursor.")
+    try:
+        parsed = parse_datetime(value)
+        parsed = parsed.astimezone(UTC) if parsed and parsed.tzinfo else None
+    except (ValueError, OverflowError) as exc:
+        raise InvalidCursor("Malformed cursor.") from exc
+    if parsed is None:
+        raise InvalidCursor("Malformed cursor.")
+    return parsed
 
 
 def _field_value(obj: Model, field: str) -> Any:
@@ -181,10 +207,9 @@ class KeysetPagination(BasePagination):
         fields = getattr(view, "keyset_fields", ("id",))
         size = self.page_size
         if raw := request.query_params.get(self.page_size_query_param):
-            try:
-                size = max(1, min(int(raw), self.max_page_size))
-            except ValueError:
-                raise ValidationError({self.page_size_query_param: "Must be an integer."}) from None
+            if (asked := ascii_int(raw)) is None:
+                raise ValidationError({self.page_size_query_param: ["Must be an integer."]})
+            size = max(1, min(asked, self.max_page_size))
         try:
             page = keyset_page(
                 queryset,
@@ -193,7 +218,7 @@ class KeysetPagination(BasePagination):
                 size=size,
             )
         except InvalidCursor:
-            raise ValidationError({self.cursor_query_param: "Invalid cursor."}) from None
+            raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
         self.request = request
         self.next_cursor = page.next_cursor
         return page.items

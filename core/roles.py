@@ -4,6 +4,9 @@ Groups are created by a data migration (crm 0002); their permissions are (re)app
 after every ``migrate`` from this table, so permissions of models added later are
 granted without another data migration. Each entry maps an app label to the actions
 allowed on all of its models, or to a per-model mapping (``"*"``: every other model).
+Settings (stage rules, SLA policies, periodic tasks, canned responses) are edited by
+Managers only; the README's role table says the same and ``tests/crm/test_permissions``
+checks every cell of it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ WRITE = ("add", "change", "view")
 
 SALES, SUPPORT, MANAGER = "Sales", "Support", "Manager"
 ROLE_NAMES = (SALES, SUPPORT, MANAGER)
+
+#: Custom permissions only Managers hold, whatever ``change`` another role has:
+#: erasing a contact (GDPR) cannot be undone.
+MANAGER_ONLY = frozenset({"contacts.erase_contact"})
 
 ROLE_PERMISSIONS: Mapping[str, Mapping[str, Iterable[str] | Mapping[str, Iterable[str]]]] = {
     MANAGER: {
@@ -30,7 +37,9 @@ ROLE_PERMISSIONS: Mapping[str, Mapping[str, Iterable[str] | Mapping[str, Iterabl
     },
     SALES: {
         "core": {"notification": ("view", "change")},
-        "contacts": WRITE,
+        # Sales works contacts (and may export them, GDPR); stage rules are a Manager
+        # setting, erasing is for Managers only (MANAGER_ONLY).
+        "contacts": {"*": WRITE, "stagerule": READ},
         "campaigns": ALL,
         "support": READ,
         "crm": {
@@ -41,9 +50,11 @@ ROLE_PERMISSIONS: Mapping[str, Mapping[str, Iterable[str] | Mapping[str, Iterabl
     SUPPORT: {
         "core": {"notification": ("view", "change")},
         # Support reads contacts but writes on their timelines (notes, answers, handled).
-        "contacts": {"*": READ, "timelineentry": WRITE},
+        "contacts": {"*": READ, "timelineentry": WRITE, "labelcorrection": ("add", "view")},
         "campaigns": READ,
-        "support": WRITE,
+        # SLA policies are a Manager setting; canned responses are read here, edited
+        # by Managers.
+        "support": {"*": WRITE, "slapolicy": READ, "cannedresponse": READ},
         "crm": {
             "outboundmessage": WRITE,
             "socialaccount": READ,
@@ -68,6 +79,8 @@ def roles_sync(group_model, permission_model) -> None:
                 actions = spec.get(perm.content_type.model, spec.get("*", ()))
             else:
                 actions = spec
+            if role != MANAGER and f"{perm.content_type.app_label}.{perm.codename}" in MANAGER_ONLY:
+                continue
             action = perm.codename.split("_", 1)[0]
             # Custom permissions (e.g. ``merge_contact``) go with ``change``.
             if action in actions or (action not in ALL and "change" in actions):

@@ -1,9 +1,18 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .models import OutboundMessage, SocialAccount, SyncFailure
+from core.parsers import BoundedJSONDecoder
+
+from .models import IngestBatch, OutboundMessage, SocialAccount, SyncFailure
+from .selectors import (
+    syncstream_error_text,
+    syncstream_gap_text,
+    syncstream_history_text,
+    syncstream_label,
+)
 from .services import socialaccount_connect, socialaccount_reconnect, socialaccount_verify
 
 
@@ -21,6 +30,7 @@ class SocialAccountAdminForm(forms.ModelForm):
 
     new_credentials = forms.JSONField(
         label=_("New credentials"),
+        decoder=BoundedJSONDecoder,
         required=False,
         help_text=_(
             'Leave empty to keep the stored ones. Bluesky {"app_password": ...}, '
@@ -65,6 +75,7 @@ class SocialAccountConnectAdminForm(forms.ModelForm):
 
     credentials = forms.JSONField(
         label=_("Credentials"),
+        decoder=BoundedJSONDecoder,
         help_text=SocialAccountAdminForm.base_fields["new_credentials"].help_text,
         widget=SecretTextarea(attrs={"rows": 3, "autocomplete": "off"}),
     )
@@ -141,6 +152,25 @@ class SyncFailureAdmin(admin.ModelAdmin):
     date_hierarchy = "last_seen"
 
 
+@admin.register(IngestBatch)
+class IngestBatchAdmin(admin.ModelAdmin):
+    """Stored pages and their follow-up (ticket and stage rules, search): read-only; an
+    undone one is re-queued by the beat sweep."""
+
+    list_display = ["id", "created_at", "account", "done_at"]
+    list_filter = [("done_at", admin.EmptyFieldListFilter), "account__network"]
+    search_fields = ["account__handle"]
+    readonly_fields = ["account", "created_ids", "updated_ids", "created_at", "done_at"]
+    list_select_related = ["account"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(SocialAccount)
 class SocialAccountAdmin(admin.ModelAdmin):
     form = SocialAccountAdminForm
@@ -164,6 +194,7 @@ class SocialAccountAdmin(admin.ModelAdmin):
         "next_sync_at",
         "items_synced",
         "items_failed",
+        "items_skipped_erased",
         "consecutive_failures",
         "sync_lease_until",
         "backfill_state",
@@ -171,11 +202,42 @@ class SocialAccountAdmin(admin.ModelAdmin):
         "backfill_items",
         "backfill_started_at",
         "backfill_finished_at",
+        "streams",
         "created_at",
         "updated_at",
     ]
     autocomplete_fields = ["user"]
     inlines = [SyncFailureInline]
+
+    @admin.display(description=_("streams"))
+    def streams(self, account: SocialAccount) -> str:
+        """Each stream: its status, and its error, gap or history limit (translated)."""
+        rows = []
+        for stream in account.streams.order_by("id"):
+            notes = (
+                syncstream_error_text(stream),
+                syncstream_gap_text(stream),
+                syncstream_history_text(stream),
+            )
+            rows.append(
+                (
+                    stream.name,
+                    syncstream_label(stream.name),
+                    stream.get_status_display(),
+                    stream.items_stored,
+                    " ".join(n for n in notes if n),
+                )
+            )
+        if not rows:
+            return "—"
+        return format_html(
+            '<ul class="streams">{}</ul>',
+            format_html_join(
+                "",
+                '<li class="stream-{}"><strong>{}</strong>: {} · {} <span dir="auto">{}</span></li>',
+                rows,
+            ),
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -208,10 +270,40 @@ class SocialAccountAdmin(admin.ModelAdmin):
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(admin.ModelAdmin):
     """The outbox, read-only: a message whose outcome is unknown is checked on the
-    network by a person, never re-sent from here."""
+    network by a person, then sent again with the **Retry** action (never blindly)."""
 
-    list_display = ["created_at", "kind", "account", "state", "attempts", "created_by", "sent_at"]
-    list_filter = ["state", "kind", "account__network"]
+    list_display = [
+        "created_at",
+        "kind",
+        "account",
+        "state",
+        "failure",
+        "attempts",
+        "created_by",
+        "sent_at",
+    ]
+    list_filter = ["state", "failure", "kind", "account__network"]
+    actions = ["retry"]
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("crm.add_outboundmessage")
+
+    @admin.action(
+        description=_("Retry the selected failed or unknown messages"), permissions=["retry"]
+    )
+    def retry(self, request, queryset):
+        from .outbox import outbound_retry
+
+        retried = 0
+        for message in queryset.select_related("account"):
+            try:
+                outbound_retry(message=message)
+            except ValidationError as exc:
+                self.message_user(request, f"{message}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                retried += 1
+        self.message_user(request, _("%(n)d message(s) queued again.") % {"n": retried})
+
     search_fields = ["idempotency_key", "external_id", "text", "account__handle"]
     list_select_related = ["account", "created_by"]
     raw_id_fields = ["contact", "in_reply_to", "recipient", "entry", "created_by"]

@@ -11,12 +11,15 @@ from core.api import MomentoReadOnlyViewSet, MomentoViewSet
 from core.choices import Direction
 
 from .filters import InteractionFilter
+from .models import OutboundMessage
+from .outbox import outbound_retry
 from .selectors import interaction_queryset, socialaccount_status_list
 from .serializers import (
     AnswerInputSerializer,
     HandledInputSerializer,
     InteractionSerializer,
     OutboundMessageSerializer,
+    OutboundRetryInputSerializer,
     SocialAccountConnectSerializer,
     SocialAccountSerializer,
     SyncQueuedSerializer,
@@ -123,6 +126,28 @@ class InteractionViewSet(MomentoReadOnlyViewSet):
         return Response(self.get_serializer(entry).data)
 
 
+class OutboundMessageViewSet(MomentoReadOnlyViewSet):
+    """The outbox: what Momento sent or tried to send, with each failure as a code and a
+    sentence (``failure_text``); ``retry`` sends a failed or unknown one again."""
+
+    queryset = OutboundMessage.objects.select_related("account").order_by("-id")
+    serializer_class = OutboundMessageSerializer
+    filterset_fields = ["state", "kind", "account", "failure"]
+
+    @extend_schema(request=OutboundRetryInputSerializer, responses={202: OutboundMessageSerializer})
+    @action(detail=True, methods=["post"], required_permissions=("crm.add_outboundmessage",))
+    def retry(self, request, pk=None):
+        """**Retry** a failed message or one of unknown outcome (no ``text``), or **edit
+        and resend** it with ``text``; 400 with field messages when it cannot be."""
+        data = OutboundRetryInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = _service_call(
+            outbound_retry, message=self.get_object(), text=data.validated_data.get("text")
+        )
+        return Response(OutboundMessageSerializer(message).data, status=status.HTTP_202_ACCEPTED)
+
+
 def register(router) -> None:
     router.register("social-accounts", SocialAccountViewSet, basename="socialaccount")
     router.register("interactions", InteractionViewSet, basename="interaction")
+    router.register("outbox", OutboundMessageViewSet, basename="outboundmessage")

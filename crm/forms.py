@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from core.choices import QUESTION_KINDS, REACTION_KINDS, Network
 
 from .models import SocialAccount
-from .services import CREDENTIAL_KEYS
+from .services import CREDENTIAL_KEYS, NEEDS_BASE_URL
 
 #: Every credential field the connect form may show; each network uses some of them.
 CREDENTIAL_LABELS = {
@@ -20,6 +20,11 @@ CREDENTIAL_LABELS = {
     "consumer_secret": _("API key secret (consumer secret)"),
     "access_token_secret": _("Access token secret"),
     "bearer_token": _("Bearer token"),
+    "app_secret": _("App secret"),
+    "verify_token": _("Webhook verify token"),
+    "client_id": _("OAuth client ID"),
+    "client_secret": _("OAuth client secret"),
+    "refresh_token": _("Refresh token"),
 }
 
 
@@ -63,6 +68,11 @@ class SocialAccountConnectForm(forms.Form):
     def chosen_network(self) -> str:
         value = self.data.get("network") if self.is_bound else self.initial.get("network")
         return value if value in Network.values else Network.BLUESKY
+
+    @property
+    def needs_base_url(self) -> bool:
+        """Only Bluesky and Mastodon have servers of the user's choosing."""
+        return self.chosen_network in NEEDS_BASE_URL
 
     def credential_fields(self) -> list:
         keys = CREDENTIAL_KEYS[self.chosen_network]

@@ -7,8 +7,12 @@ message, and nothing is stored. Answers go through the outbox (``crm.outbox``).
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -21,7 +25,14 @@ from core.choices import PUBLICLY_ANSWERABLE, Direction, Network
 
 from .models import OutboundMessage, SocialAccount
 from .networks import adapter_class
-from .networks.base import AuthError, Author, NetworkError, RateLimited
+from .networks.base import (
+    AuthError,
+    Author,
+    InvalidRequest,
+    NetworkError,
+    RateLimited,
+    TransientError,
+)
 from .sync import backfill_queue, sync_queue
 
 logger = logging.getLogger(__name__)
@@ -33,6 +44,13 @@ CREDENTIAL_KEYS: dict[str, frozenset[str]] = {
     Network.X: frozenset(
         {"consumer_key", "consumer_secret", "access_token", "access_token_secret", "bearer_token"}
     ),
+    # A page access token; the app secret signs every call (appsecret_proof) and checks
+    # webhook signatures; the verify token answers Meta's subscription check.
+    Network.FACEBOOK: frozenset({"access_token", "app_secret", "verify_token"}),
+    Network.INSTAGRAM: frozenset({"access_token", "app_secret", "verify_token"}),
+    # An OAuth client and the channel owner's refresh token (access tokens are renewed).
+    Network.YOUTUBE: frozenset({"client_id", "client_secret", "refresh_token"}),
+    Network.LINKEDIN: frozenset({"client_id", "client_secret", "refresh_token"}),
 }
 #: Networks whose server is chosen by the user (a PDS, an instance); X has one host.
 NEEDS_BASE_URL = frozenset({Network.BLUESKY, Network.MASTODON})
@@ -66,7 +84,9 @@ def socialaccount_verify(*, network: str, handle: str, base_url: str, credential
     writes; do not call it inside a transaction (it waits on the network)."""
     errors: dict[str, list[str]] = {}
     if network not in CREDENTIAL_KEYS:
-        raise ValidationError({"network": _("Choose Bluesky, Mastodon or X.")})
+        raise ValidationError(
+            {"network": _("Choose Bluesky, Mastodon, X, Facebook, Instagram, YouTube or LinkedIn.")}
+        )
     if not handle:
         errors["handle"] = [_("Enter the account's handle.")]
     if network in NEEDS_BASE_URL:
@@ -79,6 +99,9 @@ def socialaccount_verify(*, network: str, handle: str, base_url: str, credential
                 URLValidator(schemes=["http", "https"])(base_url)
             except ValidationError:
                 errors["base_url"] = [_("Enter a valid http(s) URL.")]
+            else:
+                if problem := _private_address(base_url):
+                    errors["base_url"] = [problem]
     if cred_errors := _credentials_errors(network, credentials):
         errors["credentials"] = cred_errors
     if errors:
@@ -107,7 +130,40 @@ def socialaccount_verify(*, network: str, handle: str, base_url: str, credential
 
 
 def _why(exc: Exception) -> dict[str, str]:
-    return {"reason": str(exc) or exc.__class__.__name__}
+    """A reason to show, never the remote server's words (its body could be anything,
+    e.g. an internal page)."""
+    if isinstance(exc, AuthError):
+        reason = _("the login was refused")
+    elif isinstance(exc, InvalidRequest):
+        reason = _("the server refused the request")
+    elif isinstance(exc, TransientError):
+        reason = _("no answer, or an error on the server")
+    else:
+        reason = _("an unexpected answer")
+    return {"reason": reason}
+
+
+def _private_address(url: str) -> str:
+    """Why ``url`` may not be used ("" when it may): its host resolves to a private,
+    loopback, link-local or otherwise internal address and
+    ``MOMENTO_ALLOW_PRIVATE_NETWORKS`` is off (server-side request forgery)."""
+    if settings.MOMENTO_ALLOW_PRIVATE_NETWORKS:
+        return ""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return _("The server's name could not be resolved.")
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if not address.is_global or address.is_multicast:
+            return _(
+                "This server is on a private or local network address; Momento does not "
+                "connect to those."
+            )
+    return ""
 
 
 def _normalise_handle(handle: str) -> str:
@@ -186,8 +242,9 @@ def _socialaccount_store(*, external_id: str, **fields) -> SocialAccount:
             )
     except IntegrityError:
         raise already from None
-    # The first sync (new items, and the cursors) and the backfill of the history the
-    # network still serves; both are queued after commit and share the account's lease.
+    # The first sync and the backfill: both run the streams' first polls (the history
+    # the network still serves) from their stored state, queued after commit, one at a
+    # time under the account's lease, so neither can leave items to the other.
     sync_queue(account_id=account.pk)
     backfill_queue(account_id=account.pk)
     account.refresh_from_db()

@@ -13,10 +13,12 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from contacts.models import TimelineEntry
 from core.access import get_for_user_or_404
+from core.http import next_url
 from core.paging import keyset_page_or_404
 
 from .forms import AnswerForm, InboxFilterForm, SocialAccountConnectForm
 from .models import OutboundMessage, SocialAccount
+from .outbox import outbound_retry
 from .selectors import inbox_entry_queryset, inbox_queryset, socialaccount_status_list
 from .services import (
     answer_modes,
@@ -105,7 +107,7 @@ def interaction_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Your answer is on its way."))
         else:
             messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
-        return redirect(_next_url(request) or "crm:inbox")
+        return redirect(next_url(request, "crm:inbox"))
     if sent is not None:
         sent.refresh_from_db()
         form = None  # a fresh form, with a new idempotency key
@@ -116,23 +118,55 @@ def interaction_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
             "entry": entry,
             "answers": [sent] if sent else [],
             "form": form,
-            "next": _next_url(request),
+            "next": next_url(request),
         },
     )
 
 
-def _next_url(request: HttpRequest) -> str | None:
-    url = request.POST.get("next", "")
-    allowed = url_has_allowed_host_and_scheme(url, {request.get_host()}, request.is_secure())
-    return url if url and allowed else None
+def _outbound_for_user(request: HttpRequest, pk: int) -> OutboundMessage:
+    messages_ = OutboundMessage.objects.select_related("created_by", "account")
+    return get_for_user_or_404(messages_, user=request.user, pk=pk)
 
 
 @permission_required("crm.view_outboundmessage", raise_exception=True)
 def outbound_status(request: HttpRequest, pk: int) -> HttpResponse:
-    """One outbox message; polled while it is being sent."""
-    messages_ = OutboundMessage.objects.select_related("created_by")
-    message = get_for_user_or_404(messages_, user=request.user, pk=pk)
-    return render(request, "crm/_outbound.html", {"message": message})
+    """One outbox message; polled while it is being sent. ``?edit=1`` draws its text in
+    a form to edit and resend (a failed message, or one of unknown outcome)."""
+    message = _outbound_for_user(request, pk)
+    editing = (
+        request.GET.get("edit") == "1"
+        and message.needs_attention
+        and request.user.has_perm("crm.add_outboundmessage")
+    )
+    return render(request, "crm/_outbound.html", {"message": message, "editing": editing})
+
+
+@require_POST
+@permission_required("crm.add_outboundmessage", raise_exception=True)
+def outbound_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """**Retry** (no ``text``) or **Edit and resend** (``text``) a failed message or one
+    whose outcome is unknown; drawn again in place, or back to the page it came from."""
+    message = _outbound_for_user(request, pk)
+    text = request.POST.get("text")
+    errors: list[str] = []
+    try:
+        outbound_retry(message=message, text=text)
+    except ValidationError as exc:
+        errors = [error for field_errors in exc.message_dict.values() for error in field_errors]
+    if not request.htmx:
+        if errors:
+            messages.error(request, " ".join(errors))
+        else:
+            messages.success(request, _("Sending it again."))
+        return redirect(next_url(request) or _referer(request) or "crm:inbox")
+    context = {"message": message, "retry_errors": errors, "editing": bool(errors and text)}
+    return render(request, "crm/_outbound.html", context)
+
+
+def _referer(request: HttpRequest) -> str | None:
+    url = request.headers.get("referer", "")
+    allowed = url_has_allowed_host_and_scheme(url, {request.get_host()}, request.is_secure())
+    return url if url and allowed else None
 
 
 # --- Social accounts: connect, sync status -------------------------------------------

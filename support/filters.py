@@ -14,8 +14,12 @@ class TicketFilter(django_filters.FilterSet):
     priority = django_filters.ChoiceFilter(
         choices=Priority.choices, label=_("Priority"), empty_label=_("Any priority")
     )
-    network = django_filters.ChoiceFilter(choices=Network.choices, label=_("Network"))
-    team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), label=_("Team"))
+    network = django_filters.ChoiceFilter(
+        choices=Network.choices, label=_("Network"), empty_label=_("Any network")
+    )
+    team = django_filters.ModelChoiceFilter(
+        queryset=Team.objects.all(), label=_("Team"), empty_label=_("Any team")
+    )
     assignee = django_filters.NumberFilter(field_name="assignee_id", label=_("Assignee"))
     contact = django_filters.NumberFilter(field_name="contact_id", label=_("Contact"))
     incident = django_filters.NumberFilter(field_name="incident_id", label=_("Incident"))

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.params import ascii_ints
 from core.roles import MANAGER, SUPPORT
 from crm.models import OutboundMessage
 
@@ -34,7 +35,7 @@ class BulkAssignForm(AssignForm):
 
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)
-        self.ticket_ids = [int(v) for v in (data.getlist("tickets") if data else []) if v.isdigit()]
+        self.ticket_ids = ascii_ints(data.getlist("tickets") if data else [])
 
     def clean(self):
         cleaned = super().clean()
@@ -80,9 +81,22 @@ class ResolveForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(
-        label=_("Status"), choices=[c for c in Status.choices if c[0] != Status.RESOLVED]
-    )
+    """The ticket's status, its current one selected. "Resolved" is offered only while
+    the ticket is resolved (it is reached with "Resolve and ask for a rating"), so the
+    select never shows a status the ticket does not have; "Open" then reads "Reopen"."""
+
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
+
+    def __init__(self, *args, current: str | None = None, **kwargs):
+        if current is not None:
+            kwargs.setdefault("initial", {"status": current})
+        super().__init__(*args, **kwargs)
+        if current is None:
+            return
+        choices = [c for c in Status.choices if c[0] != Status.RESOLVED or current == c[0]]
+        if current in {Status.RESOLVED, Status.CLOSED}:
+            choices = [(v, _("Reopen") if v == Status.OPEN else label) for v, label in choices]
+        self.fields["status"].choices = choices
 
 
 class PriorityForm(forms.Form):
@@ -108,7 +122,14 @@ class IncidentResolveForm(forms.Form):
 class CsatForm(forms.Form):
     rating = forms.TypedChoiceField(
         label=_("How satisfied are you with our help?"),
-        choices=[(i, str(i)) for i in range(1, 6)],
+        # Each radio says what its number means (a bare 1–5 tells a screen reader nothing).
+        choices=[
+            (1, _("1 · Very dissatisfied")),
+            (2, _("2 · Dissatisfied")),
+            (3, _("3 · Neither satisfied nor dissatisfied")),
+            (4, _("4 · Satisfied")),
+            (5, _("5 · Very satisfied")),
+        ],
         coerce=int,
         widget=forms.RadioSelect,
     )

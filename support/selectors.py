@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    When,
+)
 from django.db.models.functions import TruncDate
 from django.http import QueryDict
 from django.utils import timezone
@@ -16,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from contacts.models import TimelineEntry
 from core.choices import Direction, Intent
+from lib.classify import PLACE
 
 from .filters import TicketFilter
 from .models import (
@@ -157,8 +169,20 @@ def ticket_detail_queryset() -> QuerySet[Ticket]:
 
 
 def canned_for_ticket(ticket: Ticket) -> QuerySet[CannedResponse]:
-    return CannedResponse.objects.filter(Q(team=ticket.team) | Q(team__isnull=True)).order_by(
-        "purpose", "language", "name"
+    """The canned answers for the ticket's team, those in the contact's language first
+    (the language of their profile, else of their newest message on the ticket)."""
+    language = ticket.contact.language or (
+        TimelineEntry.objects.filter(ticket_link__ticket=ticket)
+        .exclude(language="")
+        .order_by("-occurred_at")
+        .values_list("language", flat=True)
+        .first()
+    )
+    theirs = Case(When(language=language or "", then=0), default=1, output_field=IntegerField())
+    return (
+        CannedResponse.objects.filter(Q(team=ticket.team) | Q(team__isnull=True))
+        .alias(theirs=theirs)
+        .order_by("theirs", "purpose", "language", "name")
     )
 
 
@@ -173,6 +197,12 @@ def testimonial_queryset() -> QuerySet[TimelineEntry]:
 
 #: Default report period: the last 30 days.
 DEFAULT_PERIOD = timedelta(days=29)
+#: The years a report may cover.
+REPORT_YEARS = (2000, 2999)
+
+
+#: The longest report period whose "tickets by day" lists quiet days too.
+MAX_FILLED_DAYS = 366
 
 
 def report_period(raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
@@ -188,12 +218,19 @@ def report_period(raw_from: str | None, raw_to: str | None) -> tuple[date, date]
             values[name] = date.fromisoformat(raw)
         except ValueError:
             errors[name] = _("Use a date like 2026-01-31.")
-    end = values.get("to", today)
-    start = values.get("from", end - DEFAULT_PERIOD)
-    if not errors and start > end:
-        errors["from"] = _("The start must not be after the end.")
+            continue
+        # Year 1 or 9999 leaves the calendar once the period is turned into times.
+        if not REPORT_YEARS[0] <= values[name].year <= REPORT_YEARS[1]:
+            errors[name] = _("Use a date between %(first)s and %(last)s.") % {
+                "first": REPORT_YEARS[0],
+                "last": REPORT_YEARS[1],
+            }
     if errors:
         raise ValidationError(errors)
+    end = values.get("to", today)
+    start = values.get("from", end - DEFAULT_PERIOD)
+    if start > end:
+        raise ValidationError({"from": _("The start must not be after the end.")})
     return start, end
 
 
@@ -239,13 +276,22 @@ def support_report(*, start: date, end: date) -> dict:
         .annotate(tickets=Count("id"))
         .order_by("-tickets", "account__handle")
     ]
-    by_day = [
-        {"day": row["day"].isoformat(), "tickets": row["tickets"]}
+    counted = {
+        row["day"]: row["tickets"]
         for row in tickets.annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(tickets=Count("id"))
         .order_by("day")
-    ]
+    }
+    # Every day of the period, quiet ones at 0 (one busy day alone drew a single dot);
+    # a period longer than MAX_FILLED_DAYS lists only the days with tickets.
+    days = (end - start).days + 1
+    if days <= MAX_FILLED_DAYS:
+        counted = {
+            start + timedelta(days=n): counted.get(start + timedelta(days=n), 0)
+            for n in range(days)
+        } | counted
+    by_day = [{"day": day.isoformat(), "tickets": n} for day, n in sorted(counted.items())]
     first_response = tickets.filter(first_response_at__isnull=False).annotate(
         d=ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
     )
@@ -257,7 +303,7 @@ def support_report(*, start: date, end: date) -> dict:
     answered = sum(ratings.values())
     topics = Counter()
     for keywords in tickets.exclude(keywords=[]).values_list("keywords", flat=True):
-        topics.update(keywords)
+        topics.update(k for k in keywords if not k.startswith(PLACE))  # place marks
     incidents = Incident.objects.filter(created_at__gte=since, created_at__lt=until).annotate(
         ticket_count=Count("tickets")
     )

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from contacts.models import Contact, TimelineEntry
 from contacts.serializers import TimelineEntrySerializer
 from core.choices import Direction
+from core.serializers import MomentoModelSerializer
 from crm.models import OutboundMessage
 
 from .forms import support_staff
@@ -26,14 +27,15 @@ def as_drf_error(exc: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError(serializers.as_serializer_error(exc))
 
 
-class TicketReplySerializer(serializers.ModelSerializer):
-    kind = serializers.CharField(source="message.kind")
-    text = serializers.CharField(source="message.text")
-    state = serializers.CharField(source="message.state")
-    account = serializers.CharField(source="message.account.handle")
-    url = serializers.CharField(source="message.url")
-    sent_at = serializers.DateTimeField(source="message.sent_at")
-    entry = serializers.IntegerField(source="message.entry_id", allow_null=True)
+class TicketReplySerializer(MomentoModelSerializer):
+    # Read-only like the rest (read_only_fields does not reach declared fields).
+    kind = serializers.CharField(source="message.kind", read_only=True)
+    text = serializers.CharField(source="message.text", read_only=True)
+    state = serializers.CharField(source="message.state", read_only=True)
+    account = serializers.CharField(source="message.account.handle", read_only=True)
+    url = serializers.URLField(source="message.url", read_only=True)
+    sent_at = serializers.DateTimeField(source="message.sent_at", read_only=True)
+    entry = serializers.IntegerField(source="message.entry_id", read_only=True)
 
     class Meta:
         model = TicketReply
@@ -52,7 +54,7 @@ class TicketReplySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CsatSurveySerializer(serializers.ModelSerializer):
+class CsatSurveySerializer(MomentoModelSerializer):
     class Meta:
         model = CsatSurvey
         fields = ["id", "rating", "comment", "created_at", "answered_at"]
@@ -66,7 +68,7 @@ class SlaSerializer(serializers.Serializer):
     breached = serializers.BooleanField()
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(MomentoModelSerializer):
     number = serializers.CharField(read_only=True)
     priority_label = serializers.CharField(source="get_priority_display", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
@@ -190,20 +192,20 @@ class EscalateInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
-class SlaPolicySerializer(serializers.ModelSerializer):
+class SlaPolicySerializer(MomentoModelSerializer):
     class Meta:
         model = SlaPolicy
         fields = ["id", "team", "priority", "first_response_minutes", "resolution_minutes"]
 
 
-class CannedResponseSerializer(serializers.ModelSerializer):
+class CannedResponseSerializer(MomentoModelSerializer):
     class Meta:
         model = CannedResponse
         fields = ["id", "team", "name", "language", "purpose", "body", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(MomentoModelSerializer):
     tickets = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:

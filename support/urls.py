@@ -14,6 +14,7 @@ urlpatterns = [
     path("tickets/<int:pk>/status/", views.ticket_status, name="ticket-status"),
     path("tickets/<int:pk>/priority/", views.ticket_priority, name="ticket-priority"),
     path("from-entry/<int:entry_id>/", views.ticket_from_entry, name="ticket-from-entry"),
+    path("from-entry/<int:entry_id>/split/", views.ticket_split_entry, name="ticket-split-entry"),
     path("incidents/", views.incident_list, name="incidents"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident"),
     path("incidents/<int:pk>/statement/", views.incident_statement, name="incident-statement"),

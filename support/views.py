@@ -11,8 +11,10 @@ from django.views.decorators.http import require_POST
 
 from contacts.models import TimelineEntry
 from core.access import get_for_user_or_404
-from core.choices import Direction
+from core.choices import Direction, Network
+from core.http import next_url
 from core.paging import keyset_page_or_404
+from core.params import ascii_int
 
 from . import exports, selectors, services
 from .forms import (
@@ -80,7 +82,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
             _fail(request, exc)
     else:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-    return redirect(request.POST.get("next") or "support:index")
+    return redirect(next_url(request, "support:index"))
 
 
 @permission_required("support.view_ticket", raise_exception=True)
@@ -92,9 +94,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for response in canned:
         response.filled = services.canned_render(response.body, variables)
     reply_initial = {"kind": "reply" if ticket.network else "dm"}
-    chosen = request.GET.get("canned")
-    if chosen and chosen.isdigit():
-        picked = next((c for c in canned if c.pk == int(chosen)), None)
+    if (chosen := ascii_int(request.GET.get("canned"))) is not None:
+        picked = next((c for c in canned if c.pk == chosen), None)
         if picked is not None:
             reply_initial["text"] = picked.filled
     handoff_initial = {
@@ -112,8 +113,13 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "handoff_form": HandoffForm(initial=handoff_initial),
         "resolve_form": ResolveForm(),
         "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),
-        "status_form": StatusForm(initial={"status": ticket.status}),
+        "status_form": StatusForm(current=ticket.status),
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
+        # "Open ticket" added this message to the ticket: offer to keep it apart.
+        "joined_entry": next(
+            (e for e in ticket.interactions.all() if str(e.pk) == request.GET.get("joined")),
+            None,
+        ),
     }
     return render(request, "support/ticket.html", context)
 
@@ -225,7 +231,32 @@ def ticket_from_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
     if entry.direction != Direction.INBOUND or not entry.network:
         messages.error(request, _("Only messages received from a network go on tickets."))
         return redirect("contacts:detail", pk=entry.contact_id)
-    ticket = services.ticket_open_for_entry(entry=entry, user=request.user)
+    ticket, outcome = services.ticket_open_or_join(entry=entry, user=request.user)
+    if outcome == "joined":
+        messages.info(
+            request,
+            _("Added to ticket %(number)s, which was open for this contact.")
+            % {"number": ticket.number},
+        )
+        return redirect(f"{ticket.get_absolute_url()}?joined={entry.pk}#joined")
+    return redirect("support:ticket", pk=ticket.pk)
+
+
+@require_POST
+@permission_required("support.add_ticket", raise_exception=True)
+def ticket_split_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """ "Open a new one instead": the message leaves the ticket it joined for its own."""
+    entry = get_for_user_or_404(
+        TimelineEntry.objects.select_related("contact", "account", "identity"),
+        user=request.user,
+        pk=entry_id,
+    )
+    try:
+        ticket = services.ticket_split_entry(entry=entry, user=request.user)
+    except ValidationError as exc:
+        _fail(request, exc)
+        return redirect("contacts:detail", pk=entry.contact_id)
+    messages.success(request, _("New ticket %(number)s opened.") % {"number": ticket.number})
     return redirect("support:ticket", pk=ticket.pk)
 
 
@@ -315,6 +346,9 @@ def reports(request: HttpRequest) -> HttpResponse:
     report = selectors.support_report(start=start, end=end)
     if request.GET.get("format") == "csv":
         return exports.support_report_csv(report)
+    # People read brand names ("Bluesky", "Mastodon", "X"); the API and CSV keep codes.
+    for row in (*report["by_network"], *report["by_account"]):
+        row["network_label"] = Network(row["network"]).label if row["network"] else "—"
     return render(request, "support/reports.html", {"report": report})
 
 

@@ -37,3 +37,14 @@ def api_as(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts and ends in the default language: a request with
+    ``Accept-Language: es`` leaves Spanish active in the thread after it (LocaleMiddleware
+    activates it and nothing deactivates it), which changed later tests' messages."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from contacts.models import SocialIdentity
 from crm.models import OutboundMessage, SocialAccount
-from crm.outbox import outbound_queue
+from crm.outbox import outbound_queue, system_key
 
 from ..models import Attribution, Campaign, CampaignMatch
 from .attribution import attribution_touch
@@ -53,7 +53,7 @@ def match_like(
         kind=OutboundMessage.Kind.LIKE,
         in_reply_to=match.entry,
         user=user,
-        idempotency_key=f"campaign-like-{match.entry_id}-{account.pk}",
+        idempotency_key=system_key(f"campaign-like-{match.entry_id}-{account.pk}"),
     )
     _mark(match, user, liked=True)
     return message
@@ -111,7 +111,7 @@ def match_follow(
         recipient=identity,
         contact=entry.contact,
         user=user,
-        idempotency_key=f"campaign-follow-{identity.pk}-{account.pk}",
+        idempotency_key=system_key(f"campaign-follow-{identity.pk}-{account.pk}"),
     )
     _mark(match, user, followed=True)
     attribution_touch(

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm.models import OutboundMessage, SocialAccount
-from crm.outbox import outbound_queue
+from crm.outbox import outbound_key, outbound_queue
 
 from ..models import Campaign, ScheduledPost, TrackedLink
 
@@ -59,7 +59,9 @@ def scheduled_post_create(
     ``send_at``, once; submitting the same ``idempotency_key`` again returns the first."""
     scheduled_post_check(campaign=campaign, account=account, text=text, link=link)
     key = f"campaign-post-{idempotency_key or uuid.uuid4().hex}"[:100]
-    existing = ScheduledPost.objects.filter(outbound__idempotency_key=key).first()
+    existing = ScheduledPost.objects.filter(
+        outbound__idempotency_key=outbound_key(key, user=user)
+    ).first()
     if existing:
         return existing
     outbound = outbound_queue(
@@ -116,5 +118,9 @@ def scheduled_post_cancel(*, post: ScheduledPost) -> bool:
     return bool(
         OutboundMessage.objects.filter(
             pk=post.outbound_id, state=OutboundMessage.State.PENDING
-        ).update(state=OutboundMessage.State.FAILED, last_error=_("Cancelled"))
+        ).update(
+            state=OutboundMessage.State.FAILED,
+            last_error="Cancelled",
+            failure=OutboundMessage.Failure.CANCELLED,
+        )
     )

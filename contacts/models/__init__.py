@@ -2,16 +2,19 @@
 
 from .audit import ContactAudit
 from .imports import ContactImport
+from .labels import LabelCorrection
 from .people import Contact, SocialIdentity, Stage, Tag
 from .purchases import Purchase
 from .stages import StageChange, StageRule
 from .timeline import TimelineEntry, TimelineEntryQuerySet, timeline_event_record
 from .todos import Todo
+from .tombstones import Tombstone
 
 __all__ = [
     "Contact",
     "ContactAudit",
     "ContactImport",
+    "LabelCorrection",
     "Purchase",
     "SocialIdentity",
     "Stage",
@@ -21,5 +24,6 @@ __all__ = [
     "TimelineEntry",
     "TimelineEntryQuerySet",
     "Todo",
+    "Tombstone",
     "timeline_event_record",
 ]

@@ -41,6 +41,7 @@ class ContactImport(models.Model):
     processed_rows = models.PositiveIntegerField(_("processed"), default=0)
     created_count = models.PositiveIntegerField(_("created"), default=0)
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    skipped_erased_count = models.PositiveIntegerField(_("skipped: erased"), default=0)
     # [{"row": 3, "errors": {"email": ["Enter a valid email address."]}}, ...]
     errors = models.JSONField(_("row errors"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Case, Q, Value, When
-from django.db.models.functions import Left, Lower, StrIndex
-from django.db.models.lookups import Exact, GreaterThan, LessThan
+from django.db.models.functions import Left, Length, Lower, Right, StrIndex
+from django.db.models.lookups import Exact, GreaterThan
 from django.utils.translation import gettext_lazy as _
 
 from core.choices import Network
@@ -113,13 +113,24 @@ class Contact(models.Model):
         return backwards or stage > self.stage
 
 
+#: The default Bluesky hosting suffix: lucia.bsky.social is the person "lucia" there.
+BSKY_DEFAULT_SUFFIX = ".bsky.social"
+
+
 def _handle_key():
+    """The whole name a person chose, lower-cased: a Mastodon handle's user part
+    (lucia@mastodon.social → lucia), a Bluesky handle without the default hosting
+    suffix (ruby.king62.bsky.social → ruby.king62; a custom domain stays whole), X's
+    username. Never cut at the first dot: ruby.king62 is not ruby.moore46."""
     handle = Lower("handle")
-    at, dot = StrIndex(handle, Value("@")), StrIndex(handle, Value("."))
-    at_first = Q(GreaterThan(at, 0), LessThan(at, dot)) | Q(GreaterThan(at, 0), Exact(dot, 0))
+    at = StrIndex(handle, Value("@"))
+    suffix = len(BSKY_DEFAULT_SUFFIX)
     return Case(
-        When(at_first, then=Left(handle, at - 1)),
-        When(GreaterThan(dot, 0), then=Left(handle, dot - 1)),
+        When(GreaterThan(at, 1), then=Left(handle, at - 1)),
+        When(
+            Exact(Right(handle, suffix), Value(BSKY_DEFAULT_SUFFIX)),
+            then=Left(handle, Length(handle) - suffix),
+        ),
         default=handle,
     )
 
@@ -137,7 +148,7 @@ class SocialIdentity(models.Model):
     profile_url = models.URLField(_("profile URL"), max_length=500, blank=True)
     avatar_url = models.URLField(_("avatar URL"), max_length=1000, blank=True)
     follower_count = models.PositiveIntegerField(_("followers"), null=True, blank=True)
-    # The handle's first label, lower-cased: "lucia" for lucia.bsky.social,
+    # The person's whole chosen name (see _handle_key): "lucia" for lucia.bsky.social,
     # lucia@mastodon.social and X's lucia. Same key on another contact → likely duplicate.
     handle_key = models.GeneratedField(
         expression=_handle_key(),

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import validate_currency
+
 from .people import Contact
 
 
@@ -18,7 +20,9 @@ class Purchase(models.Model):
         Contact, on_delete=models.CASCADE, related_name="purchases", verbose_name=_("contact")
     )
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
-    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    currency = models.CharField(
+        _("currency"), max_length=3, default="EUR", validators=[validate_currency]
+    )
     product = models.CharField(_("product"), max_length=300)
     source = models.CharField(
         _("source"), max_length=100, default="manual", help_text=_("e.g. shop, manual")

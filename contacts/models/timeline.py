@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.choices import Direction, EntryKind, Intent, Network, Sentiment
+from lib.classify.core import LOW_CONFIDENCE
 
 from .people import Contact, SocialIdentity
 
@@ -93,6 +94,9 @@ class TimelineEntry(models.Model):
     intent = models.CharField(_("intent"), max_length=16, choices=Intent, blank=True)
     sentiment = models.CharField(_("sentiment"), max_length=16, choices=Sentiment, blank=True)
     sentiment_score = models.FloatField(_("sentiment score"), null=True, blank=True)
+    #: How sure the classifier was of intent and sentiment (0..1); 1 once an agent
+    #: corrected or confirmed the labels. Empty: not classified by the model.
+    label_confidence = models.FloatField(_("label confidence"), null=True, blank=True)
     # Engagement, refreshed by sync (used for virality escalation).
     like_count = models.PositiveIntegerField(default=0)
     repost_count = models.PositiveIntegerField(default=0)
@@ -133,6 +137,11 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def label_uncertain(self) -> bool:
+        """The classifier was unsure of this entry's labels (an agent should check)."""
+        return self.label_confidence is not None and self.label_confidence < LOW_CONFIDENCE
 
     @property
     def is_social(self) -> bool:

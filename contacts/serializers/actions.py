@@ -10,6 +10,8 @@ from rest_framework import serializers
 
 from contacts import services
 from contacts.models import Contact, SocialIdentity, Stage
+from core.parsers import BoundedJSONDecoder
+from core.validators import validate_currency
 
 
 class StageChangeInputSerializer(serializers.Serializer):
@@ -83,7 +85,9 @@ class PurchaseInputSerializer(serializers.Serializer):
     )
     handle = serializers.CharField(max_length=255, required=False)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$", default="EUR")
+    currency = serializers.CharField(
+        max_length=3, default="EUR", validators=[validate_currency], help_text="ISO 4217."
+    )
     product = serializers.CharField(max_length=300)
     source = serializers.CharField(max_length=100, default="api")
     external_ref = serializers.CharField(max_length=200, allow_blank=True, default="")
@@ -117,6 +121,16 @@ class ContactImportInputSerializer(serializers.Serializer):
     file = serializers.FileField()
     mapping = serializers.JSONField(
         required=False,
+        decoder=BoundedJSONDecoder,
         help_text='CSV column → contact field, e.g. {"Nombre": "display_name"}; '
         "guessed from the header when left out.",
     )
+
+    def validate_mapping(self, mapping):
+        if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+        ):
+            raise serializers.ValidationError(
+                'An object of column names to field names, e.g. {"Nombre": "display_name"}.'
+            )
+        return mapping

@@ -22,9 +22,14 @@ from contacts.models import (
     Todo,
 )
 from contacts.scoring import reason_label
+from core.serializers import MomentoModelSerializer
+from core.validators import not_in_the_past
+
+#: What every identity written through a contact must name.
+IDENTITY_KEYS = ("network", "external_id", "handle")
 
 
-class SocialIdentitySerializer(serializers.ModelSerializer):
+class SocialIdentitySerializer(MomentoModelSerializer):
     class Meta:
         model = SocialIdentity
         fields = [
@@ -52,7 +57,7 @@ class ScoreReasonSerializer(serializers.Serializer):
         return reason_label(reason)
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(MomentoModelSerializer):
     identities = SocialIdentitySerializer(many=True, required=False)
     score_reasons = ScoreReasonSerializer(many=True, read_only=True)
     tags = serializers.SlugRelatedField(
@@ -91,6 +96,14 @@ class ContactSerializer(serializers.ModelSerializer):
         ]
 
     def validate_identities(self, identities):
+        # A PATCH is partial for the nested identities too, so DRF does not require
+        # their keys; an identity is nothing without them (a POST requires them all).
+        missing = [
+            {f: ["This field is required."] for f in IDENTITY_KEYS if f not in identity}
+            for identity in identities
+        ]
+        if any(missing):
+            raise serializers.ValidationError(missing)
         seen = set()
         for identity in identities:
             key = (identity["network"], identity["external_id"])
@@ -159,7 +172,7 @@ class ContactSerializer(serializers.ModelSerializer):
                 ) from None
 
 
-class TimelineEntrySerializer(serializers.ModelSerializer):
+class TimelineEntrySerializer(MomentoModelSerializer):
     account = serializers.StringRelatedField()
     author = serializers.SerializerMethodField()
 
@@ -182,6 +195,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
             "language",
             "intent",
             "sentiment",
+            "label_confidence",
             "like_count",
             "repost_count",
             "reply_count",
@@ -202,7 +216,7 @@ class DuplicateSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.ChoiceField(["email", "handle", "name"]))
 
 
-class ContactAuditSerializer(serializers.ModelSerializer):
+class ContactAuditSerializer(MomentoModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -213,7 +227,7 @@ class ContactAuditSerializer(serializers.ModelSerializer):
 
 # "Task" is the API's name for a to-do; clients generate code from the schema.
 @extend_schema_serializer(component_name="Task")
-class TodoSerializer(serializers.ModelSerializer):
+class TodoSerializer(MomentoModelSerializer):
     class Meta:
         model = Todo
         fields = [
@@ -228,6 +242,7 @@ class TodoSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "reminded_at", "created_by", "created_at"]
+        extra_kwargs = {"due_at": {"validators": [not_in_the_past]}}
 
     def create(self, validated_data):
         user = self.context["request"].user
@@ -243,7 +258,7 @@ class TodoSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(serializers.as_serializer_error(exc)) from None
 
 
-class PurchaseSerializer(serializers.ModelSerializer):
+class PurchaseSerializer(MomentoModelSerializer):
     class Meta:
         model = Purchase
         fields = [
@@ -261,7 +276,15 @@ class PurchaseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class StageRuleSerializer(serializers.ModelSerializer):
+class StageRuleSerializer(MomentoModelSerializer):
+    # The database's checks (stagerule_target_forward, stagerule_window_valid), said here
+    # so a client gets a field message instead of an IntegrityError.
+    target_stage = serializers.ChoiceField(
+        choices=[(s.value, s.label) for s in (Stage.LEAD, Stage.CUSTOMER)]
+    )
+    threshold = serializers.IntegerField(min_value=1, max_value=32767, required=False)
+    window_days = serializers.IntegerField(min_value=1, max_value=32767, required=False)
+
     class Meta:
         model = StageRule
         fields = [
@@ -278,7 +301,7 @@ class StageRuleSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class ContactImportSerializer(serializers.ModelSerializer):
+class ContactImportSerializer(MomentoModelSerializer):
     class Meta:
         model = ContactImport
         fields = [
@@ -290,6 +313,7 @@ class ContactImportSerializer(serializers.ModelSerializer):
             "processed_rows",
             "created_count",
             "updated_count",
+            "skipped_erased_count",
             "errors",
             "created_at",
             "finished_at",

@@ -9,11 +9,16 @@
 - ``gdpr``: export and erasure
 - ``audit``: the change history
 - ``imports``: CSV imports
+- ``labels``: agents' corrections of the classifier's labels, and their export
 - ``activity`` and ``relations``: what the others share (last interaction and score;
   every table that refers to a contact)
 """
 
-from .activity import contacts_score_refresh_on_commit, contacts_touch
+from .activity import (
+    contacts_activity_append,
+    contacts_score_refresh_on_commit,
+    contacts_touch,
+)
 from .audit import AUDITED_FIELDS, audit_record, audit_value
 from .contacts import (
     BulkResult,
@@ -32,6 +37,7 @@ from .imports import (
     csv_decode,
     import_preview,
 )
+from .labels import entry_label_correct, label_corrections_csv, label_corrections_rows
 from .merge import contact_merge
 from .purchases import contact_for_handle, purchase_record
 from .relations import ContactRelation, contact_generic_references, contact_relations
@@ -67,12 +73,16 @@ __all__ = [
     "contact_merge",
     "contact_relations",
     "contact_update",
+    "contacts_activity_append",
     "contacts_advance_by_rule",
     "contacts_bulk_apply",
     "contacts_score_refresh_on_commit",
     "contacts_touch",
     "csv_decode",
+    "entry_label_correct",
     "import_preview",
+    "label_corrections_csv",
+    "label_corrections_rows",
     "purchase_record",
     "stage_rules_apply",
     "stage_rules_apply_event",

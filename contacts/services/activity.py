@@ -57,3 +57,24 @@ def contacts_touch(*, entries: Iterable[TimelineEntry]) -> None:
                 contact.last_interaction_at = when
                 stale.append(contact)
     Contact.objects.bulk_update(stale, ["last_interaction_at"], batch_size=500)
+
+
+def contacts_activity_append(*, entries: Iterable) -> None:
+    """What newly stored timeline entries do to their contacts, in one update of each
+    contact: ``last_interaction_at`` moves forward (as ``contacts_touch``) and, on
+    PostgreSQL, the entries' words join the contact's search document (ingest defers
+    the insert trigger for its pages and calls this from the page's follow-up; search
+    elsewhere reads the timeline itself). ``entries``: ``TimelineEntry`` objects or
+    anything with their ``pk``, ``contact_id``, ``kind`` and ``occurred_at``. Appending
+    words already there changes nothing, so a repeated follow-up is harmless."""
+    entries = list(entries)
+    if connection.vendor != "postgresql":
+        contacts_touch(entries=entries)
+        return
+    ids = sorted({e.pk for e in entries if e.contact_id})
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT contacts_activity_append(%s::bigint[], %s::text[])",
+                [ids, sorted(TimelineEntry.BOOKKEEPING_KINDS)],
+            )

@@ -8,20 +8,22 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import serializers
 from django.db import transaction
-from django.db.models import CharField, JSONField, TextField, Value
-from django.db.models.functions import MD5, Concat
+from django.db.models import CharField, JSONField, TextField
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.models import (
     Contact,
     ContactAudit,
+    LabelCorrection,
     Purchase,
     SocialIdentity,
     TimelineEntry,
     Todo,
+    Tombstone,
 )
 from contacts.search import timeline_documents_rebuild
+from core.signals import contact_erased
 
 from .audit import audit_record
 from .relations import contact_relations
@@ -99,7 +101,15 @@ def contact_erase(*, contact: Contact, actor: AbstractBaseUser | None) -> dict[s
         language="",
         updated_at=timezone.now(),
     )
-    identities = SocialIdentity.objects.filter(contact_id=pk)
+    identities = list(SocialIdentity.objects.filter(contact_id=pk))
+    entries = TimelineEntry.objects.filter(contact_id=pk)
+    items = list(
+        entries.exclude(external_id="")
+        .exclude(external_id__startswith="erased:")
+        .values_list("pk", "network", "external_id")
+    )
+    erased_items = _tombstones_record(identities, items)
+    Tombstone.record(Tombstone.Kind.EMAIL, "", [contact.email])
     for identity in identities:
         identity.handle = f"erased-{identity.pk}"
         identity.display_name = ""
@@ -111,13 +121,18 @@ def contact_erase(*, contact: Contact, actor: AbstractBaseUser | None) -> dict[s
         identities,
         ["handle", "display_name", "profile_url", "avatar_url", "follower_count", "external_id"],
     )
-    entries = TimelineEntry.objects.filter(contact_id=pk)
-    # Network ids become hashes: unique still (a re-sync does not import the post again),
-    # but no longer pointing at the person.
-    entries.exclude(external_id="").exclude(external_id__startswith="erased:").update(
-        external_id=Concat(Value("erased:"), MD5("external_id"))
+    # Network ids become their keyed hashes: unique still, no longer pointing at the
+    # person; the tombstones keep every write path from storing them again.
+    TimelineEntry.objects.bulk_update(
+        [
+            TimelineEntry(pk=entry_pk, external_id=f"erased:{Tombstone.digest_of('item', n, i)}")
+            for entry_pk, n, i in items
+        ],
+        ["external_id"],
+        batch_size=1000,
     )
     erased_entries = entries.update(text="", url="", raw={}, in_reply_to="", thread_id="")
+    LabelCorrection.objects.filter(entry__contact_id=pk).delete()  # they copy the text
     timeline_documents_rebuild(pk)
     Todo.objects.filter(contact_id=pk).update(title=ERASED)
     for audit in ContactAudit.objects.filter(contact_id=pk):
@@ -131,6 +146,7 @@ def contact_erase(*, contact: Contact, actor: AbstractBaseUser | None) -> dict[s
     for relation in contact_relations():
         if relation.model not in handled and not relation.model._meta.auto_created:
             _erase_generic(relation.model, relation.rows(pk))
+    contact_erased.send(sender=Contact, contact_id=pk, items=erased_items)
     audit_record(
         contact=contact,
         actor=actor,
@@ -138,3 +154,26 @@ def contact_erase(*, contact: Contact, actor: AbstractBaseUser | None) -> dict[s
         note=_("%(count)s timeline entries scrubbed") % {"count": erased_entries},
     )
     return {"timeline_entries": erased_entries, "identities": len(identities)}
+
+
+def _tombstones_record(
+    identities: list[SocialIdentity], items: list[tuple[int, str, str]]
+) -> dict[str, list[str]]:
+    """Tombstones for the person's network user ids, handles and item ids, so no sync,
+    listening run or import brings her back. Returns her item ids by network."""
+    by_network: dict[str, dict[str, set[str]]] = {}
+    for identity in identities:
+        if identity.external_id.startswith("erased-"):
+            continue
+        kinds = by_network.setdefault(identity.network, {"author": set(), "handle": set()})
+        kinds["author"].add(identity.external_id)
+        kinds["handle"].add(identity.handle)
+    erased_items: dict[str, list[str]] = {}
+    for _pk, network, external_id in items:
+        erased_items.setdefault(network, []).append(external_id)
+    for network, kinds in by_network.items():
+        for kind, values in kinds.items():
+            Tombstone.record(kind, network, values)
+    for network, ids in erased_items.items():
+        Tombstone.record(Tombstone.Kind.ITEM, network, ids)
+    return erased_items

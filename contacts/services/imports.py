@@ -4,10 +4,12 @@ email, then by network + handle; matched contacts get the non-empty mapped value
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass
 
+import charset_normalizer
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -18,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from contacts.models import Contact, ContactAudit, ContactImport, SocialIdentity, Tag
+from contacts.models import Contact, ContactAudit, ContactImport, SocialIdentity, Tag, Tombstone
 from core.choices import Network
 
 from .contacts import contact_create, contact_update
@@ -99,18 +101,73 @@ def _reader(content: str) -> csv.reader:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return csv.reader(io.StringIO(content), dialect)
+    # newline="": the csv module's own line handling, so a bare CR (an old Mac or a
+    # hand-edited file) ends a row instead of raising "new-line character seen in
+    # unquoted field".
+    return csv.reader(io.StringIO(content, newline=""), dialect)
+
+
+#: Byte-order marks, longest first (UTF-32's starts with UTF-16's).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+#: Among encodings that read a file equally well, the spreadsheet default of the
+#: languages Momento ships (Excel's "CSV" in English and Spanish).
+_PREFERRED = "cp1252"
+
+
+def _detect_encoding(raw: bytes) -> str | None:
+    """The file's encoding: its byte-order mark, else UTF-8 if it decodes, else the
+    best guess of charset-normalizer (Windows-1252 among equally good guesses)."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            return encoding
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    matches = list(charset_normalizer.from_bytes(raw))
+    if not matches:
+        return None
+    least_chaos = min(m.chaos for m in matches)
+    tied = [m.encoding for m in matches if m.chaos == least_chaos]
+    return _PREFERRED if _PREFERRED in tied else tied[0]
 
 
 def csv_decode(raw: bytes) -> str:
+    """The text of an uploaded CSV file, whatever spreadsheet saved it (UTF-8 with or
+    without a BOM, UTF-16 "Unicode text", Windows-1252/Latin-1, …). Raises
+    ``ValidationError`` with a message for the user when it is not text."""
     if len(raw) > MAX_BYTES:
         raise ValidationError(_("The file is larger than 5 MB."))
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValidationError(_("The file is not UTF-8 or Windows-1252 text."))
+    encoding = _detect_encoding(raw)
+    try:
+        content = raw.decode(encoding) if encoding else None
+    except (UnicodeDecodeError, LookupError):
+        content = None
+    if content is None:
+        raise ValidationError(
+            _(
+                "Momento cannot read this file's text encoding: save it as “CSV UTF-8” and try again."
+            )
+        )
+    if "\x00" in content:
+        raise ValidationError(
+            _(
+                "The file holds NUL characters, so it is not a CSV text file: save it as “CSV UTF-8” and try again."
+            )
+        )
+    return content
+
+
+def _unreadable(reader) -> str:
+    return _("The file cannot be read as CSV near line %(line)s.") % {"line": reader.line_num}
 
 
 def import_preview(content: str, *, rows: int = 5) -> ImportPreview:
@@ -118,15 +175,17 @@ def import_preview(content: str, *, rows: int = 5) -> ImportPreview:
     reader = _reader(content)
     try:
         headers = [h.strip() for h in next(reader)]
+        sample, total = [], 0
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            total += 1
+            if len(sample) < rows:
+                sample.append(row)
     except StopIteration:
         raise ValidationError(_("The file is empty.")) from None
-    sample, total = [], 0
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
-        total += 1
-        if len(sample) < rows:
-            sample.append(row)
+    except csv.Error:
+        raise ValidationError(_unreadable(reader)) from None
     mapping = {}
     for header in headers:
         key = header.lower().strip()
@@ -140,7 +199,7 @@ def contact_import_draft(*, actor: AbstractBaseUser, filename: str, content: str
     preview = import_preview(content)
     return ContactImport.objects.create(
         created_by=actor,
-        filename=filename[:255],
+        filename=filename.replace("\x00", "")[:255],
         content=content,
         mapping=preview.mapping,
         total_rows=preview.total,
@@ -192,6 +251,15 @@ def _match(data: dict) -> Contact | None:
         if identity:
             return identity.contact
     return None
+
+
+def _erased(data: dict) -> bool:
+    """Whether the row is a person who was erased (GDPR): her handle on that network
+    or her email has a tombstone. Such rows are skipped, never imported again."""
+    handle, email = data.get("handle"), data.get("email")
+    if handle and Tombstone.matching(data.get("network") or "", {"handle": [handle]})["handle"]:
+        return True
+    return bool(email and Tombstone.matching("", {"email": [email]})["email"])
 
 
 def _import_row(data: dict, actor: AbstractBaseUser | None) -> str:
@@ -266,6 +334,9 @@ def contact_import_step(*, import_id: int, batch: int = BATCH) -> tuple[bool, st
                 job.errors.append({"row": line, "errors": form.errors.get_json_data()})
                 continue
             data = {k: v for k, v in form.cleaned_data.items() if k in values}
+            if _erased(data):
+                job.skipped_erased_count += 1
+                continue
             try:
                 with transaction.atomic():
                     outcome = _import_row(data, job.created_by)

@@ -186,17 +186,20 @@ def _engaged(rule: StageRule, contact_ids: set[int]) -> set[int]:
     )
 
 
-def stage_rules_apply(*, entries: Iterable) -> list[StageChange]:
+def stage_rules_apply(*, entries: Iterable, touch: bool = True) -> list[StageChange]:
     """Apply the active stage rules to newly stored timeline entries, move each
     contact's last interaction forward and queue their score refresh. ``entries`` is any
     iterable of ``TimelineEntry`` or of objects with its ``contact_id``, ``kind``,
     ``direction`` and ``occurred_at`` (the sync engine passes those). Returns the stage
     changes made. Must run inside the caller's transaction so a page and its
-    consequences commit together."""
+    consequences commit together. ``touch=False``: the caller moved the contacts' last
+    interaction already (ingest's follow-up does, with their search documents, through
+    ``contacts_activity_append``)."""
     entries = [e for e in entries if e.contact_id]
     if not entries:
         return []
-    contacts_touch(entries=entries)
+    if touch:
+        contacts_touch(entries=entries)
     inbound = [e for e in entries if e.direction == Direction.INBOUND]
     changes: list[StageChange] = []
     for rule in StageRule.objects.filter(active=True).exclude(kind=StageRule.Kind.PURCHASE):

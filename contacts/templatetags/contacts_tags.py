@@ -15,3 +15,54 @@ def score_reasons(reasons) -> list[tuple[str, int]]:
 def score_summary(reasons) -> str:
     """The reasons on one line (a card's or row's title)."""
     return "; ".join(f"{label} ({points:+d})" for label, points in score_reasons(reasons))
+
+
+@register.inclusion_tag("contacts/_entry_label.html", takes_context=True)
+def entry_label(context, entry, error: str = "") -> dict:
+    """An entry's intent and sentiment, marked when the classifier was unsure, with the
+    one-click correction for those who may make it."""
+    from core.choices import Intent, Sentiment
+
+    return {
+        "entry": entry,
+        "error": error,
+        "perms": context.get("perms"),
+        "request": context.get("request"),
+        "intent_choices": Intent.choices,
+        "sentiment_choices": Sentiment.choices,
+    }
+
+
+@register.filter
+def history_field(name: str) -> str:
+    """A changed field's name in the reader's language ("stage" → "etapa")."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    from contacts.models import Contact
+
+    try:
+        return str(Contact._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+@register.filter
+def history_value(value, name: str) -> str:
+    """A recorded value as a person reads it: a stage by its name (0 is "Discovered",
+    not "—"), nothing as "—"."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if name == "stage":
+        return stage_name(value)
+    return str(value)
+
+
+@register.filter
+def stage_name(value) -> str:
+    """A stage number by its name, in the reader's language."""
+    from contacts.models import Stage
+
+    try:
+        return str(Stage(int(value)).label)
+    except (TypeError, ValueError):
+        return str(value)

@@ -18,7 +18,7 @@ from .. import services
 from ..filters import SORTS
 from ..forms import StageChangeForm
 from ..models import Contact, Stage
-from ..selectors import contact_board_queryset
+from ..selectors import contact_board_queryset, contact_board_totals
 from .lists import filter_context, filtered
 
 BOARD_PAGE_SIZE = 20
@@ -40,10 +40,13 @@ def pipeline(request: HttpRequest) -> HttpResponse:
         )
         context.update(column={"stage": column, "page": page})
         return render(request, "contacts/board.html#column-page", context)
+    totals = contact_board_totals(qs)
     context["columns"] = [
         {
             "stage": stage,
             "label": label,
+            "count": totals[stage]["count"],
+            "values": totals[stage]["values"],
             # Without JavaScript, "Load more" opens the board one page further on in
             # that column.
             "page": keyset_page_or_404(

@@ -140,7 +140,10 @@ def contact_purchase_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.error(request, _("That order reference was already recorded."))
     else:
-        messages.error(request, _("A purchase needs a product and an amount."))
+        problems = " ".join(e for errors in form.errors.values() for e in errors)
+        messages.error(
+            request, _("The purchase was not recorded: %(problems)s") % {"problems": problems}
+        )
     return contact_redirect(contact.pk, "#purchases")
 
 

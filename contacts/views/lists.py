@@ -8,11 +8,11 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
+from core.http import next_url
 from core.paging import keyset_page_or_404
 
 from .. import services
@@ -93,12 +93,19 @@ def contact_bulk(request: HttpRequest) -> HttpResponse:
                 "skipped": result.skipped,
             }
     else:
-        text = " ".join(" ".join(errors) for errors in form.errors.values())
+        # Each error names its field ("Tag: Name the tag to add."); the selection's own
+        # message already says what it is about.
+        text = " ".join(
+            f"{form.fields[name].label}: {error}"
+            if name in form.fields and form.fields[name].label
+            else str(error)
+            for name, errors in form.errors.items()
+            for error in errors
+        )
     if request.htmx:
         response = render(
             request, "contacts/list.html#bulk-result", {"bulk_message": text, "bulk_ok": ok}
         )
         return trigger_client_event(response, "contactsChanged") if ok else response
     (messages.success if ok else messages.error)(request, text)
-    back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/contacts/") else reverse("contacts:list"))
+    return redirect(next_url(request, "contacts:list"))

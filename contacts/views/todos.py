@@ -7,11 +7,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.access import get_for_user_or_404
+from core.http import next_url
 
 from .. import services
 from ..forms import TodoForm
@@ -35,7 +35,11 @@ def contact_todo_add(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("Task added."))
     else:
-        messages.error(request, _("A task needs a title and a due date."))
+        past = form.has_error("due_at", "past")
+        messages.error(
+            request,
+            form.errors["due_at"][0] if past else _("A task needs a title and a due date."),
+        )
     return contact_redirect(contact.pk, "#tasks")
 
 
@@ -48,8 +52,7 @@ def todo_done(request: HttpRequest, pk: int) -> HttpResponse:
     services.todo_complete(todo=todo, done=request.POST.get("done", "1") == "1")
     if request.htmx:
         return render(request, "contacts/todos.html#todo", {"todo": todo, "show_contact": True})
-    back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/contacts/") else reverse("contacts:todos"))
+    return redirect(next_url(request, "contacts:todos"))
 
 
 @permission_required("contacts.view_todo", raise_exception=True)

@@ -2,7 +2,8 @@
 
 ``ingest_interactions`` is the one write path for everything that comes in from a
 network: polling (crm.sync), the X webhook (crm.webhooks) and listening. A page is
-stored in ONE transaction with a fixed number of queries whatever its size:
+stored in ONE short transaction with a fixed number of queries whatever its size, so
+its items are in the inbox as soon as it commits:
 
 1. authors are resolved to ``SocialIdentity`` rows by (network, user id) in bulk; new
    ones get a new stage-0 ``Contact``; a changed handle, name or follower count is
@@ -11,33 +12,40 @@ stored in ONE transaction with a fixed number of queries whatever its size:
    a temporary table and moved with one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` (the
    engagement counts are refreshed); elsewhere (SQLite for ``make run``) through the
    ORM's bulk paths;
-3. contacts' ``last_interaction_at`` moves forward, the stage rules run on the new
-   entries (a follow moves a stage-0 contact to stage 1), the account's counters move;
-4. items that could not be normalised or stored are kept as ``SyncFailure`` rows.
+3. items that could not be normalised or stored are kept as ``SyncFailure`` rows, the
+   account's counters move, and an ``IngestBatch`` records the page's new and refreshed
+   entry ids (with the caller's cursor, in the same transaction).
+
+Everything else is the page's follow-up (``followup``), one set-based step per page run
+by a task claimed from that batch row: the contacts' search documents, their
+``last_interaction_at``, the stage rules (a follow moves a stage-0 contact to stage 1),
+scores, and the support app's ticket rules (``core.signals.entries_ingested``). It runs
+within seconds of the commit, inline with eager Celery; the sync status page shows the
+backlog.
+
+Before all of it, items by or of people who were erased (GDPR tombstones) are dropped
+and counted as "skipped: erased" (``cleaning.erased_drop``).
 
 Text is classified (``lib.classify``) before the transaction opens, so the database is
 held only for the writes.
 
 The steps live beside this module: ``cleaning`` (validate, clean, classify),
-``authors`` (step 1) and ``upsert`` (steps 2 and 4); ``common`` holds ``IngestStats``.
+``authors`` (step 1), ``upsert`` (steps 2 and 3) and ``followup``; ``common`` holds
+``IngestStats``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from types import SimpleNamespace
 
 from django.db import transaction
-from django.db.models import F
-
-from contacts.services import stage_rules_apply
-from core.signals import entries_ingested
 
 from ..models import SocialAccount
 from ..networks.base import FailedItem, Interaction
 from .authors import authors_resolve
-from .cleaning import clean_json, clean_text, rows_prepare
+from .cleaning import clean_json, clean_text, erased_drop, rows_prepare
 from .common import IngestStats
+from .followup import ingest_followup_queue, ingest_page_close
 from .upsert import entries_upsert, failures_store
 
 
@@ -62,36 +70,18 @@ def ingest_interactions(
     """
     network = account.network
     failures = list(failed)
-    rows = rows_prepare(items, failures, network, classify_text=classify_text)
     stats = IngestStats(received=len(items) + len(failed))
+    items, stats.skipped_erased = erased_drop(network, items, failures)
+    rows = rows_prepare(items, failures, network, classify_text=classify_text)
     with transaction.atomic():
         identities = authors_resolve(network, [r.item.author for r in rows], stats)
-        created = entries_upsert(account, rows, identities, stats)
-        # The stage rules also move contacts' last interaction forward (one statement).
-        # They read only these attributes; a model instance per entry would cost more
-        # than the whole upsert.
-        changes = stage_rules_apply(
-            entries=[
-                SimpleNamespace(
-                    pk=pk, contact_id=contact_id, kind=kind, direction=direction, occurred_at=at
-                )
-                for pk, contact_id, kind, direction, at in created
-            ]
-        )
-        stats.stage_changes = len(changes)
-        entries_ingested.send(
-            sender=SocialAccount,
-            account=account,
-            created_ids=stats.created_ids,
-            updated_ids=stats.updated_ids,
-        )
+        entries_upsert(account, rows, identities, stats)
         failures_store(account, failures, stream, stats)
-        SocialAccount.objects.filter(pk=account.pk).update(
-            items_synced=F("items_synced") + stats.created,
-            items_failed=F("items_failed") + stats.failed_new,
-        )
+        batch_id = ingest_page_close(account=account, stats=stats)
         if before_commit is not None:
             before_commit(stats)
+    if batch_id is not None:
+        stats.stage_changes = ingest_followup_queue(batch_id=batch_id) or 0
     return stats
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from contacts.models import Tombstone
 from core.choices import SOCIAL_KINDS, Direction
 from lib.classify import classify
 
@@ -61,6 +62,7 @@ class Row:
     intent: str = ""
     sentiment: str = ""
     score: float | None = None
+    confidence: float | None = None
 
 
 def rows_prepare(
@@ -99,4 +101,37 @@ def rows_prepare(
             result = classify(row.text)
             row.language, row.intent = result.language, result.intent
             row.sentiment, row.score = result.sentiment, result.score
+            row.confidence = result.confidence
     return list(rows.values())
+
+
+def erased_drop(
+    network: str, items: Sequence[Interaction], failed: list[FailedItem]
+) -> tuple[list[Interaction], int]:
+    """Drop the items by, and the items, of people who were erased (GDPR): their
+    tombstones match the author's network user id or the item's id. Failed items with
+    an erased id are dropped from ``failed`` too, so no payload of theirs is kept.
+    Returns the items to store and how many were dropped ("skipped: erased")."""
+    if not items and not failed:
+        return [], 0
+    erased = Tombstone.matching(
+        network,
+        {
+            "author": [item.author.external_id for item in items if item.author],
+            "item": [item.external_id for item in items]
+            + [failure.external_id for failure in failed],
+        },
+    )
+    authors, item_ids = erased["author"], erased["item"]
+    if not authors and not item_ids:
+        return list(items), 0
+    kept = [
+        item
+        for item in items
+        if item.external_id not in item_ids
+        and not (item.author and item.author.external_id in authors)
+    ]
+    failed_kept = [failure for failure in failed if failure.external_id not in item_ids]
+    dropped = len(items) - len(kept) + len(failed) - len(failed_kept)
+    failed[:] = failed_kept
+    return kept, dropped

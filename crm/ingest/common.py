@@ -19,6 +19,8 @@ class IngestStats:
     updated: int = 0
     failed: int = 0
     failed_new: int = 0
+    #: Items by or of an erased person (GDPR tombstones), dropped before storing.
+    skipped_erased: int = 0
     new_contacts: int = 0
     stage_changes: int = 0
     created_ids: list[int] = field(default_factory=list)

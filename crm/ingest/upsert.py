@@ -41,6 +41,7 @@ COLUMNS = (
     "intent",
     "sentiment",
     "sentiment_score",
+    "label_confidence",
     "like_count",
     "repost_count",
     "reply_count",
@@ -69,6 +70,7 @@ def row_values(account: SocialAccount, row: Row, identities: dict) -> tuple:
         row.intent,
         row.sentiment,
         row.score,
+        row.confidence,
         max(0, min(item.like_count or 0, 2**31 - 1)),
         max(0, min(item.repost_count or 0, 2**31 - 1)),
         max(0, min(item.reply_count or 0, 2**31 - 1)),
@@ -99,6 +101,10 @@ def _upsert_postgres(values: list[tuple], stats: IngestStats) -> list[Created]:
     ON CONFLICT on the partial unique index (network, external_id)."""
     columns = ", ".join(COLUMNS)
     with connection.cursor() as cursor:
+        # One round trip: the session's temporary table, emptied (a caller's outer
+        # transaction may hold an earlier page), and the search trigger told to stand
+        # aside for this page's insert: its words reach the contacts' search documents
+        # in the page's follow-up.
         cursor.execute(
             f"""CREATE TEMP TABLE IF NOT EXISTS {TEMP_TABLE} (
                 contact_id bigint, kind varchar(20), network varchar(16),
@@ -106,11 +112,12 @@ def _upsert_postgres(values: list[tuple], stats: IngestStats) -> list[Created]:
                 account_id bigint, identity_id bigint, in_reply_to varchar(512),
                 thread_id varchar(512), occurred_at timestamptz, raw jsonb,
                 language varchar(8), intent varchar(16), sentiment varchar(16),
-                sentiment_score double precision, like_count integer, repost_count integer,
+                sentiment_score double precision, label_confidence double precision, like_count integer, repost_count integer,
                 reply_count integer
-            ) ON COMMIT DELETE ROWS"""
+            ) ON COMMIT DELETE ROWS;
+            TRUNCATE {TEMP_TABLE};
+            SELECT set_config('momento.search_deferred', 'on', true)"""
         )
-        cursor.execute(f"TRUNCATE {TEMP_TABLE}")
         with cursor.cursor.copy(f"COPY {TEMP_TABLE} ({columns}) FROM STDIN") as copy:
             for row in values:
                 copy.write_row(row)
@@ -127,6 +134,7 @@ def _upsert_postgres(values: list[tuple], stats: IngestStats) -> list[Created]:
                                         EXCLUDED.reply_count)
                 RETURNING id, contact_id, kind, direction, occurred_at, (xmax = 0)"""  # noqa: S608
         )
+        # The stand-aside ends in the page's closing statement (followup.ingest_page_close).
         returned = cursor.fetchall()
     created = [(r[0], r[1], r[2], r[3], r[4]) for r in returned if r[5]]
     stats.updated_ids = [r[0] for r in returned if not r[5]]
@@ -148,7 +156,7 @@ def _upsert_orm(values: list[tuple], stats: IngestStats) -> list[Created]:
     changed = []
     for key, entry in existing.items():
         v = by_key[key]
-        counts = (v[17], v[18], v[19])
+        counts = (v[-3], v[-2], v[-1])  # like, repost, reply counts
         if (entry.like_count, entry.repost_count, entry.reply_count) != counts:
             entry.like_count, entry.repost_count, entry.reply_count = counts
             changed.append(entry)

@@ -18,6 +18,10 @@ _MODULES = {
     "bluesky": "crm.networks.bluesky",
     "mastodon": "crm.networks.mastodon",
     "x": "crm.networks.x",
+    "facebook": "crm.networks.facebook",
+    "instagram": "crm.networks.instagram",
+    "youtube": "crm.networks.youtube",
+    "linkedin": "crm.networks.linkedin",
 }
 
 

@@ -5,7 +5,7 @@ account ``needs_reconnect`` on ``AuthError``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
@@ -82,25 +82,175 @@ class Sent:
 
 
 class NetworkError(Exception):
-    """Base class; ``str(exc)`` is a reason fit to show a manager."""
+    """Base class; ``str(exc)`` is a reason fit to show a manager (in English, for logs).
+    ``code`` and ``params`` say the same for a translated message (crm.sync's
+    ``stream_error_text``): codes ``server_error`` {network, status}, ``chat_error``
+    {status}, ``unreachable`` {network}, ``rate_limited`` {network}, ``refused``
+    {network}, ``no_dm_access``, ``auth`` {network}."""
+
+    default_code: ClassVar[str] = "error"
+
+    def __init__(self, message: str = "", *, code: str = "", params: dict | None = None):
+        super().__init__(message)
+        self.code = code or self.default_code
+        self.params = dict(params or {})
 
 
 class AuthError(NetworkError):
     """The network rejected the credentials: reconnect, do not retry."""
 
+    default_code = "auth"
+
 
 class RateLimited(NetworkError):
-    def __init__(self, message: str, *, reset_at: datetime):
-        super().__init__(message)
+    default_code = "rate_limited"
+
+    def __init__(
+        self, message: str, *, reset_at: datetime, code: str = "", params: dict | None = None
+    ):
+        super().__init__(message, code=code, params=params)
         self.reset_at = reset_at
 
 
 class TransientError(NetworkError):
     """Timeout, connection error or 5xx: retry with backoff."""
 
+    default_code = "unreachable"
+
 
 class InvalidRequest(NetworkError):
     """The network refused this request for good (deleted post, blocked user, too long)."""
+
+    default_code = "refused"
+
+
+# -- the one-page sync protocol ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamState:
+    """Where one stream stands, as stored on its ``crm.SyncStream`` row.
+
+    ``cursor`` is the key of the newest item stored with everything before it. A
+    newest-first network (Bluesky, X, Mastodon's first poll) catches up by a *walk*:
+    ``walking`` while it runs, ``position`` the network's token for the next (older)
+    page, ``stop`` the key it walks back to (``""``: no cursor yet, so the history the
+    network serves, at most ``history_pages`` pages), ``top``/``top_at`` the newest key
+    it saw (the cursor once the gap is closed), ``oldest_at`` the oldest item it saw,
+    ``pages`` pages read. A forward network (Mastodon ``min_id``) only moves ``cursor``.
+    """
+
+    cursor: str = ""
+    cursor_at: datetime | None = None
+    walking: bool = False
+    position: str = ""
+    stop: str = ""
+    top: str = ""
+    top_at: datetime | None = None
+    oldest_at: datetime | None = None
+    pages: int = 0
+    #: Pages a first poll reads at most (``MOMENTO_BACKFILL_MAX_PAGES``).
+    history_pages: int = 40
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Part of a walk the network no longer serves: items between ``since`` (the stored
+    cursor's time) and ``until`` (the oldest item the walk reached) may be missing;
+    ``count`` when the network says how many, else None."""
+
+    since: datetime | None
+    until: datetime | None
+    count: int | None = None
+
+
+@dataclass
+class Page:
+    """One page of a stream and the stream's state after it (stored in the page's
+    transaction). ``more``: another page is ready now. ``gap``: the walk ran out of
+    pages before reaching its stop key. ``history_limited``: a first poll stopped at its
+    page budget with older history left on the network."""
+
+    items: list[Interaction]
+    failed: list[FailedItem]
+    state: StreamState
+    more: bool
+    gap: Gap | None = None
+    history_limited: bool = False
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A row of a newest-first page with its sort key (``key`` as stored, ``order`` to
+    compare) and time; rows that cannot be keyed have ``order`` None and are kept."""
+
+    row: Any
+    key: str = ""
+    order: Any = None
+    at: datetime | None = None
+
+
+def walk_back_step(
+    state: StreamState, rows: list[Keyed], *, next_position: str | None, order_of
+) -> tuple[list[Any], StreamState, bool, Gap | None, bool]:
+    """One page of a newest-first walk: which rows to store and the state after them.
+
+    Starts a walk when none runs (stop = the cursor), keeps the rows newer than the stop
+    key, and closes the walk (cursor = the newest key seen) when the page reaches the
+    stop key, when the network has no older page (a gap if there was a stop key), or
+    when a first poll has read ``history_pages`` pages. ``order_of`` turns a stored key
+    into something comparable with ``Keyed.order``. Returns (rows, state, more, gap,
+    history_limited)."""
+    if not state.walking:
+        state = replace(
+            state,
+            walking=True,
+            position="",
+            stop=state.cursor,
+            top="",
+            top_at=None,
+            oldest_at=None,
+            pages=0,
+        )
+    stop = order_of(state.stop) if state.stop else None
+    keep: list[Any] = []
+    reached = False
+    top, top_order, top_at = state.top, order_of(state.top) if state.top else None, state.top_at
+    oldest_at = state.oldest_at
+    for row in rows:
+        if row.order is not None and stop is not None and row.order <= stop:
+            reached = True
+            continue
+        keep.append(row.row)
+        if row.order is not None and (top_order is None or row.order > top_order):
+            top, top_order, top_at = row.key, row.order, row.at
+        if row.at is not None and (oldest_at is None or row.at < oldest_at):
+            oldest_at = row.at
+    pages = state.pages + 1
+    state = replace(state, top=top, top_at=top_at, oldest_at=oldest_at, pages=pages)
+    history_done = not state.stop and pages >= state.history_pages
+    if not reached and next_position and not history_done:
+        return keep, replace(state, position=next_position), True, None, False
+    # The walk ends here. With a stop key it was not reached and the network has no
+    # older page: what lay between the cursor and the oldest item seen is gone (unless
+    # the network served nothing at all: then nothing happened since the cursor).
+    gap = None
+    if not reached and state.stop and (rows or pages > 1):
+        gap = Gap(since=state.cursor_at, until=oldest_at)
+    limited = bool(not state.stop and next_position)
+    closed = replace(
+        state,
+        cursor=top or state.cursor,
+        cursor_at=top_at if top else state.cursor_at,
+        walking=False,
+        position="",
+        stop="",
+        top="",
+        top_at=None,
+        oldest_at=None,
+        pages=0,
+    )
+    return keep, closed, False, gap, limited
 
 
 class NetworkAdapter(Protocol):
@@ -108,12 +258,17 @@ class NetworkAdapter(Protocol):
     use nothing else (``crm.networks.adapter_class`` finds the module)."""
 
     network: ClassVar[str]
-    #: Streams ``fetch`` understands, e.g. ("notifications", "dms").
+    #: Streams ``fetch_page`` understands, e.g. ("notifications", "dms").
     streams: ClassVar[tuple[str, ...]]
+    #: The largest page the network serves per stream.
+    max_page: ClassVar[int]
     #: Whether the network deduplicates sends by ``idempotency_key`` (Mastodon's
     #: ``Idempotency-Key``). Only then does the outbox retry a send whose outcome is
     #: unknown; elsewhere such a send is marked ``unknown`` and never sent again.
     idempotent_sends: ClassVar[bool]
+    #: Whether a DM answering a public item goes as the network's private reply to it
+    #: (Meta's, which opens the Messenger / Direct thread from a comment).
+    private_replies: ClassVar[bool]
 
     @classmethod
     def from_account(cls, account: Any) -> NetworkAdapter: ...
@@ -132,21 +287,33 @@ class NetworkAdapter(Protocol):
         """Log in and return our own account's identity (raises AuthError/TransientError)."""
         ...
 
-    def fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
-        """Items newer than ``cursor`` (or the newest page when None), oldest first."""
-        ...
-
-    def backfill(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
-        """Older history, page by page, going back from ``cursor``."""
+    def fetch_page(self, stream: str, state: StreamState, *, limit: int) -> Page:
+        """ONE page of ``stream`` from ``state`` (see :class:`StreamState`): its items and
+        the state to store with them. ``limit`` is at most ``max_page``."""
         ...
 
     def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> Sent: ...
 
     def send_dm(
-        self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
-    ) -> Sent: ...
+        self,
+        *,
+        recipient: Author,
+        text: str,
+        thread_id: str,
+        idempotency_key: str,
+        in_reply_to: str = "",
+    ) -> Sent:
+        """Send a DM that continues the conversation ``thread_id`` (Bluesky's ``convoId``,
+        X's ``dm_conversation_id``) whose latest message is ``in_reply_to`` (Mastodon
+        replies to that status, visibility direct); both empty start a new one."""
+        ...
 
     def post(self, *, text: str, idempotency_key: str) -> Sent: ...
+
+    def private_reply(self, *, comment_id: str, recipient: Author, text: str) -> Sent:
+        """A private message to the author of ``comment_id``, tied to it (only where
+        ``private_replies``; elsewhere ``InvalidRequest``)."""
+        ...
 
     def search(self, query: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
         """Public posts matching ``query`` (listening); items have kind ``EntryKind.POST``."""
@@ -155,3 +322,17 @@ class NetworkAdapter(Protocol):
     def like(self, *, external_id: str) -> Sent: ...
 
     def follow(self, *, author: Author) -> Sent: ...
+
+
+def page_from_result(fetch, stream: str, state: StreamState, *, limit: int, network: str) -> Page:
+    """A page for adapters whose streams read oldest first from a cursor (Meta, and
+    YouTube's and LinkedIn's walks that keep their own state in the cursor):
+    ``fetch(stream, cursor, limit=…)`` returns a ``FetchResult`` and the stream's cursor
+    moves to its cursor. An error names the network (``network``, its brand name)."""
+    try:
+        result = fetch(stream, state.cursor or None, limit=limit)
+    except NetworkError as exc:
+        exc.params.setdefault("network", network)
+        raise
+    moved = replace(state, cursor=result.cursor or state.cursor)
+    return Page(result.items, result.failed, moved, more=result.has_more)

@@ -4,8 +4,9 @@ Streams:
 
 ``notifications``  ``app.bsky.notification.listNotifications``: mention, reply, quote,
                    follow, like, repost. The API pages from the newest back; a cursor of
-                   ours is the sort key ``indexedAt|uri`` of the newest item stored, and
-                   ``fetch`` walks back to it and returns what is newer, oldest first.
+                   ours is the sort key ``indexedAt|uri`` of the newest item stored;
+                   ``fetch_page`` reads one page of the walk back to it (the API's
+                   cursor is the walk's position, kept on the stream between pages).
 ``dms``            ``chat.bsky.convo.listConvos`` / ``getMessages`` through the PDS with
                    the ``atproto-proxy`` header for the chat service. Our cursor is a JSON
                    object ``{convo id: rev of the newest message stored}``.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -38,7 +39,17 @@ from atproto_client.models.dot_dict import DotDict
 from core.choices import Direction, EntryKind, Network
 
 from . import base
-from .base import Author, FailedItem, FetchResult, Interaction, Sent
+from .base import (
+    Author,
+    FailedItem,
+    FetchResult,
+    Interaction,
+    Keyed,
+    Page,
+    Sent,
+    StreamState,
+    walk_back_step,
+)
 from .common import chunks, header, int_or_none, parse_reset, parse_time, text_of
 
 NETWORK = Network.BLUESKY
@@ -49,36 +60,47 @@ OTHER_REASONS = {"like": EntryKind.LIKE, "repost": EntryKind.REPOST, "follow": E
 # with the same URI: keep the most specific.
 _PRIORITY = {"reply": 3, "quote": 2, "mention": 1}
 _AUTH_ERRORS = {"AuthenticationRequired", "InvalidToken", "ExpiredToken", "AccountTakedown"}
-#: How many pages of history a walk back to our cursor may read before giving up on the
-#: rest (the API only serves recent notifications anyway).
+#: Pages of conversations and of one conversation's messages a DM sync reads at most.
 MAX_WALK_PAGES = 50
+#: listNotifications serves at most 100 a page.
+MAX_LIMIT = 100
+#: Error params naming the network (for the translated stream error).
+WHO = {"network": "Bluesky"}
 
 
-def _raise_mapped(exc: Exception) -> None:
-    """Re-raise an SDK/transport error as one of ``base``'s errors."""
+def _raise_mapped(exc: Exception, *, chat: bool = False) -> None:
+    """Re-raise an SDK/transport error as one of ``base``'s errors (``chat``: the call
+    went to the chat service, which the translated error names)."""
     if isinstance(exc, RateLimitExceededError):
         headers = exc.response.headers if exc.response is not None else None
         reset = parse_reset(
             header(headers, "RateLimit-Reset"), retry_after=header(headers, "Retry-After")
         )
-        raise base.RateLimited(f"Bluesky rate limit: {exc}", reset_at=reset) from exc
+        raise base.RateLimited(f"Bluesky rate limit: {exc}", reset_at=reset, params=WHO) from exc
     if isinstance(exc, UnauthorizedError):
-        raise base.AuthError(f"Bluesky rejected the credentials: {exc}") from exc
+        raise base.AuthError(f"Bluesky rejected the credentials: {exc}", params=WHO) from exc
     if isinstance(exc, InvokeTimeoutError | NetworkError | httpx.TransportError):
-        raise base.TransientError(f"Bluesky did not answer: {exc!r}") from exc
+        raise base.TransientError(f"Bluesky did not answer: {exc!r}", params=WHO) from exc
     if isinstance(exc, BadRequestError):
         content = exc.response.content if exc.response is not None else None
         if getattr(content, "error", None) in _AUTH_ERRORS:
-            raise base.AuthError(f"Bluesky rejected the credentials: {exc}") from exc
-        raise base.InvalidRequest(f"Bluesky refused the request: {exc}") from exc
+            raise base.AuthError(f"Bluesky rejected the credentials: {exc}", params=WHO) from exc
+        raise base.InvalidRequest(f"Bluesky refused the request: {exc}", params=WHO) from exc
     if isinstance(exc, RequestException):
         status = exc.response.status_code if exc.response is not None else 0
         if status >= 500:
-            raise base.TransientError(f"Bluesky server error: {exc}") from exc
-        raise base.InvalidRequest(f"Bluesky refused the request: {exc}") from exc
+            service = "chat service" if chat else "server"
+            raise base.TransientError(
+                f"Bluesky {service} error: {status} {exc}",
+                code="chat_error" if chat else "server_error",
+                params={**WHO, "status": status},
+            ) from exc
+        raise base.InvalidRequest(f"Bluesky refused the request: {exc}", params=WHO) from exc
     if isinstance(exc, ModelError):
-        raise base.InvalidRequest(f"Bluesky answered something unexpected: {exc}") from exc
-    raise base.NetworkError(f"Bluesky: {exc!r}") from exc
+        raise base.InvalidRequest(
+            f"Bluesky answered something unexpected: {exc}", params=WHO
+        ) from exc
+    raise base.NetworkError(f"Bluesky: {exc!r}", params=WHO) from exc
 
 
 def _post_url(uri: str, handle: str) -> str:
@@ -122,7 +144,9 @@ def _decode_key(cursor: str | None) -> tuple[datetime, str] | None:
 class Adapter:
     network: ClassVar[str] = NETWORK
     streams: ClassVar[tuple[str, ...]] = ("notifications", "dms")
+    max_page: ClassVar[int] = MAX_LIMIT
     idempotent_sends: ClassVar[bool] = False
+    private_replies: ClassVar[bool] = False
 
     def __init__(self, *, base_url: str, handle: str, credentials: dict, did: str = ""):
         self.base_url = (base_url or DEFAULT_PDS).rstrip("/")
@@ -203,11 +227,12 @@ class Adapter:
                 # without "allow access to direct messages". Other streams still sync.
                 raise base.InvalidRequest(
                     "This app password has no access to direct messages; "
-                    "create one with DM access to sync DMs."
+                    "create one with DM access to sync DMs.",
+                    code="no_dm_access",
                 ) from exc
             _raise_mapped(exc)
         except (AtProtocolError, httpx.TransportError) as exc:
-            _raise_mapped(exc)
+            _raise_mapped(exc, chat=chat)
         content = response.content
         if not isinstance(content, dict):
             raise base.InvalidRequest(f"Bluesky answered {nsid} with something that is not JSON")
@@ -239,65 +264,72 @@ class Adapter:
 
     # -- reading ----------------------------------------------------------------------
 
-    def fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
+    def fetch_page(self, stream: str, state: StreamState, *, limit: int) -> Page:
+        """Notifications: one page of a newest-first walk back to the cursor (the sort
+        key ``indexedAt|uri`` of the newest stored), the API's cursor as the walk's
+        position. DMs: the conversations with a newer message than our per-conversation
+        cursor, oldest first."""
+        limit = min(limit, MAX_LIMIT)
         if stream == "notifications":
-            return self._fetch_notifications(cursor, limit)
+            return self._notifications_page(state, limit)
         if stream == "dms":
-            return self._fetch_dms(cursor, limit)
+            cursor = state.cursor or None
+            if state.walking or not cursor:
+                return self._dm_history_page(state, limit)
+            page = self._fetch_dms(cursor, limit)
+            return Page(
+                page.items, page.failed, replace(state, cursor=page.cursor or ""), page.has_more
+            )
         raise base.InvalidRequest(f"Bluesky has no stream {stream!r}")
 
-    def backfill(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
-        if stream == "notifications":
-            page = self._query(
-                "app.bsky.notification.listNotifications", {"limit": limit, "cursor": cursor}
-            )
-            raw = page.get("notifications") or []
-            items, failed = self._normalise_notifications(raw)
-            next_cursor = page.get("cursor")
-            return FetchResult(items, failed, next_cursor, bool(next_cursor and raw))
-        if stream == "dms":
-            return self._backfill_dms(cursor, limit)
-        raise base.InvalidRequest(f"Bluesky has no stream {stream!r}")
-
-    def _fetch_notifications(self, cursor: str | None, limit: int) -> FetchResult:
-        try:
-            stop = _decode_key(cursor)
-        except ValueError:
-            stop = None
-        newer: list[dict[str, Any]] = []
-        api_cursor = None
-        for _ in range(MAX_WALK_PAGES):
-            page = self._query(
-                "app.bsky.notification.listNotifications",
-                {"limit": max(limit, 50) if stop else limit, "cursor": api_cursor},
-            )
-            raw = page.get("notifications") or []
-            reached = False
-            for item in raw:
-                try:
-                    key = _notification_key(item)
-                except (ValueError, AttributeError):
-                    key = None
-                if stop is not None and key is not None and key <= stop:
-                    reached = True
-                    break
-                newer.append(item)
-            api_cursor = page.get("cursor")
-            if reached or not api_cursor or not raw or stop is None:
-                break
+    def _notifications_page(self, state: StreamState, limit: int) -> Page:
+        page = self._query(
+            "app.bsky.notification.listNotifications",
+            {"limit": limit, "cursor": state.position or None},
+        )
+        raw = page.get("notifications") or []
         keyed = []
-        for item in newer:
+        for item in raw:
             try:
-                keyed.append((_notification_key(item), item))
-            except (ValueError, AttributeError):
-                keyed.append(((datetime.min.replace(tzinfo=UTC), str(item.get("uri"))), item))
-        keyed.sort(key=lambda pair: pair[0])
-        page_items = keyed[:limit]
-        items, failed = self._normalise_notifications([item for _, item in page_items])
-        next_cursor = _encode_key(page_items[-1][0]) if page_items else cursor
-        if stop is not None and next_cursor and _decode_key(next_cursor) < stop:
-            next_cursor = cursor  # malformed timestamps never move the cursor back
-        return FetchResult(items, failed, next_cursor, len(keyed) > limit)
+                key = _notification_key(item)
+            except (ValueError, AttributeError, TypeError):
+                keyed.append(Keyed(item))
+                continue
+            keyed.append(Keyed(item, _encode_key(key), key, key[0]))
+        next_position = page.get("cursor") if raw else None
+        keep, moved, more, gap, limited = walk_back_step(
+            state, keyed, next_position=next_position, order_of=_decode_key
+        )
+        items, failed = self._normalise_notifications(keep)
+        return Page(items, failed, moved, more, gap, limited)
+
+    def _dm_history_page(self, state: StreamState, limit: int) -> Page:
+        """A first poll of DMs: one page of one conversation's history per call (the
+        walk's position holds the conversations still to read); the forward cursor
+        ``{convo: newest rev}`` is taken from the conversation list when it starts."""
+        if not state.walking:
+            convos = self._convos()
+            seen = {
+                c["id"]: str((c.get("lastMessage") or {}).get("rev", ""))
+                for c in convos
+                if c.get("id")
+            }
+            state = replace(
+                state,
+                walking=True,
+                top=json.dumps(seen, sort_keys=True),
+                position=json.dumps({"todo": sorted(seen), "at": None}),
+                pages=0,
+            )
+        page = self._backfill_dms(state.position, limit)
+        page.items.sort(key=lambda i: (i.occurred_at, i.external_id))
+        pages = state.pages + 1
+        if page.has_more and pages < state.history_pages * 10:
+            return Page(
+                page.items, page.failed, replace(state, position=page.cursor, pages=pages), True
+            )
+        closed = replace(state, cursor=state.top, walking=False, position="", top="", pages=0)
+        return Page(page.items, page.failed, closed, False)
 
     def _normalise_notifications(
         self, raw: list[dict[str, Any]]
@@ -615,8 +647,17 @@ class Adapter:
         client = self._login()
         return self._sent(self._call(client.send_post, text=client_utils.TextBuilder().text(text)))
 
+    def private_reply(self, *, comment_id: str, recipient: Author, text: str) -> Sent:
+        raise base.InvalidRequest("Bluesky has no private replies: send a direct message.")
+
     def send_dm(
-        self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
+        self,
+        *,
+        recipient: Author,
+        text: str,
+        thread_id: str,
+        idempotency_key: str,
+        in_reply_to: str = "",
     ) -> Sent:
         client = self._login().with_bsky_chat_proxy()
         convo_id = thread_id

@@ -87,4 +87,5 @@ def chunks[T](items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 def id_key(value: str) -> tuple[int, str]:
     """Sort key for numeric ids (Mastodon statuses, X snowflakes) that are strings."""
-    return (int(value), value) if value.isdigit() else (0, value)
+    # isascii(): "²".isdigit() is true and int("²") fails (a network's text is hostile).
+    return (int(value), value) if value.isascii() and value.isdigit() else (0, value)

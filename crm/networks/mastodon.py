@@ -4,8 +4,13 @@ Streams:
 
 ``notifications``  mention (reply when it answers a post), reblog → repost,
                    favourite → like, follow, quote. Our cursor is the newest notification
-                   id stored; ``min_id`` asks for the page right after it.
-``dms``            direct conversations; our cursor is the newest direct status id stored.
+                   id stored; ``min_id`` asks for the page right after it. A first poll
+                   (no cursor) walks the served history back with ``max_id``.
+``dms``            direct conversations, in order of their last status, walked back to
+                   our cursor (the newest last-status id stored).
+
+``fetch_page`` reads ONE page for a stream's state (``base.StreamState``) and returns the
+state after it; the sync engine stores both in one transaction.
 
 Ids are local to an instance, and one company may connect accounts on several, so
 external ids carry the instance: ``<host>/s/<status id>`` for a post or DM,
@@ -16,6 +21,7 @@ webfinger address ``user@domain``, the same from every instance. ``status_post``
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any, ClassVar
@@ -36,7 +42,17 @@ from mastodon.errors import (
 from core.choices import Direction, EntryKind, Network
 
 from . import base
-from .base import Author, FailedItem, FetchResult, Interaction, Sent
+from .base import (
+    Author,
+    FailedItem,
+    FetchResult,
+    Interaction,
+    Keyed,
+    Page,
+    Sent,
+    StreamState,
+    walk_back_step,
+)
 from .common import header, id_key, int_or_none, parse_reset, parse_time, text_of
 
 NETWORK = Network.MASTODON
@@ -50,7 +66,8 @@ KIND = {
 #: Real servers serve at most 80 notifications a page, 40 conversations; some serve
 #: fewer than asked, so "is there more" is "was this page empty", never its size.
 MAX_LIMIT = 80
-MAX_WALK_PAGES = 20
+#: Error params naming the network (for the translated stream error).
+WHO = {"network": "Mastodon"}
 
 
 class _Text(HTMLParser):
@@ -96,9 +113,11 @@ def plain(value: Any) -> Any:
 class Adapter:
     network: ClassVar[str] = NETWORK
     streams: ClassVar[tuple[str, ...]] = ("notifications", "dms")
+    max_page: ClassVar[int] = MAX_LIMIT
     #: Mastodon deduplicates ``status_post`` by ``Idempotency-Key``: a send whose outcome
     #: is unknown may be retried with the same key.
     idempotent_sends: ClassVar[bool] = True
+    private_replies: ClassVar[bool] = False
 
     def __init__(self, *, base_url: str, handle: str, credentials: dict, account_id: str = ""):
         if not base_url:
@@ -148,24 +167,42 @@ class Adapter:
                 header(self._last_headers, "X-RateLimit-Reset"),
                 retry_after=header(self._last_headers, "Retry-After"),
             )
-            raise base.RateLimited(f"Mastodon rate limit: {exc}", reset_at=reset) from exc
+            raise base.RateLimited(
+                f"Mastodon rate limit: {exc}", reset_at=reset, params=WHO
+            ) from exc
         except MastodonUnauthorizedError as exc:
-            raise base.AuthError(f"Mastodon rejected the access token: {_reason(exc)}") from exc
-        except (MastodonNetworkError, MastodonServerError) as exc:
-            raise base.TransientError(f"Mastodon did not answer: {_reason(exc)}") from exc
+            raise base.AuthError(
+                f"Mastodon rejected the access token: {_reason(exc)}", params=WHO
+            ) from exc
+        except MastodonNetworkError as exc:
+            raise base.TransientError(
+                f"Mastodon did not answer: {_reason(exc)}", params=WHO
+            ) from exc
+        except MastodonServerError as exc:
+            raise base.TransientError(
+                f"Mastodon did not answer: {_reason(exc)}",
+                code="server_error",
+                params={**WHO, "status": _status(exc)},
+            ) from exc
         except MastodonNotFoundError as exc:
-            raise base.InvalidRequest(f"Not found on Mastodon: {_reason(exc)}") from exc
+            raise base.InvalidRequest(f"Not found on Mastodon: {_reason(exc)}", params=WHO) from exc
         except MastodonAPIError as exc:
-            status = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
+            status = _status(exc)
             if status == 403:
                 raise base.AuthError(
-                    f"Mastodon refused the token's access: {_reason(exc)}"
+                    f"Mastodon refused the token's access: {_reason(exc)}", params=WHO
                 ) from exc
             if status >= 500 or status in (408, 409):
-                raise base.TransientError(f"Mastodon server error: {_reason(exc)}") from exc
-            raise base.InvalidRequest(f"Mastodon refused the request: {_reason(exc)}") from exc
+                raise base.TransientError(
+                    f"Mastodon server error: {_reason(exc)}",
+                    code="server_error",
+                    params={**WHO, "status": status},
+                ) from exc
+            raise base.InvalidRequest(
+                f"Mastodon refused the request: {_reason(exc)}", params=WHO
+            ) from exc
         except MastodonError as exc:
-            raise base.InvalidRequest(f"Mastodon: {exc}") from exc
+            raise base.InvalidRequest(f"Mastodon: {exc}", params=WHO) from exc
 
     # -- identity ---------------------------------------------------------------------
 
@@ -208,7 +245,7 @@ class Adapter:
         prefix = f"{self.host}/s/"
         if external_id.startswith(prefix):
             return external_id.removeprefix(prefix)
-        if external_id.isdigit():
+        if external_id.isascii() and external_id.isdigit():
             return external_id
         # A post we know through another instance: let ours resolve it by URL.
         found = self._call(self.api.search_v2, external_id, resolve=True, result_type="statuses")
@@ -219,35 +256,67 @@ class Adapter:
 
     # -- reading ----------------------------------------------------------------------
 
-    def fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
+    def fetch_page(self, stream: str, state: StreamState, *, limit: int) -> Page:
+        """Notifications walk forward from the cursor with ``min_id``; a stream without
+        a cursor first walks back through the history the server serves (``max_id``,
+        newest first, at most ``state.history_pages`` pages). DMs (conversations, in
+        order of their last message) walk back to the cursor."""
         limit = min(limit, MAX_LIMIT)
         if stream == "notifications":
-            page = plain(self._call(self.api.notifications, min_id=cursor, limit=limit))
-            return self._notification_page(page, cursor, limit, newest=True)
-        if stream == "dms":
-            return self._fetch_dms(cursor, limit)
-        raise base.InvalidRequest(f"Mastodon has no stream {stream!r}")
-
-    def backfill(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
-        limit = min(limit, MAX_LIMIT)
-        if stream == "notifications":
-            page = plain(self._call(self.api.notifications, max_id=cursor, limit=limit))
-            return self._notification_page(page, cursor, limit, newest=False)
-        if stream == "dms":
-            page = self._call(self.api.conversations, max_id=cursor, limit=min(limit, 40))
+            if state.cursor and not state.walking:
+                page = self._call(self.api.notifications, min_id=state.cursor, limit=limit)
+                rows = plain(page)
+                items, failed = self._notification_items(rows)
+                newest = max(rows, key=lambda n: id_key(str(n.get("id", ""))), default=None)
+                if newest is None:
+                    return Page(items, failed, state, more=False)
+                moved = replace(state, cursor=str(newest["id"]), cursor_at=_time_or_none(newest))
+                return Page(items, failed, moved, more=True)
+            page = self._call(self.api.notifications, max_id=state.position or None, limit=limit)
             following = getattr(page, "_pagination_next", None) or {}
             rows = plain(page)
-            items, failed = self._conversation_statuses(rows, after=None)
-            next_cursor = str(following["max_id"]) if rows and following.get("max_id") else None
-            return FetchResult(items, failed, next_cursor, bool(next_cursor))
+            keyed = [
+                Keyed(n, str(n["id"]), id_key(str(n["id"])), _time_or_none(n))
+                if isinstance(n, dict) and n.get("id") is not None
+                else Keyed(n)
+                for n in rows
+            ]
+            ids = [k.key for k in keyed if k.key]
+            next_position = min(ids, key=id_key) if rows and ids else None
+            if not following.get("max_id"):
+                next_position = None
+            keep, moved, more, gap, limited = walk_back_step(
+                state, keyed, next_position=next_position, order_of=id_key
+            )
+            items, failed = self._notification_items(keep)
+            return Page(items, failed, moved, more, gap, limited)
+        if stream == "dms":
+            return self._dm_page(state, min(limit, 40))
         raise base.InvalidRequest(f"Mastodon has no stream {stream!r}")
 
-    def _notification_page(
-        self, page: list[dict], cursor: str | None, limit: int, *, newest: bool
-    ) -> FetchResult:
+    def _dm_page(self, state: StreamState, limit: int) -> Page:
+        self._my_account()
+        page = self._call(self.api.conversations, max_id=state.position or None, limit=limit)
+        following = getattr(page, "_pagination_next", None) or {}
+        rows = plain(page)
+        keyed = []
+        for conversation in rows:
+            last = conversation.get("last_status") if isinstance(conversation, dict) else None
+            if isinstance(last, dict) and last.get("id") is not None:
+                key = str(last["id"])
+                keyed.append(Keyed(conversation, key, id_key(key), _time_or_none(last)))
+            else:
+                keyed.append(Keyed(conversation))
+        next_position = str(following["max_id"]) if rows and following.get("max_id") else None
+        keep, moved, more, gap, limited = walk_back_step(
+            state, keyed, next_position=next_position, order_of=id_key
+        )
+        items, failed = self._conversation_statuses(keep)
+        return Page(items, failed, moved, more, gap, limited)
+
+    def _notification_items(self, page: list[dict]) -> tuple[list[Interaction], list[FailedItem]]:
         items: list[Interaction] = []
         failed: list[FailedItem] = []
-        ids = [str(n.get("id")) for n in page if isinstance(n, dict) and n.get("id") is not None]
         for note in sorted(page, key=lambda n: id_key(str(n.get("id", "")))):
             try:
                 item = self._notification(note)
@@ -262,11 +331,7 @@ class Adapter:
                 continue
             if item is not None:
                 items.append(item)
-        if newest:
-            next_cursor = max(ids, key=id_key) if ids else cursor
-        else:
-            next_cursor = min(ids, key=id_key) if ids else None
-        return FetchResult(items, failed, next_cursor, bool(page))
+        return items, failed
 
     def _notification(self, note: dict[str, Any]) -> Interaction | None:
         kind = note.get("type")
@@ -344,38 +409,13 @@ class Adapter:
             raw=status,
         )
 
-    def _fetch_dms(self, cursor: str | None, limit: int) -> FetchResult:
-        """Conversations whose last status is newer than ``cursor`` (a status id)."""
-        self._my_account()
-        conversations: list[dict] = []
-        page = self._call(self.api.conversations, limit=40)
-        for _ in range(MAX_WALK_PAGES):
-            rows = plain(page)
-            fresh = [
-                c
-                for c in rows
-                if cursor is None
-                or id_key(str((c.get("last_status") or {}).get("id", "0"))) > id_key(cursor)
-            ]
-            conversations.extend(fresh)
-            if cursor is None or len(fresh) < len(rows) or not rows:
-                break
-            page = self._call(self.api.fetch_next, page)
-            if not page:
-                break
-        items, failed = self._conversation_statuses(conversations, after=cursor)
-        items.sort(key=lambda i: id_key(i.external_id.rsplit("/", 1)[-1]))
-        taken, more = items[:limit], len(items) > limit
-        stored_ids = [i.external_id.rsplit("/", 1)[-1] for i in taken]
-        stored_ids += [f.external_id.rsplit("/", 1)[-1] for f in failed if not more]
-        next_cursor = max(stored_ids, key=id_key) if stored_ids else cursor
-        return FetchResult(taken, failed, next_cursor, more)
-
     def _conversation_statuses(
-        self, conversations: list[dict], *, after: str | None
+        self, conversations: list[dict]
     ) -> tuple[list[Interaction], list[FailedItem]]:
-        """The direct statuses of these conversations newer than ``after``: the last one,
-        and earlier ones from its thread when there may be more than one new."""
+        """The direct statuses of these conversations: the last one and the direct
+        statuses of its thread (those already stored add nothing: the upsert), so a
+        message that arrived while its conversation sat deeper in the list is not lost
+        when the conversation jumps to the top."""
         self._my_account()
         items: dict[str, Interaction] = {}
         failed: list[FailedItem] = []
@@ -391,12 +431,10 @@ class Adapter:
                 )
                 continue
             statuses = [last]
-            if after is not None and last.get("in_reply_to_id"):
+            if last.get("in_reply_to_id"):
                 context = plain(self._call(self.api.status_context, last["id"]))
                 statuses += [
-                    s
-                    for s in context.get("ancestors") or []
-                    if s.get("visibility") == "direct" and id_key(str(s.get("id"))) > id_key(after)
+                    s for s in context.get("ancestors") or [] if s.get("visibility") == "direct"
                 ]
             for status in statuses:
                 try:
@@ -482,8 +520,17 @@ class Adapter:
     def post(self, *, text: str, idempotency_key: str) -> Sent:
         return self._sent(self._call(self.api.status_post, text, idempotency_key=idempotency_key))
 
+    def private_reply(self, *, comment_id: str, recipient: Author, text: str) -> Sent:
+        raise base.InvalidRequest("Mastodon has no private replies: send a direct message.")
+
     def send_dm(
-        self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
+        self,
+        *,
+        recipient: Author,
+        text: str,
+        thread_id: str,
+        idempotency_key: str,
+        in_reply_to: str = "",
     ) -> Sent:
         handle = recipient.handle.lstrip("@")
         # Someone on our own instance is mentioned as @user: real servers also accept
@@ -493,8 +540,14 @@ class Adapter:
             handle = handle[: -len(own) - 1]
         if f"@{handle}" not in text:
             text = f"@{handle} {text}"
+        # The thread continues as a reply to its latest status; a Mastodon server groups
+        # a conversation by that chain, so without it the DM would start a new one.
         status = self._call(
-            self.api.status_post, text, visibility="direct", idempotency_key=idempotency_key
+            self.api.status_post,
+            text,
+            in_reply_to_id=self._local_id(in_reply_to) if in_reply_to else None,
+            visibility="direct",
+            idempotency_key=idempotency_key,
         )
         return self._sent(status)
 
@@ -508,18 +561,25 @@ class Adapter:
         return Sent(external_id=author.external_id, url=text_of(account.get("url")), raw=account)
 
 
+def _time_or_none(row: dict[str, Any]) -> datetime | None:
+    try:
+        return parse_time(row.get("created_at"))
+    except (ValueError, TypeError):
+        return None
+
+
+def _status(exc: Exception) -> int:
+    return exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
+
+
 def _reason(exc: Exception) -> str:
     args = [a for a in exc.args[1:] if a]
     return " ".join(str(a) for a in args) or str(exc)
 
 
 def _with_author(item: Interaction, author: Author) -> Interaction:
-    from dataclasses import replace
-
     return replace(item, author=author)
 
 
 def _with_thread(item: Interaction, thread_id: str) -> Interaction:
-    from dataclasses import replace
-
     return replace(item, thread_id=thread_id)

@@ -2,10 +2,11 @@
 
 Streams:
 
-``mentions``   ``GET /2/users/:id/mentions`` since our cursor (the newest tweet id
-               stored); a reply or quote of one of our posts is a mention too.
-``dms``        ``GET /2/dm_events`` (MessageCreate), newest first; walked back to our
-               cursor (the newest DM event id stored).
+``mentions``   ``GET /2/users/:id/mentions``, newest first, walked back one page at a
+               time (``pagination_token``) to our cursor (the newest tweet id stored);
+               a reply or quote of one of our posts is a mention too.
+``dms``        ``GET /2/dm_events`` (MessageCreate), newest first; walked back the same
+               way to our cursor (the newest DM event id stored).
 ``followers``  ``GET /2/users/:id/followers``; it has no time or order guarantee beyond
                "newest first", so our cursor is the list of the newest follower ids seen
                and a new follower is one before them.
@@ -19,6 +20,7 @@ seen both ways is stored once.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -28,7 +30,17 @@ import tweepy
 from core.choices import Direction, EntryKind, Network
 
 from . import base
-from .base import Author, FailedItem, FetchResult, Interaction, Sent
+from .base import (
+    Author,
+    FailedItem,
+    FetchResult,
+    Interaction,
+    Keyed,
+    Page,
+    Sent,
+    StreamState,
+    walk_back_step,
+)
 from .common import header, id_key, int_or_none, parse_reset, parse_time, text_of
 
 NETWORK = Network.X
@@ -42,8 +54,15 @@ TWEET_FIELDS = [
 ]
 USER_FIELDS = ["username", "name", "public_metrics", "profile_image_url"]
 DM_FIELDS = ["id", "text", "event_type", "created_at", "dm_conversation_id", "sender_id"]
+#: Pages of followers a sync reads at most looking for the ones it knows.
 MAX_WALK_PAGES = 20
 FOLLOWER_MEMORY = 50
+#: Mentions and DM events: at most 100 a page.
+MAX_LIMIT = 100
+#: Error params naming the network (for the translated stream error).
+WHO = {"network": "X"}
+#: Twitter's snowflake epoch (ms): a tweet or DM event id carries its time.
+SNOWFLAKE_EPOCH_MS = 1288834974657
 
 
 def _call(fn, *args, **kwargs):
@@ -53,19 +72,22 @@ def _call(fn, *args, **kwargs):
     except tweepy.TooManyRequests as exc:
         headers = exc.response.headers if exc.response is not None else None
         reset = parse_reset(header(headers, "x-rate-limit-reset"))
-        raise base.RateLimited(f"X rate limit: {exc}", reset_at=reset) from exc
+        raise base.RateLimited(f"X rate limit: {exc}", reset_at=reset, params=WHO) from exc
     except tweepy.Unauthorized as exc:
-        raise base.AuthError(f"X rejected the credentials: {exc}") from exc
+        raise base.AuthError(f"X rejected the credentials: {exc}", params=WHO) from exc
     except tweepy.TwitterServerError as exc:
-        raise base.TransientError(f"X server error: {exc}") from exc
+        status = exc.response.status_code if exc.response is not None else 0
+        raise base.TransientError(
+            f"X server error: {exc}", code="server_error", params={**WHO, "status": status}
+        ) from exc
     except (tweepy.Forbidden, tweepy.NotFound, tweepy.BadRequest) as exc:
-        raise base.InvalidRequest(f"X refused the request: {exc}") from exc
+        raise base.InvalidRequest(f"X refused the request: {exc}", params=WHO) from exc
     except tweepy.HTTPException as exc:
-        raise base.InvalidRequest(f"X: {exc}") from exc
+        raise base.InvalidRequest(f"X: {exc}", params=WHO) from exc
     except (requests.Timeout, requests.ConnectionError) as exc:
-        raise base.TransientError(f"X did not answer: {exc!r}") from exc
+        raise base.TransientError(f"X did not answer: {exc!r}", params=WHO) from exc
     except tweepy.TweepyException as exc:
-        raise base.TransientError(f"X: {exc}") from exc
+        raise base.TransientError(f"X: {exc}", params=WHO) from exc
 
 
 def _author(user: dict[str, Any]) -> Author:
@@ -85,6 +107,25 @@ def _author(user: dict[str, Any]) -> Author:
     )
 
 
+def _snowflake_time(value: str) -> datetime | None:
+    if not value.isdigit():
+        return None
+    return datetime.fromtimestamp(((int(value) >> 22) + SNOWFLAKE_EPOCH_MS) / 1000, tz=UTC)
+
+
+def _keyed(row: dict[str, Any]) -> Keyed:
+    """A tweet or DM event with its id as the walk's key (time from its ``created_at``,
+    else from the id)."""
+    row_id = str(row.get("id") or "")
+    if not row_id.isdigit():
+        return Keyed(row)
+    try:
+        at = parse_time(row.get("created_at"))
+    except ValueError:
+        at = _snowflake_time(row_id)
+    return Keyed(row, row_id, id_key(row_id), at)
+
+
 def _tweet_url(username: str, tweet_id: str) -> str:
     return f"https://x.com/{username}/status/{tweet_id}"
 
@@ -96,7 +137,9 @@ def _users(page: dict[str, Any]) -> dict[str, dict]:
 class Adapter:
     network: ClassVar[str] = NETWORK
     streams: ClassVar[tuple[str, ...]] = ("mentions", "dms", "followers")
+    max_page: ClassVar[int] = MAX_LIMIT
     idempotent_sends: ClassVar[bool] = False
+    private_replies: ClassVar[bool] = False
 
     def __init__(self, *, handle: str, credentials: dict, user_id: str = ""):
         self.handle = handle
@@ -151,74 +194,57 @@ class Adapter:
 
     # -- reading ----------------------------------------------------------------------
 
-    def fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
-        limit = max(5, min(limit, 100))
+    def fetch_page(self, stream: str, state: StreamState, *, limit: int) -> Page:
+        """Mentions and DM events: one page of a newest-first walk back to the cursor
+        (the newest id stored), ``pagination_token`` as the walk's position (mentions
+        also ask ``since_id`` just below the cursor, so X stops there); a walk that runs
+        out of pages before it sees the cursor's item is a gap. Followers: the newest
+        followers before the ones we know."""
+        limit = max(5, min(limit, MAX_LIMIT))
         if stream == "mentions":
-            return self._mentions(since_id=cursor, limit=limit)
-        if stream == "dms":
-            return self._dms(cursor, limit)
-        if stream == "followers":
-            return self._followers(cursor, limit)
-        raise base.InvalidRequest(f"X has no stream {stream!r}")
-
-    def backfill(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
-        limit = max(5, min(limit, 100))
-        if stream == "mentions":
+            stop = state.stop if state.walking else state.cursor
             page = self._get(
                 self.client.get_users_mentions,
                 self._me(),
-                until_id=cursor,
+                # One before the stop key, so the stop tweet itself comes back when X
+                # still serves it: that is how the walk sees it reached the cursor.
+                since_id=str(int(stop) - 1) if stop.isdigit() and int(stop) > 1 else None,
+                pagination_token=state.position or None,
                 max_results=limit,
                 tweet_fields=TWEET_FIELDS,
                 expansions=["author_id", "referenced_tweets.id"],
                 user_fields=USER_FIELDS,
             )
-            items, failed = self.normalise_tweets(page)
-            ids = [str(t.get("id")) for t in page.get("data") or [] if t.get("id")]
-            next_cursor = min(ids, key=id_key) if ids else None
-            more = bool((page.get("meta") or {}).get("next_token"))
-            return FetchResult(items, failed, next_cursor if more else None, more)
-        if stream == "dms":
-            page = self._dm_page(cursor, limit)
-            items, failed = self.normalise_dm_events(page)
-            token = (page.get("meta") or {}).get("next_token")
-            return FetchResult(items, failed, token, bool(token))
-        if stream == "followers":
-            page = self._follower_page(cursor, limit)
-            items, failed = self._follow_items(page.get("data") or [])
-            token = (page.get("meta") or {}).get("next_token")
-            return FetchResult(items, failed, token, bool(token))
-        raise base.InvalidRequest(f"X has no stream {stream!r}")
-
-    def _mentions(self, *, since_id: str | None, limit: int) -> FetchResult:
-        tweets: list[dict] = []
-        users: dict[str, dict] = {}
-        referenced: list[dict] = []
-        token = None
-        for _ in range(MAX_WALK_PAGES):
-            page = self._get(
-                self.client.get_users_mentions,
-                self._me(),
-                since_id=since_id,
-                pagination_token=token,
-                max_results=limit,
-                tweet_fields=TWEET_FIELDS,
-                expansions=["author_id", "referenced_tweets.id"],
-                user_fields=USER_FIELDS,
+            rows = page.get("data") or []
+            keep, moved, more, gap, limited = walk_back_step(
+                state,
+                [_keyed(t) for t in rows],
+                next_position=(page.get("meta") or {}).get("next_token") if rows else None,
+                order_of=id_key,
             )
-            tweets.extend(page.get("data") or [])
-            users.update(_users(page))
-            referenced.extend((page.get("includes") or {}).get("tweets") or [])
-            token = (page.get("meta") or {}).get("next_token")
-            if not token or since_id is None:
-                break
-        tweets.sort(key=lambda t: id_key(str(t.get("id", ""))))
-        taken = tweets[:limit]
-        merged = {"data": taken, "includes": {"users": list(users.values()), "tweets": referenced}}
-        items, failed = self.normalise_tweets(merged)
-        ids = [str(t["id"]) for t in taken if t.get("id")]
-        next_cursor = max(ids, key=id_key) if ids else since_id
-        return FetchResult(items, failed, next_cursor, len(tweets) > limit)
+            items, failed = self.normalise_tweets({**page, "data": keep})
+            return Page(items, failed, moved, more, gap, limited)
+        if stream == "dms":
+            page = self._dm_page(state.position or None, limit)
+            rows = [
+                e
+                for e in page.get("data") or []
+                if e.get("event_type", "MessageCreate") == "MessageCreate"
+            ]
+            keep, moved, more, gap, limited = walk_back_step(
+                state,
+                [_keyed(e) for e in rows],
+                next_position=(page.get("meta") or {}).get("next_token")
+                if page.get("data")
+                else None,
+                order_of=id_key,
+            )
+            items, failed = self.normalise_dm_events({**page, "data": keep})
+            return Page(items, failed, moved, more, gap, limited)
+        if stream == "followers":
+            found = self._followers(state.cursor or None, limit)
+            return Page(found.items, found.failed, replace(state, cursor=found.cursor or ""), False)
+        raise base.InvalidRequest(f"X has no stream {stream!r}")
 
     def normalise_tweets(self, page: dict[str, Any]) -> tuple[list[Interaction], list[FailedItem]]:
         """API v2 tweets (with ``includes.users``) addressed to us."""
@@ -279,32 +305,6 @@ class Adapter:
             max_results=limit,
             pagination_token=token,
         )
-
-    def _dms(self, cursor: str | None, limit: int) -> FetchResult:
-        events: list[dict] = []
-        users: dict[str, dict] = {}
-        token = None
-        for _ in range(MAX_WALK_PAGES):
-            page = self._dm_page(token, limit)
-            users.update(_users(page))
-            rows = page.get("data") or []
-            reached = False
-            for event in rows:
-                if cursor and id_key(str(event.get("id", "0"))) <= id_key(cursor):
-                    reached = True
-                    break
-                events.append(event)
-            token = (page.get("meta") or {}).get("next_token")
-            if reached or not token or cursor is None:
-                break
-        events.sort(key=lambda e: id_key(str(e.get("id", ""))))
-        taken = events[:limit]
-        items, failed = self.normalise_dm_events(
-            {"data": taken, "includes": {"users": list(users.values())}}
-        )
-        ids = [str(e["id"]) for e in taken if e.get("id")]
-        next_cursor = max(ids, key=id_key) if ids else cursor
-        return FetchResult(items, failed, next_cursor, len(events) > limit)
 
     def normalise_dm_events(
         self, page: dict[str, Any]
@@ -461,8 +461,17 @@ class Adapter:
     def post(self, *, text: str, idempotency_key: str) -> Sent:
         return self._created(_call(self.client.create_tweet, text=text, user_auth=self.user_auth))
 
+    def private_reply(self, *, comment_id: str, recipient: Author, text: str) -> Sent:
+        raise base.InvalidRequest("X has no private replies: send a direct message.")
+
     def send_dm(
-        self, *, recipient: Author, text: str, thread_id: str, idempotency_key: str
+        self,
+        *,
+        recipient: Author,
+        text: str,
+        thread_id: str,
+        idempotency_key: str,
+        in_reply_to: str = "",
     ) -> Sent:
         if thread_id and "-" not in thread_id:
             page = _call(

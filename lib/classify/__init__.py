@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
+from .concepts import PLACE, shared_keys, topic_keys
 from .core import Classification, classify
 from .keywords import topic_keywords
 
-__all__ = ["Classification", "classify", "topic_keywords"]
+__all__ = ["PLACE", "Classification", "classify", "shared_keys", "topic_keys", "topic_keywords"]

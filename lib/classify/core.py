@@ -7,13 +7,16 @@ from dataclasses import dataclass
 
 from .intent import decide, gather
 from .language import detect_language
+from .model import Model, RuleView, feature_parts, get_model
 from .sentiment import emoji_raw, english_raw, exclamation_boost, normalize, spanish_raw
-from .text import prepare
+from .text import Prepared, prepare
 
 logger = logging.getLogger(__name__)
 
 #: |compound| below this is "neutral".
 NEUTRAL_BAND = 0.25
+#: Below this confidence a label is shown as uncertain (to be checked by an agent).
+LOW_CONFIDENCE = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +25,12 @@ class Classification:
     intent: str  # "complaint" | "question" | "praise" | "other"
     sentiment: str  # "positive" | "neutral" | "negative"
     score: float  # sentiment compound in [-1, 1]
+    #: How sure the model is of intent and sentiment together, in [0, 1].
+    confidence: float = 1.0
+
+    @property
+    def uncertain(self) -> bool:
+        return self.confidence < LOW_CONFIDENCE
 
 
 UNKNOWN = Classification(language="", intent="other", sentiment="neutral", score=0.0)
@@ -44,11 +53,11 @@ def classify(text: object) -> Classification:
         return UNKNOWN
 
 
-def _classify(text: object) -> Classification:
-    prepared = prepare(text)
-    if not prepared.text and not prepared.emoji:
-        return UNKNOWN
-    language = detect_language(prepared.text)
+def analyse(prepared: Prepared, language: str) -> tuple[RuleView, float]:
+    """The rule layer: cue evidence, lexicon sentiment and its intent decision.
+
+    Returns what the model sees and the rule layer's final compound score.
+    """
     folded = prepared.folded
     evidence = gather(folded, prepared.raw, language, prepared.emoji, prepared.handles)
 
@@ -63,7 +72,7 @@ def _classify(text: object) -> Classification:
     if language == "es":
         raw += exclamation_boost(raw, prepared.raw)
     compound = normalize(raw)
-    intent, _scores = decide(evidence, compound, prepared.emoji)
+    intent, scores = decide(evidence, compound, prepared.emoji)
 
     if evidence.sarcastic and intent == "complaint":
         raw = -abs(raw) - 1.0
@@ -71,7 +80,72 @@ def _classify(text: object) -> Classification:
         raw *= 0.4  # questions to support are mostly neutral, even with "thanks"
     elif intent == "complaint" and raw > 0:
         raw = min(raw, 0.0) - 1.0
-    compound = round(normalize(raw), 4)
+    view = RuleView(
+        intent=intent,
+        compound=compound,
+        scores=scores,
+        sarcastic=evidence.sarcastic,
+        resolved=evidence.resolved,
+        directed=evidence.directed,
+    )
+    return view, round(normalize(raw), 4)
+
+
+def rules_only(text: object) -> Classification:
+    """The rule layer alone (the classifier before the model), for comparison."""
+    prepared = prepare(text)
+    if not prepared.text and not prepared.emoji:
+        return UNKNOWN
+    language = detect_language(prepared.text)
+    view, score = analyse(prepared, language)
     return Classification(
-        language=language, intent=intent, sentiment=_label(compound), score=compound
+        language=language, intent=view.intent, sentiment=_label(score), score=score
+    )
+
+
+def classify_with(model: Model, text: object) -> Classification:
+    """:func:`classify` with another model than the shipped one (training, evaluation)."""
+    return _classify(text, model)
+
+
+def _classify(text: object, model: Model | None = None) -> Classification:
+    prepared = prepare(text)
+    if not prepared.text and not prepared.emoji:
+        return UNKNOWN
+    language = detect_language(prepared.text)
+    view, score = analyse(prepared, language)
+    model = model or get_model()
+    if model is None:  # no artefact: the rules alone, and say they are unsure
+        return Classification(
+            language=language,
+            intent=view.intent,
+            sentiment=_label(score),
+            score=score,
+            confidence=0.5,
+        )
+    p_intent, p_sentiment = model.predict_parts(*feature_parts(prepared, language, view))
+    best = max(range(len(p_intent)), key=p_intent.__getitem__)
+    intent = model.intents[best]
+    confidence = p_intent[best]
+    # A complaint is negative and praise positive by definition; otherwise the
+    # sentiment head decides.
+    if intent == "complaint":
+        sentiment = "negative"
+    elif intent == "praise":
+        sentiment = "positive"
+    else:
+        s = max(range(len(p_sentiment)), key=p_sentiment.__getitem__)
+        sentiment = model.sentiments[s]
+        confidence = min(confidence, p_sentiment[s])
+    p_neg = p_sentiment[model.sentiments.index("negative")]
+    p_pos = p_sentiment[model.sentiments.index("positive")]
+    compound = p_pos - p_neg
+    if _label(compound) != sentiment:  # keep score and label in agreement
+        compound = {"negative": -0.5, "neutral": 0.0, "positive": 0.5}[sentiment]
+    return Classification(
+        language=language,
+        intent=intent,
+        sentiment=sentiment,
+        score=round(max(-1.0, min(1.0, compound)), 4),
+        confidence=round(confidence, 4),
     )

@@ -15,8 +15,10 @@ from __future__ import annotations
 import csv
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import classify
 
@@ -49,10 +51,12 @@ def load(path: str | Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def evaluate(rows: list[dict[str, str]], name: str = "") -> Report:
+def evaluate(
+    rows: list[dict[str, str]], name: str = "", predict: Callable[[str], Any] = classify
+) -> Report:
     report = Report(name=name)
     for row in rows:
-        result = classify(row["text"])
+        result = predict(row["text"])
         report.rows += 1
         group = row["language"] or "unknown"
         wrong = []

@@ -19,6 +19,10 @@ _ES_WORDS = load_words("function_words_es.txt")
 _EN_WORDS = load_words("function_words_en.txt")
 _ES_CHARS = re.compile(r"[ñ¿¡áéíóú]", re.IGNORECASE)
 
+#: A post of this many words whose function-word vote is this clear is decided by it.
+DECISIVE_TOKENS = 5
+DECISIVE_VOTE = 3.0
+
 _detector: Any = None
 _detector_lock = threading.Lock()
 _lingua_missing = False
@@ -84,6 +88,10 @@ def detect_language(text: str) -> str:
     if letters < 2:
         return ""
     vote = _vote(tokens, text)
+    if len(tokens) >= DECISIVE_TOKENS and abs(vote) >= DECISIVE_VOTE:
+        # Enough function words of one language: lingua would agree (it did on every
+        # such post of the corpus), and skipping it is most of the classifier's speed.
+        return "es" if vote > 0 else "en"
     p_es = _spanish_probability(" ".join(raw_tokens))
     if p_es is None:
         if vote > 0:

@@ -99,10 +99,13 @@ class Prepared:
     handles: list[str] = field(default_factory=list)
     hashtags: list[str] = field(default_factory=list)
     urls: int = 0
+    _folded: str | None = None
 
     @property
     def folded(self) -> str:
-        return fold(self.text)
+        if self._folded is None:
+            self._folded = fold(self.text)
+        return self._folded
 
 
 def prepare(value: object) -> Prepared:

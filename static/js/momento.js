@@ -7,4 +7,14 @@
       el.form.submit();
     }
   });
+  // On a phone the navigation collapses behind the "Menu" button.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest(".menu-toggle");
+    if (!toggle) {
+      return;
+    }
+    var bar = toggle.closest(".topbar");
+    var open = bar.classList.toggle("menu-open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
 })();

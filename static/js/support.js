@@ -28,7 +28,7 @@
       },
       by_network: {
         type: "bar",
-        labels: report.by_network.map(function (r) { return r.network || "—"; }),
+        labels: report.by_network.map(function (r) { return r.network_label || r.network || "—"; }),
         data: report.by_network.map(function (r) { return r.tickets; }),
       },
       csat: {

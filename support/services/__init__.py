@@ -21,6 +21,7 @@ from .assignment import (
     tickets_bulk_assign,
 )
 from .canned import DEFAULT_TEXTS, canned_render, canned_text, canned_variables
+from .conversations import conversation_assign, conversation_mark_handled
 from .csat import (
     CSAT_SALT,
     CsatLinkError,
@@ -40,7 +41,12 @@ from .incidents import (
     incident_resolve,
     incident_statement_deliver,
 )
-from .replies import ticket_dm_anchor, ticket_public_anchor, ticket_reply
+from .replies import (
+    ticket_dm_anchor,
+    ticket_public_anchor,
+    ticket_reply,
+    ticket_reply_confirmed,
+)
 from .resolution import ticket_resolve
 from .rules import (
     RULE_COMPLAINT,
@@ -57,6 +63,8 @@ from .tickets import (
     ticket_link_entry,
     ticket_open,
     ticket_open_for_entry,
+    ticket_open_or_join,
+    ticket_split_entry,
 )
 
 __all__ = [
@@ -68,6 +76,8 @@ __all__ = [
     "canned_render",
     "canned_text",
     "canned_variables",
+    "conversation_assign",
+    "conversation_mark_handled",
     "csat_answer",
     "csat_link",
     "csat_request",
@@ -92,9 +102,12 @@ __all__ = [
     "ticket_link_entry",
     "ticket_open",
     "ticket_open_for_entry",
+    "ticket_open_or_join",
     "ticket_public_anchor",
     "ticket_reply",
+    "ticket_reply_confirmed",
     "ticket_resolve",
+    "ticket_split_entry",
     "tickets_apply_rules_for_ingested",
     "tickets_assign_waiting",
     "tickets_bulk_assign",

@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from contacts.models import TimelineEntry
 from core.roles import MANAGER, SUPPORT
 
 from ..models import ACTIVE_STATUSES, SupportAgent, Ticket
@@ -98,3 +99,57 @@ def tickets_assign_waiting() -> int:
             continue
         assigned += 1
     return assigned
+
+
+@transaction.atomic
+def tickets_auto_assign_bulk(*, tickets: list[Ticket]) -> int:
+    """``ticket_auto_assign`` for many new tickets, in a constant number of statements
+    per team: the team's agents are locked once and take the tickets in turn (least
+    recently assigned first, each under their cap). Returns how many were assigned; the
+    rest wait for the beat job."""
+    by_team: dict[int, list[Ticket]] = {}
+    for ticket in tickets:
+        if ticket.assignee_id is None and ticket.is_active:
+            by_team.setdefault(ticket.team_id, []).append(ticket)
+    if not by_team:
+        return 0
+    staff = get_user_model().objects.filter(
+        Q(groups__name__in=(SUPPORT, MANAGER)) | Q(is_superuser=True), is_active=True
+    )
+    agents = list(
+        SupportAgent.objects.select_for_update(of=("self",))
+        .filter(team_id__in=by_team, is_available=True, user__in=staff.values("pk"))
+        .select_related("user")
+        .order_by("id")
+    )
+    counts = _open_counts(a.user_id for a in agents)
+    epoch = datetime.min.replace(tzinfo=UTC)
+    assigned: list[Ticket] = []
+    moved: dict[int, SupportAgent] = {}
+    for team_id, waiting in by_team.items():
+        team_agents = [a for a in agents if a.team_id == team_id]
+        for ticket in waiting:
+            eligible = [a for a in team_agents if counts.get(a.user_id, 0) < a.max_open_tickets]
+            if not eligible:
+                break
+            agent = min(eligible, key=lambda a: (a.last_assigned_at or epoch, a.pk))
+            ticket.assignee = agent.user
+            agent.last_assigned_at = timezone.now()
+            counts[agent.user_id] = counts.get(agent.user_id, 0) + 1
+            moved[agent.pk] = agent
+            assigned.append(ticket)
+    if not assigned:
+        return 0
+    now = timezone.now()
+    for ticket in assigned:
+        ticket.updated_at = now
+    Ticket.objects.bulk_update(assigned, ["assignee", "updated_at"], batch_size=500)
+    SupportAgent.objects.bulk_update(list(moved.values()), ["last_assigned_at"])
+    TimelineEntry.objects.bulk_create(
+        [
+            ticket_event(t, "assigned", assignee=t.assignee.get_username(), build_only=True)
+            for t in assigned
+        ],
+        batch_size=500,
+    )
+    return len(assigned)

@@ -10,6 +10,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from lib.text import strip_bidi_controls
+
 from ..models import CannedResponse, Ticket
 
 #: Built-in texts when a team has no canned response for a purpose and language.
@@ -50,10 +52,12 @@ def canned_variables(ticket: Ticket, *, user: AbstractBaseUser | None = None, **
 
 
 def canned_render(body: str, variables: dict) -> str:
-    """``body`` with each known ``{variable}`` filled in; other braces stay as written."""
+    """``body`` with each known ``{variable}`` filled in; other braces stay as written.
+    Bidirectional overrides and isolates (in a display name, say) are removed, so the
+    text reads as it says in the preview and in what is sent."""
     for name in CannedResponse.VARIABLES:
         body = body.replace("{" + name + "}", str(variables.get(name, "")))
-    return body
+    return strip_bidi_controls(body)
 
 
 def canned_text(ticket: Ticket, purpose: str, *, user=None, **extra) -> str:

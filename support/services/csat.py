@@ -1,5 +1,6 @@
-"""Customer satisfaction: the one-time signed link DMed after a resolution, reading it
-back, and the customer's single answer (on the ticket and the timeline)."""
+"""Customer satisfaction: the one-time signed link DMed after a resolution (answered
+publicly where the network has no DMs), reading it back, and the customer's single
+answer (on the ticket and the timeline)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from django.utils.translation import gettext as _
 from contacts.models import timeline_event_record
 from core.choices import Direction, EntryKind
 from crm.models import OutboundMessage
+from crm.networks import adapter_class
+from crm.outbox import system_key
 
 from ..models import CannedResponse, CsatSurvey, Ticket, TicketReply
 from .canned import canned_text
-from .replies import ticket_recipient, ticket_reply
+from .replies import ticket_public_anchor, ticket_recipient, ticket_reply
 
 CSAT_SALT = "support.csat"
 
@@ -32,19 +35,33 @@ def csat_link(survey: CsatSurvey) -> str:
     return settings.SITE_URL + reverse("support:csat", args=[csat_token(survey)])
 
 
+def _offers_dms(network: str) -> bool:
+    """Whether Momento can DM on ``network`` (YouTube and LinkedIn pages cannot)."""
+    return "dms" in adapter_class(network).streams
+
+
 @transaction.atomic
 def csat_request(*, ticket: Ticket) -> CsatSurvey | None:
-    """DM the customer, in the ticket's thread, a one-time signed link to rate the help.
-    None when there is no account or identity to DM."""
-    if ticket.account is None or ticket_recipient(ticket, ticket.account) is None:
+    """DM the customer, in the ticket's thread, a one-time signed link to rate the help;
+    on a network with no direct messages, answer their newest public message with it.
+    None when there is no account, identity or message to answer."""
+    if ticket.account is None:
         return None
+    if _offers_dms(ticket.account.network):
+        kind = OutboundMessage.Kind.DM
+        if ticket_recipient(ticket, ticket.account) is None:
+            return None
+    else:
+        kind = OutboundMessage.Kind.REPLY
+        if ticket_public_anchor(ticket) is None:
+            return None
     survey = CsatSurvey.objects.create(ticket=ticket, nonce=secrets.token_hex(16))
     ticket_reply(
         ticket=ticket,
-        kind=OutboundMessage.Kind.DM,
+        kind=kind,
         text=canned_text(ticket, CannedResponse.Purpose.CSAT, csat_link=csat_link(survey)),
         purpose=TicketReply.Purpose.CSAT,
-        idempotency_key=f"csat-{survey.pk}",
+        idempotency_key=system_key(f"csat-{survey.pk}"),
     )
     return survey
 

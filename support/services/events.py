@@ -21,9 +21,16 @@ from ..models import Ticket
 
 
 def ticket_event(
-    ticket: Ticket, event: str, *, user: AbstractBaseUser | None = None, text: str = "", **raw
+    ticket: Ticket,
+    event: str,
+    *,
+    user: AbstractBaseUser | None = None,
+    text: str = "",
+    build_only: bool = False,
+    **raw,
 ) -> TimelineEntry:
-    """A "ticket" entry on the contact's timeline, pointing to the ticket."""
+    """A "ticket" entry on the contact's timeline, pointing to the ticket
+    (``build_only``: unsaved, for a caller that stores many with one ``bulk_create``)."""
     return timeline_event_record(
         contact_id=ticket.contact_id,
         kind=EntryKind.TICKET,
@@ -31,6 +38,7 @@ def ticket_event(
         text=text,
         actor=user,
         raw={"event": event, "ticket": ticket.pk, "subject": ticket.subject, **raw},
+        build_only=build_only,
     )
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm.models import OutboundMessage
+from crm.outbox import outbound_key, system_key
 
 from ..models import CannedResponse, Ticket, TicketReply
 from .canned import canned_text
@@ -27,7 +28,10 @@ def ticket_handoff(
     if complaint is None:
         raise ValidationError({"kind": _("There is no public message on this ticket to answer.")})
     key = f"ticket-{ticket.pk}-handoff-{complaint.pk}"
-    repeated = TicketReply.objects.filter(message__idempotency_key=f"{key}-public").exists()
+    public_key, dm_key = system_key(f"{key}-public"), system_key(f"{key}-dm")
+    repeated = TicketReply.objects.filter(
+        message__idempotency_key=outbound_key(public_key, user=user)
+    ).exists()
     public = ticket_reply(
         ticket=ticket,
         kind=OutboundMessage.Kind.REPLY,
@@ -35,7 +39,7 @@ def ticket_handoff(
         text=public_text or canned_text(ticket, CannedResponse.Purpose.HANDOFF_PUBLIC, user=user),
         user=user,
         purpose=TicketReply.Purpose.HANDOFF_PUBLIC,
-        idempotency_key=f"{key}-public",
+        idempotency_key=public_key,
     )
     dm = ticket_reply(
         ticket=ticket,
@@ -43,7 +47,7 @@ def ticket_handoff(
         text=dm_text or canned_text(ticket, CannedResponse.Purpose.HANDOFF_DM, user=user),
         user=user,
         purpose=TicketReply.Purpose.HANDOFF_DM,
-        idempotency_key=f"{key}-dm",
+        idempotency_key=dm_key,
     )
     if not repeated:
         ticket_event(ticket, "handoff", user=user, complaint=complaint.pk)

@@ -18,6 +18,8 @@ from contacts.models import TimelineEntry
 from core.choices import Direction, Intent
 from core.models import Notification
 from crm.models import OutboundMessage
+from crm.outbox import system_key
+from lib.classify import PLACE, shared_keys
 
 from ..models import ACTIVE_STATUSES, PUBLIC_KINDS, Incident, Team, Ticket, TicketReply
 from .events import managers, ticket_event
@@ -25,8 +27,9 @@ from .replies import ticket_reply
 from .resolution import ticket_resolve
 
 
-def _overlap(a: Iterable[str], b: Iterable[str]) -> int:
-    return len(set(a) & set(b))
+def _overlap(a: list[str], b: list[str]) -> int:
+    # Bilingual concept keys and content words; different places never group.
+    return shared_keys(a, b)
 
 
 @transaction.atomic
@@ -36,7 +39,7 @@ def incident_detect(*, ticket: Ticket) -> Incident | None:
     the team's window. Returns the incident, or None."""
     team = ticket.team
     need = max(team.incident_min_shared_keywords, 1)
-    if ticket.incident_id or len(ticket.keywords) < need:
+    if ticket.incident_id or len([k for k in ticket.keywords if not k.startswith(PLACE)]) < need:
         return None
     Team.objects.select_for_update().filter(pk=team.pk).first()  # one detector per team
     for incident in Incident.objects.filter(team=team, state=Incident.State.OPEN).order_by("-id"):
@@ -59,11 +62,92 @@ def incident_detect(*, ticket: Ticket) -> Incident | None:
     incident = Incident.objects.create(
         team=team,
         keywords=shared,
-        title=_("Surge of complaints: %(keywords)s") % {"keywords": ", ".join(shared[:5])},
+        title=_("Surge of complaints: %(keywords)s")
+        % {"keywords": ", ".join([k for k in shared if not k.startswith(PLACE)][:5])},
     )
     incident_link(incident=incident, tickets=group)
     _alert_incident(incident, len(group))
     return incident
+
+
+@transaction.atomic
+def incidents_detect_bulk(*, tickets: list[Ticket]) -> list[Incident]:
+    """``incident_detect`` for many new complaint tickets, in order, in a constant
+    number of statements per team (plus one per incident it creates): the team is
+    locked once, its open incidents and its recent tickets without one are read once,
+    the grouping is decided in memory and written with one update. Returns the
+    incidents created."""
+    by_team: dict[int, list[Ticket]] = {}
+    for ticket in tickets:
+        if not ticket.incident_id and ticket.keywords:
+            by_team.setdefault(ticket.team_id, []).append(ticket)
+    created: dict[Incident, int] = {}  # each with the size of the group it started with
+    linked: list[Ticket] = []
+    for team in Team.objects.select_for_update().filter(pk__in=by_team).order_by("pk"):
+        need = max(team.incident_min_shared_keywords, 1)
+        open_incidents = list(
+            Incident.objects.filter(team=team, state=Incident.State.OPEN).order_by("-id")
+        )
+        since = timezone.now() - timedelta(minutes=team.incident_window_minutes)
+        mine = {t.pk: t for t in by_team[team.pk]}
+        free = {
+            t.pk: mine.get(t.pk, t)
+            for t in Ticket.objects.filter(
+                team=team, incident__isnull=True, created_at__gte=since, status__in=ACTIVE_STATUSES
+            ).exclude(keywords=[])
+        }
+        for ticket in by_team[team.pk]:
+            topics = [k for k in ticket.keywords if not k.startswith(PLACE)]
+            if ticket.incident_id or len(topics) < need:
+                continue
+            incident = next(
+                (i for i in open_incidents if _overlap(ticket.keywords, i.keywords) >= need), None
+            )
+            if incident is not None:
+                group = [ticket]
+            else:
+                similar = [
+                    other
+                    for pk, other in free.items()
+                    if pk != ticket.pk and _overlap(ticket.keywords, other.keywords) >= need
+                ]
+                if len(similar) + 1 < max(team.incident_min_tickets, 2):
+                    continue
+                group = [ticket, *similar]
+                shared = [
+                    k
+                    for k in ticket.keywords
+                    if sum(k in t.keywords for t in group) * 2 > len(group)
+                ]
+                incident = Incident.objects.create(
+                    team=team,
+                    keywords=shared,
+                    title=_("Surge of complaints: %(keywords)s")
+                    % {"keywords": ", ".join([k for k in shared if not k.startswith(PLACE)][:5])},
+                )
+                open_incidents.insert(0, incident)
+                created[incident] = len(group)
+            for member in group:
+                member.incident = incident
+                free.pop(member.pk, None)
+                linked.append(member)
+    if linked:
+        now = timezone.now()
+        for ticket in linked:
+            ticket.updated_at = now
+        Ticket.objects.bulk_update(linked, ["incident", "updated_at"], batch_size=500)
+        TimelineEntry.objects.bulk_create(
+            [
+                ticket_event(
+                    t, "incident", incident=t.incident_id, title=t.incident.title, build_only=True
+                )
+                for t in linked
+            ],
+            batch_size=500,
+        )
+    for incident, count in created.items():
+        _alert_incident(incident, count)
+    return list(created)
 
 
 def _alert_incident(incident: Incident, count: int) -> None:
@@ -153,7 +237,7 @@ def incident_statement_deliver(*, incident_id: int, user_id: int | None = None) 
             text=incident.statement,
             user=user,
             purpose=TicketReply.Purpose.STATEMENT,
-            idempotency_key=f"incident-{incident.pk}-statement-{entry.pk}",
+            idempotency_key=system_key(f"incident-{incident.pk}-statement-{entry.pk}"),
         )
         count += 1
     return count
@@ -177,7 +261,7 @@ def incident_resolve(
             ticket=ticket,
             user=user,
             message=locked.final_message,
-            message_key=f"incident-{locked.pk}-final-{ticket.pk}",
+            message_key=system_key(f"incident-{locked.pk}-final-{ticket.pk}"),
         )
     incident.state, incident.resolved_at = locked.state, locked.resolved_at
     incident.final_message = locked.final_message

@@ -1,8 +1,10 @@
 """Answering the customer on a ticket: which message a public reply answers, which DM
 thread a direct message continues, who receives it, and the reply itself through the
-outbox (which also stops the first-response clock)."""
+outbox, and the first-response clock stopped when the network confirms a person's reply."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -63,8 +65,9 @@ def ticket_reply(
 ) -> TicketReply:
     """Answer the customer through the account that received their message: publicly
     (``kind="reply"``, to ``entry`` or the newest public message) or by DM (in the
-    ticket's DM thread, or a new one). A person's first answer stops the first-response
-    clock; ``pending`` then waits for the customer (the clock pauses)."""
+    ticket's DM thread, or a new one). ``pending`` then waits for the customer (the
+    clock pauses). The first-response clock stops only when the network confirms a
+    person's answer (``ticket_reply_confirmed``)."""
     if kind == OutboundMessage.Kind.REPLY:
         target = entry or ticket_public_anchor(ticket)
         if target is None:
@@ -98,10 +101,6 @@ def ticket_reply(
     changed: list[str] = []
     now = timezone.now()
     schedule = ticket_schedule(locked)
-    if user is not None and locked.first_response_at is None:
-        locked.first_response_at = now
-        locked.first_response_seconds = locked.sla_elapsed(now, schedule)
-        sla_plan(locked, schedule)
     if pending and locked.is_active:
         set_status(locked, Status.PENDING, now=now, schedule=schedule)
         changed.append("status")
@@ -111,3 +110,26 @@ def ticket_reply(
     save_clock(locked, *changed)
     copy_back(ticket, locked)
     return reply
+
+
+@transaction.atomic
+def ticket_reply_confirmed(*, message_id: int, sent_at: datetime) -> Ticket | None:
+    """The network confirmed ``message_id``: if it is a person's answer on a ticket and
+    the first on it confirmed, it is the first response (at ``sent_at``), and the SLA
+    moves on to resolution. A failed or unknown send never gets here."""
+    reply = (
+        TicketReply.objects.filter(message_id=message_id, message__created_by__isnull=False)
+        .only("ticket_id")
+        .first()
+    )
+    if reply is None:
+        return None
+    locked = Ticket.objects.select_for_update().get(pk=reply.ticket_id)
+    if locked.first_response_at is not None:
+        return locked
+    schedule = ticket_schedule(locked)
+    locked.first_response_at = sent_at
+    locked.first_response_seconds = locked.sla_elapsed(sent_at, schedule)
+    sla_plan(locked, schedule)
+    save_clock(locked)
+    return locked

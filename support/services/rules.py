@@ -18,7 +18,7 @@ from core.choices import Direction, EntryKind, Intent
 
 from ..models import ACTIVE_STATUSES, CONVERSATION_KINDS, Ticket, TicketLink
 from .escalation import tickets_escalate_for_entries
-from .tickets import ticket_link_entry, ticket_open
+from .tickets import tickets_link_bulk, tickets_open_bulk
 
 RULE_DM = "Inbound direct message"
 RULE_COMPLAINT = "Complaint from a customer"
@@ -29,8 +29,8 @@ def tickets_apply_rules_for_ingested(
 ) -> None:
     """The ticket rules for one stored page: entries new on a timeline (``created_ids``)
     open or join tickets; entries whose engagement was refreshed (``updated_ids``) may
-    escalate theirs. Runs inside the page's transaction and lets errors through, so a
-    failure rolls the page back."""
+    escalate theirs. Runs inside the page's follow-up and lets errors through, so a
+    failure rolls the follow-up back (the beat sweep runs it again)."""
     if created_ids:
         tickets_open_for_entries(
             entries=TimelineEntry.objects.filter(
@@ -48,7 +48,7 @@ def tickets_apply_rules_for_ingested(
 @transaction.atomic
 def tickets_open_for_entries(*, entries: Iterable[TimelineEntry]) -> list[Ticket]:
     """The ticket rules, for newly stored timeline entries (the sync engine calls this
-    after each stored page, inside its transaction):
+    after each stored page, in the page's follow-up):
 
     - a message from a person with an open ticket joins that ticket;
     - otherwise an inbound DM, or a complaint (``intent == "complaint"``) from a stage-2
@@ -96,13 +96,19 @@ def tickets_open_for_entries(*, entries: Iterable[TimelineEntry]) -> list[Ticket
         contact_id__in=contact_ids, status__in=ACTIVE_STATUSES
     ).order_by("id"):
         active[ticket.contact_id] = ticket  # the newest wins
-    touched: dict[int, Ticket] = {}
+    # Decide in memory, in the order things happened: a person's first DM (or a
+    # customer's complaint) opens their ticket, what follows joins it. Then write it all
+    # in a constant number of statements, whatever the size of the page.
+    opens: dict[int, tuple[Contact, TimelineEntry, str]] = {}
+    joins: list[tuple[Ticket | int, TimelineEntry]] = []
     for entry in sorted(fresh, key=lambda e: (e.occurred_at, e.pk)):
         if entry.pk in linked:
             continue
         ticket = active.get(entry.contact_id)
         if ticket is not None:
-            ticket_link_entry(ticket=ticket, entry=entry)
+            joins.append((ticket, entry))
+        elif entry.contact_id in opens:
+            joins.append((entry.contact_id, entry))  # joins the ticket this page opens
         else:
             contact = contacts[entry.contact_id]
             if entry.kind == EntryKind.DM:
@@ -111,8 +117,14 @@ def tickets_open_for_entries(*, entries: Iterable[TimelineEntry]) -> list[Ticket
                 rule = RULE_COMPLAINT
             else:
                 continue
-            ticket = ticket_open(contact=contact, entry=entry, rule=rule)
-            active[entry.contact_id] = ticket
-        touched[ticket.pk] = ticket
+            opens[entry.contact_id] = (contact, entry, rule)
+    opened = dict(zip(opens, tickets_open_bulk(opens=list(opens.values())), strict=True))
+    pairs = [
+        (opened[target] if isinstance(target, int) else target, entry) for target, entry in joins
+    ]
+    tickets_link_bulk(pairs=pairs)
+    touched: dict[int, Ticket] = {}
+    for ticket, _entry in [*((t, None) for t in opened.values()), *pairs]:
+        touched.setdefault(ticket.pk, ticket)
     tickets_escalate_for_entries(entries=fresh)
     return list(touched.values())

@@ -150,3 +150,23 @@ def test_permissions(support, outsider):
     assert api_as(outsider).get("/api/v1/campaign-links/").status_code == 403
     assert api_as(outsider).get(f"/api/v1/campaigns/{campaign.pk}/funnel/").status_code == 403
     assert TrackedLink.objects.count() == 1 and ListeningRule.objects.count() == 0
+
+
+@pytest.mark.parametrize("extra", [{}, {"active": True}])
+def test_a_campaign_ending_in_the_past_without_a_start_is_a_field_error(sales, extra):
+    api = api_as(sales)
+    response = api.post(
+        "/api/v1/campaigns/",
+        {"name": "Late", "goal": "x", "ends_at": "2020-01-01T00:00:00Z", **extra},
+        format="json",
+    )
+    assert response.status_code == 400 and "ends_at" in response.json()
+    assert not Campaign.objects.filter(name="Late").exists()
+    ok = api.post(
+        "/api/v1/campaigns/",
+        {"name": "Soon", "goal": "x", "ends_at": "2999-01-01T00:00:00Z"},
+        format="json",
+    )
+    assert ok.status_code == 201, ok.content
+    created = Campaign.objects.get(name="Soon")
+    assert created.starts_at < created.ends_at

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -5,6 +6,7 @@ from django.utils import timezone
 
 from campaigns.models import Attribution, Campaign
 from crm.models import OutboundMessage
+from tests.conftest import api_as
 from tests.factories import (
     CampaignFactory,
     CampaignMatchFactory,
@@ -282,3 +284,46 @@ def test_campaign_list_counts_matches_and_first_touches(client, sales, campaign)
     assert (row.match_count, row.contact_count) == (3, 2)
     empty = campaign_list_queryset().get(pk=CampaignFactory().pk)
     assert (empty.match_count, empty.contact_count) == (0, 0)
+
+
+def test_listen_now_says_what_stops_it(client, sales, django_capture_on_commit_callbacks):
+    """Issue 12 bug 7: "Add an active rule and an account on its network first" was shown
+    when both existed but the accounts were paused or needed reconnecting."""
+    client.force_login(sales)
+    paused = SocialAccountFactory(network="mastodon", handle="brand", state="paused")
+    broken = SocialAccountFactory(network="x", handle="brandx", state="needs_reconnect")
+    campaign = CampaignFactory(accounts=[paused, broken])
+
+    def listen() -> tuple[str, int]:
+        with django_capture_on_commit_callbacks() as queued:
+            response = client.post(f"/campaigns/{campaign.pk}/listen/", follow=True)
+        assert response.status_code == 200
+        said = re.search(r'<li class="error">(.*?)</li>', response.content.decode(), re.S)
+        return (said.group(1).strip() if said else "", len(queued))
+
+    assert listen() == ("Add a listening rule first.", 0)
+    rule = ListeningRuleFactory(campaign=campaign, active=False)
+    assert listen()[0].startswith("Every listening rule of this campaign is switched off")
+    rule.active = True
+    rule.save()
+    text, queued = listen()
+    assert queued == 0
+    assert text == (
+        "The campaign&#x27;s accounts cannot listen: @brand (Mastodon) is paused; "
+        "@brandx (X) needs reconnecting. Resume or reconnect one first."
+    )
+    api = api_as(sales).post(f"/api/v1/campaigns/{campaign.pk}/listen/").json()
+    assert api["queued"] == 0 and "@brand (Mastodon) is paused" in api["reason"]
+
+    rule.networks = ["bluesky"]
+    rule.save()
+    paused.state = "active"
+    paused.save()
+    assert listen() == (
+        "The rules search Bluesky, and the campaign has no active account there.",
+        0,
+    )
+    rule.networks = []
+    rule.save()
+    text, queued = listen()
+    assert queued == 1 and text == ""

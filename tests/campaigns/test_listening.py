@@ -14,6 +14,7 @@ from campaigns.services import listening_due, rule_listen
 from campaigns.tasks import listen_due, listen_rule
 from contacts.models import Contact, SocialIdentity, TimelineEntry
 from crm.networks.base import RateLimited
+from tests.crm.helpers import bsky_account
 from tests.factories import CampaignFactory, ListeningRuleFactory, SocialAccountFactory
 
 pytestmark = [pytest.mark.peers, pytest.mark.django_db]
@@ -37,13 +38,7 @@ def bluesky_scene(bsky):
     clients["bob"].send_post(f"#{tag} my router keeps dropping")
     clients["carol"].send_post(f"Cheap followers, spam offer #{tag}")
     bsky.process()
-    account = SocialAccountFactory(
-        network="bluesky",
-        handle=brand.handle,
-        external_id=brand.did,
-        base_url=bsky.pds_url,
-        credentials={"app_password": brand.app_password},
-    )
+    account = bsky_account(bsky, brand)
     return account, tag, clients, {"alice": alice, "bob": bob, "carol": carol}
 
 

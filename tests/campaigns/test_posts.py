@@ -13,6 +13,7 @@ from crm.models import OutboundMessage
 from crm.networks import adapter_for
 from crm.outbox import RetryLater, outbound_deliver, outbound_reap
 from crm.tasks import outbound_send
+from tests.conftest import api_as
 from tests.crm.helpers import statuses_of
 from tests.factories import CampaignFactory, SocialAccountFactory, TrackedLinkFactory
 
@@ -132,7 +133,11 @@ def test_failure_reason_and_cancel(client, sales, django_capture_on_commit_callb
     outbound_send.apply((failing.outbound_id,))
     failing.refresh_from_db()
     failing.outbound.refresh_from_db()
-    assert failing.state == "failed" and "access token" in failing.reason
+    # A sentence for the person; the network's own words for managers, one click away.
+    assert failing.state == "failed" and "access token" in failing.outbound.last_error
+    assert failing.reason == (
+        f"The Mastodon account @{account.handle} needs reconnecting; nothing was posted."
+    )
 
     client.force_login(sales)
     client.post(f"/campaigns/{campaign.pk}/posts/{later.pk}/cancel/")
@@ -141,6 +146,12 @@ def test_failure_reason_and_cancel(client, sales, django_capture_on_commit_callb
     assert outbound_deliver(message_id=later.outbound_id) is None  # the worker skips it
     response = client.post(f"/campaigns/{campaign.pk}/posts/{later.pk}/cancel/", follow=True)
     assert "Too late" in response.content.decode()
+    # The posts page: the failed post offers Retry and Edit and resend; the cancelled
+    # one is not offered again; the raw error is for managers only.
+    page = client.get(f"/campaigns/{campaign.pk}/posts/").content.decode()
+    assert "needs reconnecting; nothing was posted." in page and "access token" not in page
+    assert f'action="/outbox/{failing.outbound_id}/retry/"' in page and "Edit and resend" in page
+    assert f"/outbox/{later.outbound_id}/retry/" not in page
 
 
 @pytest.mark.django_db
@@ -187,8 +198,33 @@ def test_a_post_through_several_accounts_is_scheduled_all_or_none(
     assert [p.account for p in posts] == [brand, staff]
     assert [p.pk for p in again] == [p.pk for p in posts]
     assert ScheduledPost.objects.count() == 2 and len(queued) == 2
-    assert {p.outbound.idempotency_key for p in posts} == {
+    assert {p.outbound.client_key for p in posts} == {
         f"campaign-post-form-9-{brand.pk}",
         f"campaign-post-form-9-{staff.pk}",
     }
     assert all(p.outbound.not_before == SEND_AT for p in posts)
+
+
+@pytest.mark.django_db
+def test_a_post_scheduled_in_the_past_is_refused(client, sales):
+    """Issue 12 bug 9: a post scheduled in the past was accepted silently (sent at once)."""
+    account = SocialAccountFactory()
+    campaign = CampaignFactory(accounts=[account])
+    client.force_login(sales)
+    form = {"accounts": [account.pk], "text": "Hello", "send_at": "2020-01-01T10:00", "nonce": "p"}
+    response = client.post(f"/campaigns/{campaign.pk}/posts/", form)
+    assert response.status_code == 200
+    assert "This time has already passed" in response.content.decode()
+    assert not ScheduledPost.objects.exists()
+    api = api_as(sales).post(
+        "/api/v1/campaign-posts/",
+        {
+            "campaign": campaign.pk,
+            "account": account.pk,
+            "text": "Hello",
+            "send_at": "2020-01-01T10:00:00Z",
+            "idempotency_key": "past-1",
+        },
+        format="json",
+    )
+    assert api.status_code == 400 and "passed" in api.json()["send_at"][0]

@@ -27,7 +27,7 @@ def test_contact_json_contract(sales):
             "handle": "lucia@example.social",
             "external_id": "109",
             "display_name": "",
-            "profile_url": "",
+            "profile_url": None,  # a blank URL is null: the schema's uri is then true
             "follower_count": None,
         }
     ]

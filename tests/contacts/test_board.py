@@ -111,3 +111,37 @@ def test_board_filters_and_permissions(client, sales, support):
     assert "data-move-url" not in html  # support reads, does not move
     contact = ContactFactory()
     assert client.post(f"/contacts/{contact.pk}/move/", {"stage": 1}).status_code == 403
+
+
+def test_columns_show_count_value_and_stage_names_and_cards_their_stage_age(client, sales):
+    """Each column: its stage's name, how many contacts, the sum of their purchases
+    (per currency, with the board's filters); each card: how long it is in its stage."""
+    from decimal import Decimal
+
+    from contacts.models import Purchase
+    from contacts.services import contact_change_stage
+
+    now = timezone.now()
+    buyers = [ContactFactory(stage=2, owner=sales) for _ in range(3)]
+    for contact, amount in zip(buyers, ("10.50", "20.00", "5.25"), strict=True):
+        Purchase.objects.create(
+            contact=contact, amount=Decimal(amount), product="Fibre", purchased_at=now
+        )
+    Purchase.objects.create(
+        contact=buyers[0], amount=Decimal("7"), currency="USD", product="Router", purchased_at=now
+    )
+    lead = ContactFactory(stage=0, owner=sales)
+    contact_change_stage(contact=lead, stage=1, actor=sales, reason="test")
+    ContactFactory(stage=1)  # no owner: filtered out below
+    client.force_login(sales)
+    html = client.get("/contacts/pipeline/").content.decode()
+    customers = html.split('id="totals-2"')[1].split("</p>")[0]
+    assert "<strong>3</strong> contacts" in customers
+    assert "<strong>35.75 EUR</strong>" in customers and "<strong>7.00 USD</strong>" in customers
+    leads = html.split('id="totals-1"')[1].split("</p>")[0]
+    assert "<strong>2</strong> contacts" in leads and "<strong>0</strong>" in leads
+    assert '<span class="stage stage-2">Customer</span>' in html
+    card = html.split(f'id="card-{lead.pk}"')[1].split("</li>")[0]
+    assert "in this stage for 0" in card
+    mine = client.get(f"/contacts/pipeline/?owner={sales.pk}").content.decode()
+    assert "<strong>1</strong> contact<" in mine.split('id="totals-1"')[1].split("</p>")[0]

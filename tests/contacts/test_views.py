@@ -159,3 +159,47 @@ def test_every_section_is_built(client, sales):
         response = client.get(path)
         assert response.status_code == 200, path
         assert b"This section is not built yet." not in response.content, path
+
+
+def test_history_and_timeline_name_stages_and_last_interaction_says_ago(client, sales):
+    """Issue 12 bug 9: "stage: — → 1" for a move from stage 0, "Stage 0 → 1" on the
+    timeline, "Last interaction: 8 hours, 32 minutes" without "ago"."""
+    from contacts.services import contact_change_stage
+
+    client.force_login(sales)
+    contact = ContactFactory(display_name="Lucía", stage=0)
+    contact_change_stage(contact=contact, stage=1, actor=sales, reason="Asked for prices")
+    type(contact).objects.filter(pk=contact.pk).update(
+        last_interaction_at=timezone.now() - timedelta(hours=8, minutes=32)
+    )
+    html = client.get(f"/contacts/{contact.pk}/").content.decode()
+    assert "Stage Discovered → Lead" in html and "Stage 0 → 1" not in html
+    assert 'Stage: <span dir="auto">Discovered</span> → <span dir="auto">Lead</span>' in html
+    assert "<code>stage</code>" not in html
+    rows = client.get("/contacts/").content.decode()
+    assert "8\xa0hours, 32\xa0minutes ago" in rows
+    spanish = client.get(f"/contacts/{contact.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Etapa: " in spanish and "Descubierto" in spanish
+    assert (
+        "hace 8\xa0horas, 32\xa0minutos"
+        in client.get("/contacts/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    )
+
+
+def test_a_task_due_in_the_past_is_refused(client, sales):
+    client.force_login(sales)
+    contact = ContactFactory()
+    past = (timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(
+        f"/contacts/{contact.pk}/tasks/", {"title": "Call back", "due_at": past}, follow=True
+    )
+    assert "This time has already passed" in response.content.decode()
+    assert not contact.todos.exists()
+    from tests.conftest import api_as
+
+    bad = api_as(sales).post(
+        "/api/v1/tasks/",
+        {"contact": contact.pk, "title": "Call", "due_at": "2020-01-01T09:00:00Z"},
+        format="json",
+    )
+    assert bad.status_code == 400 and "passed" in bad.json()["due_at"][0]

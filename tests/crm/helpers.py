@@ -8,11 +8,13 @@ from contacts.models import TimelineEntry
 from crm.ingest import ingest_interactions
 from crm.models import SocialAccount
 from crm.networks import adapter_for
+from crm.networks.base import StreamState
 
 
 def ingest_from_peer(account: SocialAccount, stream: str = "notifications") -> list[TimelineEntry]:
     """Store the newest page of ``stream``; returns its inbound entries, oldest first."""
-    page = adapter_for(account).fetch(stream, None)
+    adapter = adapter_for(account)
+    page = adapter.fetch_page(stream, StreamState(), limit=adapter.max_page)
     ingest_interactions(account=account, items=page.items, failed=page.failed, stream=stream)
     ids = [item.external_id for item in page.items]
     return list(
@@ -99,4 +101,18 @@ def bsky_mention(sender, target, text: str):
 
     return sender.send_post(
         client_utils.TextBuilder().mention(f"@{target.handle}", target.did).text(text)
+    )
+
+
+def bsky_account(bsky, brand, **fields) -> SocialAccount:
+    """``brand`` (a BskyAccount on the local network) connected as one of our accounts."""
+    from tests.factories import SocialAccountFactory
+
+    return SocialAccountFactory(
+        network="bluesky",
+        handle=brand.handle,
+        external_id=brand.did,
+        base_url=bsky.pds_url,
+        credentials={"app_password": brand.app_password},
+        **fields,
     )

@@ -145,6 +145,10 @@ def test_classifies_inbound_text(account, vendor):
     assert complaint.sentiment_score < 0
     assert (question.language, question.intent) == ("es", "question")
     assert (like.language, like.intent, like.sentiment_score) == ("", "", None)
+    # The classifier's confidence is stored too (an unsure label is marked in the inbox).
+    assert 0.0 < question.label_confidence <= 1.0
+    assert complaint.label_confidence >= 0.8 and not complaint.label_uncertain
+    assert like.label_confidence is None
 
 
 def test_follow_moves_stage0_contact_to_lead_via_personal_account(db, vendor):

@@ -5,6 +5,7 @@ other request goes to the real network."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 
@@ -18,11 +19,11 @@ from contacts.services import FOLLOW_RULE
 from crm.ingest import ingest_interactions
 from crm.models import SocialAccount
 from crm.networks import adapter_for
-from crm.networks.base import AuthError, RateLimited
+from crm.networks.base import AuthError, StreamState
 from crm.networks.bluesky import Adapter
 from crm.selectors import socialaccount_backfill_percent
 from crm.sync import sync_account_run
-from tests.factories import SocialAccountFactory
+from tests.crm.helpers import bsky_account
 
 pytestmark = pytest.mark.peers
 EXPECTED = {"mention", "reply", "quote", "like", "repost", "follow"}
@@ -57,14 +58,7 @@ def chat():
 
 
 def _brand_account(bsky, brand, **kw) -> SocialAccount:
-    return SocialAccountFactory(
-        network="bluesky",
-        handle=brand.handle,
-        external_id=brand.did,
-        base_url=bsky.pds_url,
-        credentials={"app_password": brand.app_password},
-        **kw,
-    )
+    return bsky_account(bsky, brand, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +143,8 @@ def test_sync_lands_every_kind_on_the_right_contact(db, bsky, scene, chat):
 
     account.refresh_from_db()
     newest = TimelineEntry.objects.filter(account=account, kind__in=EXPECTED).latest("occurred_at")
-    assert account.cursors["notifications"].endswith("|" + newest.external_id)
+    stream = account.streams.get(name="notifications")
+    assert stream.cursor.endswith("|" + newest.external_id) and not stream.walking
     assert account.last_synced_at is not None and account.last_error == ""
     assert account.items_synced == result.created
     # A session was stored, so the next run does not log in with the password again.
@@ -207,12 +202,13 @@ def test_rate_limit_carries_the_reset_header(db, bsky, scene):
             },
         )
         mock.route().pass_through()
-        with pytest.raises(RateLimited) as excinfo:
-            sync_account_run(account_id=account.pk)
-    assert excinfo.value.reset_at == datetime.fromtimestamp(reset, tz=UTC)
+        result = sync_account_run(account_id=account.pk)
+    notifications = account.streams.get(name="notifications")
+    assert notifications.retry_at == datetime.fromtimestamp(reset, tz=UTC)
+    assert notifications.error_code == result.outcomes["notifications"].code == "rate_limited"
+    assert "rate limit" in result.errors["notifications"]
     account.refresh_from_db()
-    assert account.next_sync_at == datetime.fromtimestamp(reset, tz=UTC)
-    assert "rate limit" in account.last_error
+    assert account.next_sync_at <= notifications.retry_at
     assert account.sync_lease_token == ""  # released
 
 
@@ -299,10 +295,17 @@ def test_dms_through_chat_api(db, bsky, scene):
             return body
 
         mock.post(path__regex=r"/xrpc/chat\.bsky\.convo\.sendMessage$").mock(side_effect=send)
+        mock.get(path__regex=r"/xrpc/chat\.bsky\.convo\.getConvo$").respond(
+            200, json={"convo": convo}
+        )
         mock.route().pass_through()
 
         adapter = adapter_for(account)
-        page = adapter.fetch("dms", None)
+        # A first poll reads each conversation's history and ends with the forward
+        # cursor: the newest rev of each conversation at the start.
+        page = adapter.fetch_page("dms", StreamState(), limit=100)
+        assert not page.more and not page.state.walking
+        assert json.loads(page.state.cursor) == {convo_id: "2223"}
         assert [i.external_id for i in page.items] == ["3lmsg1", "3lmsg2", "3lmsg3"]
         assert [f.external_id for f in page.failed] == ["3lmsgX"]
         assert [i.direction for i in page.items] == ["in", "in", "out"]
@@ -312,11 +315,11 @@ def test_dms_through_chat_api(db, bsky, scene):
         assert stats.created == 3 and stats.failed == 1
 
         # The cursor remembers the conversation's newest message: nothing new next time.
-        again = adapter.fetch("dms", page.cursor)
-        assert again.items == [] and again.cursor == page.cursor
+        again = adapter.fetch_page("dms", page.state, limit=100)
+        assert again.items == [] and again.state.cursor == page.state.cursor
 
         result = adapter.send_dm(
-            recipient=adapter.fetch("dms", None).items[0].author,
+            recipient=page.items[0].author,
             text="ok",
             thread_id=convo_id,
             idempotency_key="k1",

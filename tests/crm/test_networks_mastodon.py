@@ -8,16 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import responses
-from celery.exceptions import Retry
+from django.utils import timezone
 
 from contacts.models import SocialIdentity, StageChange, TimelineEntry
 from contacts.services import FOLLOW_RULE
+from crm.models import SyncStream
 from crm.networks import adapter_for
-from crm.networks.base import AuthError, RateLimited
+from crm.networks.base import AuthError, RateLimited, StreamState
 from crm.networks.mastodon import Adapter
 from crm.selectors import socialaccount_backfill_percent
 from crm.sync import backfill_step, sync_account_run
-from crm.tasks import sync_account
 from tests.factories import SocialAccountFactory
 
 pytestmark = pytest.mark.peers
@@ -114,51 +114,84 @@ def test_reply_is_sent_once_with_idempotency_key(account, mastodon_server):
     assert str(statuses[0]["in_reply_to_id"]) == str(question["id"])
 
 
-def test_rate_limit_fault_retries_at_the_reset_time(account, mastodon_server, monkeypatch):
+def _due(account) -> None:
+    """Make every stream's retry time come now (instead of waiting for it)."""
+    SyncStream.objects.filter(account=account).exclude(retry_at=None).update(
+        retry_at=timezone.now() - timedelta(seconds=1)
+    )
+
+
+def test_rate_limit_fault_retries_the_stream_at_the_reset_time(account, mastodon_server):
     mastodon_server.inject_fault(path="/api/v1/notifications", type="ratelimit", count=1)
     before = datetime.now(UTC)
-    retried = {}
-
-    def fake_retry(*args, **kwargs):
-        retried.update(kwargs)
-        raise Retry("retry", when=kwargs.get("eta"))
-
-    monkeypatch.setattr(sync_account, "retry", fake_retry)
-    with pytest.raises(Retry):
-        sync_account.run(account.pk)
+    result = sync_account_run(account_id=account.pk)
+    notifications = account.streams.get(name="notifications")
     # The mock sends X-RateLimit-Reset as epoch seconds, now + 300.
-    assert before + timedelta(seconds=295) < retried["eta"] < before + timedelta(seconds=305)
+    assert (
+        before + timedelta(seconds=295) < notifications.retry_at < before + timedelta(seconds=305)
+    )
+    assert (notifications.status, notifications.error_code, notifications.failures) == (
+        "retrying",
+        "rate_limited",
+        1,
+    )
+    assert (
+        set(result.errors) == {"notifications"} and "rate limit" in result.errors["notifications"]
+    )
+    # The other stream synced, and the account's next sync is not delayed by this one.
+    assert result.outcomes["dms"].code == "" and account.streams.get(name="dms").status == "ok"
     account.refresh_from_db()
-    assert account.next_sync_at == retried["eta"]
-    assert "rate limit" in account.last_error and account.consecutive_failures == 1
-    # The fault fired once: the next run goes through and clears the error.
+    assert account.next_sync_at <= account.last_synced_at + timedelta(seconds=60)
+    assert account.state == "active" and account.consecutive_failures == 0
+    # Until the reset the stream is not asked at all.
+    waiting = sync_account_run(account_id=account.pk)
+    assert waiting.outcomes["notifications"].code == "waiting" and not waiting.errors
+    # Once it is due, the next run goes through and clears the error.
+    _due(account)
     sync_account_run(account_id=account.pk)
-    account.refresh_from_db()
-    assert (account.last_error, account.consecutive_failures) == ("", 0)
+    notifications.refresh_from_db()
+    assert (notifications.error_code, notifications.failures, notifications.retry_at) == (
+        "",
+        0,
+        None,
+    )
 
 
-def test_server_errors_back_off_then_mark_error(account, mastodon_server, monkeypatch):
+def test_server_errors_back_off_per_stream_then_mark_error(account, mastodon_server):
     mastodon_server.inject_fault(
         path="/api/v1/notifications", type="status", status=503, count=None
     )
     delays = []
-
-    def fake_retry(*args, **kwargs):
-        delays.append(kwargs["countdown"])
-        raise Retry("retry")
-
-    monkeypatch.setattr(sync_account, "retry", fake_retry)
-    for attempt in range(5):
-        sync_account.request.retries = attempt
-        with pytest.raises(Retry):
-            sync_account.run(account.pk)
-    # 30 s, 60 s, 120 s, each plus up to 10 s of jitter.
-    assert [base <= d <= base + 10 for base, d in zip((30, 60, 120), delays[:3], strict=True)] == [
+    for _ in range(5):
+        _due(account)
+        started = timezone.now()
+        sync_account_run(account_id=account.pk)
+        notifications = account.streams.get(name="notifications")
+        delays.append(round((notifications.retry_at - started).total_seconds()))
+    # 30 s, 60 s, 120 s … on the failing stream alone.
+    assert [abs(d - b) <= 2 for d, b in zip(delays, (30, 60, 120, 240, 480), strict=True)] == [
         True
-    ] * 3
+    ] * 5
+    assert (notifications.error_code, notifications.error_params) == (
+        "server_error",
+        {"network": "Mastodon", "status": 503},
+    )
     account.refresh_from_db()
-    assert account.state == "error" and "503" in account.last_error
+    assert account.state == "active"  # DMs still sync: one stream never fails the account
+    assert account.streams.get(name="dms").failures == 0
+
+    # When every stream fails ERROR_AFTER times in a row, the account shows "error".
     mastodon_server.clear_faults()
+    mastodon_server.inject_fault(
+        path_regex=r"^/api/v1/(notifications|conversations)", type="status", status=503, count=None
+    )
+    for _ in range(5):
+        _due(account)
+        sync_account_run(account_id=account.pk)
+    account.refresh_from_db()
+    assert account.state == "error", list(account.streams.values("name", "failures", "error_code"))
+    mastodon_server.clear_faults()
+    _due(account)
     sync_account_run(account_id=account.pk)
     account.refresh_from_db()
     assert account.state == "active"
@@ -275,8 +308,9 @@ def test_quote_notification_and_malformed_item_in_real_format(db):
     ]
     responses.get(f"{BASE}/api/v1/notifications", json=notes)
     adapter = Adapter(base_url=BASE, handle="brand", credentials={"access_token": "t"})
-    page = adapter.fetch("notifications", "38")
+    page = adapter.fetch_page("notifications", StreamState(cursor="38"), limit=80)
     assert responses.calls[0].request.params["min_id"] == "38"
+    assert responses.calls[0].request.params["limit"] == "80"
     [quote] = page.items
     assert (quote.kind, quote.external_id) == ("quote", "social.example/s/110")
     assert quote.in_reply_to == "social.example/s/109"
@@ -284,7 +318,7 @@ def test_quote_notification_and_malformed_item_in_real_format(db):
     assert (quote.like_count, quote.repost_count, quote.reply_count) == (9, 5, 2)
     assert quote.author.follower_count == 5400 and quote.author.handle == "carla@social.example"
     assert [f.external_id for f in page.failed] == ["social.example/n/40"]
-    assert page.cursor == "40"
+    assert (page.state.cursor, page.state.walking, page.more) == ("40", False, True)
 
     account = SocialAccountFactory(network="mastodon", handle="brand", base_url=BASE)
     from crm.ingest import ingest_interactions
@@ -308,5 +342,6 @@ def test_iso_8601_reset_header():
     )
     adapter = Adapter(base_url=BASE, handle="brand", credentials={"access_token": "t"})
     with pytest.raises(RateLimited) as excinfo:
-        adapter.fetch("notifications", None)
+        adapter.fetch_page("notifications", StreamState(), limit=80)
     assert excinfo.value.reset_at == reset
+    assert (excinfo.value.code, excinfo.value.params) == ("rate_limited", {"network": "Mastodon"})

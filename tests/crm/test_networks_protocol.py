@@ -10,14 +10,34 @@ from core.choices import Network
 from crm.networks import adapter_class
 from crm.networks.base import NetworkAdapter
 
-ATTRIBUTES = {"network", "streams", "idempotent_sends"}
+ATTRIBUTES = {"network", "streams", "max_page", "idempotent_sends", "private_replies"}
 METHODS = {
     name
     for name, value in vars(NetworkAdapter).items()
     if not name.startswith("_") and (inspect.isfunction(value) or isinstance(value, classmethod))
 }
 #: Only Mastodon deduplicates sends by key (``Idempotency-Key``).
-IDEMPOTENT = {Network.BLUESKY: False, Network.MASTODON: True, Network.X: False}
+IDEMPOTENT = {
+    Network.BLUESKY: False,
+    Network.MASTODON: True,
+    Network.X: False,
+    Network.FACEBOOK: False,
+    Network.INSTAGRAM: False,
+    Network.YOUTUBE: False,
+    Network.LINKEDIN: False,
+}
+#: The largest page each network serves.
+MAX_PAGE = {
+    Network.BLUESKY: 100,
+    Network.MASTODON: 80,
+    Network.X: 100,
+    Network.FACEBOOK: 100,
+    Network.INSTAGRAM: 100,
+    Network.YOUTUBE: 100,
+    Network.LINKEDIN: 100,
+}
+#: Only Meta's networks answer a public comment privately in one step.
+PRIVATE_REPLIES = {Network.FACEBOOK, Network.INSTAGRAM}
 
 
 def _parameters(function) -> list[tuple[str, inspect._ParameterKind, bool]]:
@@ -32,7 +52,7 @@ def _parameters(function) -> list[tuple[str, inspect._ParameterKind, bool]]:
 
 def test_the_protocol_declares_what_callers_use():
     assert set(NetworkAdapter.__annotations__) == ATTRIBUTES
-    assert {"updated_credentials", "fetch", "backfill", "reply", "send_dm", "post"} <= METHODS
+    assert {"updated_credentials", "fetch_page", "reply", "send_dm", "post"} <= METHODS
     assert {"from_account", "from_credentials", "verify", "search", "like", "follow"} <= METHODS
 
 
@@ -42,6 +62,8 @@ def test_each_adapter_implements_the_whole_protocol(network):
     assert adapter.network == network
     assert adapter.streams and all(isinstance(s, str) for s in adapter.streams)
     assert adapter.idempotent_sends is IDEMPOTENT[network]
+    assert adapter.private_replies is (network in PRIVATE_REPLIES)
+    assert adapter.max_page == MAX_PAGE[network]
     for name in sorted(METHODS):
         declared = inspect.getattr_static(NetworkAdapter, name)
         offered = inspect.getattr_static(adapter, name)

@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
 import pytest
 import responses
+from django.utils import translation
 
 from contacts.models import SocialIdentity, StageChange, TimelineEntry
 from contacts.services import FOLLOW_RULE
-from crm.networks.base import AuthError, RateLimited
+from crm.networks.base import AuthError
 from crm.networks.x import Adapter
+from crm.selectors import syncstream_gap_text
 from crm.sync import sync_account_run
 from tests.factories import SocialAccountFactory
 
@@ -179,20 +182,23 @@ def test_sync_mentions_dms_followers(account):
     bo = SocialIdentity.objects.get(network="x", external_id="2222").contact
     assert bo.stage == 1 and StageChange.objects.get(contact=bo).rule == FOLLOW_RULE
 
-    account.refresh_from_db()
-    assert account.cursors["mentions"] == "1860000000000000003"
-    assert account.cursors["dms"] == "1870000000000000002"
+    cursors = dict(account.streams.values_list("name", "cursor"))
+    assert cursors["mentions"] == "1860000000000000003"
+    assert cursors["dms"] == "1870000000000000002"
+    assert not account.streams.filter(walking=True).exists()
     mentions_call = next(c for c in responses.calls if "/mentions" in c.request.url)
     assert "expansions=author_id" in mentions_call.request.url
 
-    # Second sync: since_id is the cursor; X answers with no newer data.
+    # Second sync: since_id is just below the cursor (so the cursor's own tweet shows
+    # that the walk reached it); X answers with no newer data.
     responses.reset()
     responses.get(re.compile(rf"{API}/users/{ME}/mentions.*"), json={"meta": {"result_count": 0}})
     responses.get(re.compile(rf"{API}/dm_events.*"), json=DMS)
     responses.get(re.compile(rf"{API}/users/{ME}/followers.*"), json=FOLLOWERS)
     again = sync_account_run(account_id=account.pk)
     assert again.created == 0
-    assert "since_id=1860000000000000003" in responses.calls[0].request.url
+    assert "since_id=1860000000000000002" in responses.calls[0].request.url
+    assert not account.streams.filter(walking=True).exists()
 
 
 @responses.activate
@@ -212,11 +218,22 @@ def test_429_retries_at_x_rate_limit_reset(account):
             "x-rate-limit-reset": "1795000000",
         },
     )
-    with pytest.raises(RateLimited) as excinfo:
-        sync_account_run(account_id=account.pk)
-    assert excinfo.value.reset_at == datetime.fromtimestamp(1795000000, tz=UTC)
+    responses.get(re.compile(rf"{API}/dm_events.*"), json=DMS)
+    responses.get(re.compile(rf"{API}/users/{ME}/followers.*"), json=FOLLOWERS)
+    # The stream is retried at X's reset time; the others sync.
+    result = sync_account_run(account_id=account.pk)
+    assert set(result.errors) == {"mentions"} and result.outcomes["mentions"].code == "rate_limited"
+    assert result.outcomes["dms"].created == 2 and result.outcomes["followers"].created >= 1
+    mentions = account.streams.get(name="mentions")
+    assert mentions.retry_at == datetime.fromtimestamp(1795000000, tz=UTC)
+    assert (mentions.status, mentions.error_code, mentions.failures) == (
+        "retrying",
+        "rate_limited",
+        1,
+    )
+    assert mentions.error_params == {"network": "X"}
     account.refresh_from_db()
-    assert account.next_sync_at == excinfo.value.reset_at
+    assert account.next_sync_at <= max(mentions.retry_at, account.last_synced_at)
 
 
 @responses.activate
@@ -267,3 +284,95 @@ def test_reply_and_dm_posts_in_v2_format(account):
         idempotency_key="d",
     )
     assert (dm.external_id, dm.thread_id) == ("1890000000000000000", f"1111-{ME}")
+
+
+class MentionsTimeline:
+    """X's mentions timeline served like the real endpoint: newest first, ``max_results``
+    a page, ``pagination_token`` and ``since_id`` honoured; it serves only the newest
+    ``window`` tweets (older ones expired, as X's 800-tweet limit does)."""
+
+    def __init__(self, window: int = 1000):
+        self.ids: list[int] = []
+        self.window = window
+
+    def post(self, count: int) -> list[str]:
+        start = (self.ids[-1] if self.ids else 1880000000000000000) + 1
+        new = list(range(start, start + count))
+        self.ids += new
+        return [str(i) for i in new]
+
+    def __call__(self, request):
+        params = request.params
+        size = int(params.get("max_results", 10))
+        since = int(params.get("since_id") or 0)
+        served = [i for i in sorted(self.ids, reverse=True)[: self.window] if i > since]
+        start = int(params.get("pagination_token") or 0)
+        page = served[start : start + size]
+        meta = {"result_count": len(page)}
+        if start + size < len(served):
+            meta["next_token"] = str(start + size)
+        body = {
+            "data": [tweet(str(i), "1111", f"@brand complaint {i}") for i in page],
+            "includes": {"users": [user("1111", "ana", 320)]},
+            "meta": meta,
+        }
+        return 200, {}, json.dumps(body)
+
+
+def _serve_timeline(timeline: MentionsTimeline) -> None:
+    responses.add_callback(
+        responses.GET, re.compile(rf"{API}/users/{ME}/mentions.*"), callback=timeline
+    )
+    responses.get(re.compile(rf"{API}/dm_events.*"), json={"meta": {"result_count": 0}})
+    responses.get(re.compile(rf"{API}/users/{ME}/followers.*"), json={"meta": {}})
+
+
+@responses.activate
+def test_mention_burst_larger_than_the_walk_budget_is_collected_whole(account, settings):
+    settings.MOMENTO_SYNC_PAGE_SIZE = 5
+    settings.MOMENTO_SYNC_WALK_PAGES = 2
+    timeline = MentionsTimeline()
+    _serve_timeline(timeline)
+    first = timeline.post(3)
+    sync_account_run(account_id=account.pk)
+    stream = account.streams.get(name="mentions")
+    assert stream.cursor == first[-1] and not stream.walking
+    burst = timeline.post(23)
+    created = []
+    while True:
+        result = sync_account_run(account_id=account.pk)
+        created.append(result.outcomes["mentions"].created)
+        stream.refresh_from_db()
+        if not stream.walking:
+            break
+        # The cursor stays on the old stop while the walk is under way.
+        assert stream.cursor == first[-1] and stream.walk_stop == first[-1]
+        assert len(created) < 10
+    assert created == [10, 10, 3]
+    stored = list(
+        TimelineEntry.objects.filter(account=account, network="x").values_list(
+            "external_id", flat=True
+        )
+    )
+    assert sorted(stored) == sorted(first + burst)  # 0 missing, 0 duplicated
+    assert stream.cursor == burst[-1] and stream.gap_found_at is None
+
+
+@responses.activate
+def test_mentions_x_no_longer_serves_are_a_gap_on_the_stream(account, settings):
+    settings.MOMENTO_SYNC_PAGE_SIZE = 5
+    timeline = MentionsTimeline(window=8)
+    _serve_timeline(timeline)
+    first = timeline.post(2)
+    sync_account_run(account_id=account.pk)
+    assert account.streams.get(name="mentions").cursor == first[-1]
+    timeline.post(20)  # X serves only the newest 8: the stop tweet expired
+    sync_account_run(account_id=account.pk)
+    stream = account.streams.get(name="mentions")
+    assert not stream.walking and stream.gap_found_at is not None
+    assert stream.gap_since is not None and stream.gap_until is not None
+    assert stream.cursor == str(timeline.ids[-1])
+    assert TimelineEntry.objects.filter(account=account, network="x").count() == 2 + 8
+    with translation.override("en"):
+        text = syncstream_gap_text(stream)
+    assert text.startswith("Mentions: items may be missing between ")

@@ -431,4 +431,6 @@ def test_inbox_reply_reaches_bluesky_once_and_a_killed_send_is_not_resent(
     assert outbound_deliver(message_id=stuck.pk) is None
     assert len(replies()) == 1
     shown = client.get(f"/outbox/{stuck.pk}/").content.decode()
-    assert "Outcome unknown" in shown and "check the network" in shown
+    assert "Outcome unknown" in shown
+    assert "Sending was interrupted, so it may or may not be on Bluesky." in shown
+    assert "Check there before you send it again." in shown

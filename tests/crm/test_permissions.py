@@ -159,3 +159,87 @@ def test_admin_changes_stage_through_the_service(client, manager):
         manager,
         "Paid by invoice",
     )
+
+
+#: The role table of the README ("Roles"), one row per decision, one cell per role:
+#: the status each role gets (manager, sales, support, outsider).
+ROLE_TABLE = {
+    "erase a contact (GDPR)": (200, 403, 403, 403),
+    "export a contact (GDPR)": (200, 200, 403, 403),
+    "read stage rules": (200, 200, 200, 403),
+    "change a stage rule": (200, 403, 403, 403),
+    "read SLA policies": (200, 200, 200, 403),
+    "change an SLA policy": (200, 403, 403, 403),
+    "read canned responses": (200, 200, 200, 403),
+    "change a canned response": (200, 403, 403, 403),
+    "change a periodic task": (True, False, False, False),
+    "answer through ana's personal account": (202, 202, 400, 403),
+}
+
+
+def test_role_table_every_cell(manager, sales, support, outsider):
+    from contacts.models import StageRule
+    from crm.models import OutboundMessage
+    from support.models import CannedResponse, SlaPolicy
+    from tests.factories import SocialAccountFactory, complaint_entry
+
+    rule = StageRule.objects.first()
+    policy = SlaPolicy.objects.first()
+    canned = CannedResponse.objects.create(name="Hi", language="en", body="Hello")
+    personal = SocialAccountFactory(
+        network="mastodon", kind="personal", user=sales, base_url="http://127.0.0.1:1"
+    )
+    entry = complaint_entry(contact=ContactFactory(), account=personal)
+    users = {"manager": manager, "sales": sales, "support": support, "outsider": outsider}
+    got = {action: [] for action in ROLE_TABLE}
+    for user in users.values():
+        client = api_as(user)
+        victim = ContactFactory(email="someone@example.com")
+        cells = {
+            "erase a contact (GDPR)": client.post(f"/api/v1/contacts/{victim.pk}/erase/"),
+            "export a contact (GDPR)": client.get(f"/api/v1/contacts/{victim.pk}/export/"),
+            "read stage rules": client.get("/api/v1/stage-rules/"),
+            "change a stage rule": client.patch(
+                f"/api/v1/stage-rules/{rule.pk}/", {"active": rule.active}, format="json"
+            ),
+            "read SLA policies": client.get("/api/v1/sla-policies/"),
+            "change an SLA policy": client.patch(
+                f"/api/v1/sla-policies/{policy.pk}/",
+                {"resolution_minutes": policy.resolution_minutes},
+                format="json",
+            ),
+            "read canned responses": client.get("/api/v1/canned-responses/"),
+            "change a canned response": client.patch(
+                f"/api/v1/canned-responses/{canned.pk}/", {"body": "Hello!"}, format="json"
+            ),
+            "answer through ana's personal account": client.post(
+                f"/api/v1/interactions/{entry.pk}/reply/",
+                {"text": f"From {user.username}", "idempotency_key": user.username},
+                format="json",
+            ),
+        }
+        for action, response in cells.items():
+            got[action].append(response.status_code)
+        got["change a periodic task"].append(
+            user.has_perm("django_celery_beat.change_periodictask")
+        )
+    assert got == {action: list(expected) for action, expected in ROLE_TABLE.items()}
+    assert sum(len(cells) for cells in ROLE_TABLE.values()) == 40
+    # What was refused left nothing behind.
+    senders = set(OutboundMessage.objects.values_list("created_by__username", flat=True))
+    assert senders == {"marta", "ana"}
+    refused = api_as(support).post(
+        f"/api/v1/interactions/{entry.pk}/reply/", {"text": "x"}, format="json"
+    )
+    assert "only its owner or a Manager" in refused.json()["account"][0]
+
+
+def test_support_reads_canned_responses_in_the_admin_but_cannot_edit(client, support, manager):
+    from core.roles import MANAGER_ONLY
+
+    assert not any(support.has_perm(p) for p in MANAGER_ONLY)
+    assert all(manager.has_perm(p) for p in MANAGER_ONLY)
+    assert support.has_perm("support.view_cannedresponse")
+    assert not support.has_perm("support.change_cannedresponse")
+    assert not support.has_perm("support.change_slapolicy")
+    assert support.has_perm("support.change_ticket")

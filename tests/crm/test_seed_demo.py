@@ -5,6 +5,12 @@ from contacts.models import Contact, SocialIdentity, StageChange, TimelineEntry
 from crm.models import SocialAccount
 
 
+@pytest.fixture(autouse=True)
+def development_box(settings):
+    """seed_demo is for development boxes (DEBUG on; pytest turns it off)."""
+    settings.DEBUG = True
+
+
 @pytest.mark.django_db
 def test_seed_demo_is_bilingual_spread_and_idempotent():
     call_command("seed_demo", contacts=60)
@@ -46,3 +52,17 @@ def test_seed_demo_is_bilingual_spread_and_idempotent():
         StageChange.objects.count(),
         SocialAccount.objects.count(),
     )
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_in_production_unless_forced(settings):
+    from django.contrib.auth import get_user_model
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG off"):
+        call_command("seed_demo", contacts=5)
+    assert not get_user_model().objects.filter(username="manager").exists()
+    assert not Contact.objects.exists()
+    call_command("seed_demo", contacts=5, force=True)
+    assert get_user_model().objects.filter(username="manager", is_staff=True).exists()

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from contacts.models import TimelineEntry
 from crm import sync
-from crm.models import SocialAccount
+from crm.models import SocialAccount, SyncStream
 from crm.selectors import socialaccount_backfill_percent
 from crm.sync import (
     LeaseLost,
@@ -66,12 +66,11 @@ def test_pages_and_cursor_commit_together(account, mastodon_server, monkeypatch)
     alice = mastodon_server.client("alice")
     for n in range(5):
         alice.status_post(f"@brand hello {n}")
-    # From the start of the stream (a first sync without a cursor takes only the newest
-    # page and leaves the rest to the backfill).
-    SocialAccount.objects.filter(pk=account.pk).update(cursors={"notifications": "0"})
+    # From the start of the stream: min_id 0 walks forward from the oldest.
+    SyncStream.objects.create(account=account, name="notifications", cursor="0")
     first = sync_account_run(account_id=account.pk, page_limit=2, max_pages=2)
-    assert (first.pages, first.created, first.more) == (2, 4, True)
-    cursor = SocialAccount.objects.get(pk=account.pk).cursors["notifications"]
+    assert (first.outcomes["notifications"].pages, first.created, first.more) == (2, 4, True)
+    cursor = account.streams.get(name="notifications").cursor
 
     # The lease is lost while the next page is being stored: that page rolls back,
     # cursor included.
@@ -85,7 +84,7 @@ def test_pages_and_cursor_commit_together(account, mastodon_server, monkeypatch)
         sync_account_run(account_id=account.pk, page_limit=2)
     # (Social entries only: the stage rules may add a stage-change entry of their own.)
     assert TimelineEntry.objects.filter(network="mastodon").count() == 4
-    assert SocialAccount.objects.get(pk=account.pk).cursors["notifications"] == cursor
+    assert account.streams.get(name="notifications").cursor == cursor
 
     monkeypatch.setattr(sync, "_renew", original)
     rest = sync_account_run(account_id=account.pk, page_limit=2)
@@ -135,11 +134,20 @@ def test_command_syncs_with_progress_and_fails_loudly(account, mastodon_server):
     out, err = StringIO(), StringIO()
     call_command("sync_account", str(account.pk), stdout=out, stderr=err)
     assert "1 new item(s)" in out.getvalue()
+    assert "notifications: " in out.getvalue() and "dms: " in out.getvalue()
     assert "page" in err.getvalue()  # tqdm's bar
 
+    # One stream fails: the command says which and exits non-zero; the other synced.
     mastodon_server.inject_fault(path="/api/v1/notifications", type="status", status=503, count=1)
-    with pytest.raises(CommandError, match="503"):
-        call_command("sync_account", str(account.pk), stdout=StringIO(), stderr=StringIO())
+    out = StringIO()
+    with pytest.raises(CommandError, match=r"Stream\(s\) failed: Notifications \(notifications\)"):
+        call_command("sync_account", str(account.pk), stdout=out, stderr=StringIO())
+    lines = out.getvalue().splitlines()
+    assert any(
+        line.startswith("notifications: failed: Notifications: Mastodon answered 503; retrying at")
+        for line in lines
+    ), lines
+    assert any(line.startswith("dms: ") and "page(s)" in line for line in lines), lines
     with pytest.raises(CommandError, match="No social account"):
         call_command("sync_account", "999999", stdout=StringIO(), stderr=StringIO())
     SocialAccount.objects.filter(pk=account.pk).update(state="needs_reconnect")
@@ -159,6 +167,18 @@ def test_admin_shows_failures_and_backfill_progress(db, client):
         account=account, network="bluesky", external_id="at://x/1", reason="Malformed <b>"
     )
     assert client.get("/admin/crm/syncfailure/?q=Malformed").status_code == 200
+    SyncStream.objects.create(
+        account=account,
+        name="dms",
+        status="retrying",
+        error_code="chat_error",
+        error_params={"network": "Bluesky", "status": 500},
+        retry_at=timezone.now() + timedelta(minutes=5),
+    )
     page = client.get(f"/admin/crm/socialaccount/{account.pk}/change/")
     assert page.status_code == 200
     assert b"Malformed &lt;b&gt;" in page.content
+    # Each stream, with its error naming the stream, in the admin's language.
+    assert "Direct messages: Bluesky&#x27;s chat service answered 500; retrying at" in (
+        page.content.decode()
+    )

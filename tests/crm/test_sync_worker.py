@@ -10,25 +10,19 @@ again, as the next beat would.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
-import warnings
-from pathlib import Path
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 
 from contacts.models import SocialIdentity, TimelineEntry
-from crm.models import SocialAccount
+from crm.models import SocialAccount, SyncStream
+from tests.crm.worker import Worker, send_task
 from tests.factories import SocialAccountFactory
 
 pytestmark = [pytest.mark.peers, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
 TOTAL = 120
 
 
@@ -37,80 +31,17 @@ def mastodon_accounts():
     return ["brand", "alice"]
 
 
-def _worker_env() -> dict[str, str]:
-    db = connection.settings_dict
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DEBUG="1",
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
-        CELERY_RESULT_BACKEND=settings.REDIS_URL or settings.CELERY_BROKER_URL,
-        CELERY_TASK_ALWAYS_EAGER="0",
-        MOMENTO_SYNC_LEASE_SECONDS="2",
-        CONN_MAX_AGE="0",
-    )
-    return env
-
-
-class Worker:
-    def __init__(self, log: Path):
-        self.log = log
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.log.write_text("")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-Q",
-                "sync",
-                "--pool",
-                "solo",
-                "-l",
-                "info",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"sync-test-{os.getpid()}@127.0.0.1",
-            ],
-            cwd=ROOT,
-            env=_worker_env(),
-            stdout=self.log.open("a"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 30
-        while " ready." not in self.log.read_text():
-            assert self.proc.poll() is None, self.log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "worker not ready:\n" + self.log.read_text()[-3000:]
-            time.sleep(0.1)
-
-    def kill(self, sig=signal.SIGKILL) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            self.proc.wait(timeout=20)
-
-
 def _queue_sync(account_id: int) -> None:
-    """Send through the broker (the test settings' eager mode does not apply to it)."""
-    from celery.exceptions import AlwaysEagerIgnored
+    send_task("crm.tasks.sync_account", account_id)
 
-    from config.celery import app
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AlwaysEagerIgnored)
-        app.send_task("crm.tasks.sync_account", args=[account_id], queue="sync")
+def _network_entries():
+    """What sync stored (internal events, e.g. a stage change, have no network id)."""
+    return TimelineEntry.objects.exclude(external_id="")
 
 
 def _stored() -> set[str]:
-    return set(TimelineEntry.objects.values_list("external_id", flat=True))
+    return set(_network_entries().values_list("external_id", flat=True))
 
 
 def test_worker_killed_mid_sync_resumes_without_duplicates_or_gaps(mastodon_server, tmp_path):
@@ -130,8 +61,9 @@ def test_worker_killed_mid_sync_resumes_without_duplicates_or_gaps(mastodon_serv
         handle="brand",
         base_url=mastodon_server.base_url,
         credentials={"access_token": mastodon_server.tokens["brand"]},
-        cursors={"notifications": "0"},
     )
+    # From the start of the stream: min_id 0 walks forward from the oldest.
+    stream = SyncStream.objects.create(account=account, name="notifications", cursor="0")
     # Slow pages, so the kill lands between two page commits.
     mastodon_server.inject_fault(
         path="/api/v1/notifications", type="latency", delay_ms=800, count=None
@@ -139,17 +71,17 @@ def test_worker_killed_mid_sync_resumes_without_duplicates_or_gaps(mastodon_serv
 
     def consistent() -> set[str]:
         """The stored entries are exactly the notifications up to the cursor."""
-        cursor = int(SocialAccount.objects.get(pk=account.pk).cursors["notifications"])
+        cursor = int(SyncStream.objects.get(pk=stream.pk).cursor)
         stored = _stored()
         assert stored == {sid for nid, sid in status_of.items() if nid <= cursor}
         return stored
 
-    worker = Worker(tmp_path / "worker.log")
+    worker = Worker(tmp_path / "worker.log", env={"MOMENTO_SYNC_LEASE_SECONDS": 2})
     try:
         worker.start()
         _queue_sync(account.pk)
         deadline = time.monotonic() + 30
-        while not TimelineEntry.objects.exists():
+        while not _network_entries().exists():
             assert time.monotonic() < deadline, worker.log.read_text()[-3000:]
             time.sleep(0.02)
         worker.kill()
@@ -173,9 +105,9 @@ def test_worker_killed_mid_sync_resumes_without_duplicates_or_gaps(mastodon_serv
         broker.flushdb()
 
     consistent()
-    assert TimelineEntry.objects.count() == TOTAL  # no duplicate
+    assert _network_entries().count() == TOTAL  # no duplicate
     assert SocialIdentity.objects.filter(handle__startswith="alice@").count() == 1
     account.refresh_from_db()
-    assert int(account.cursors["notifications"]) == max(status_of)
+    assert int(SyncStream.objects.get(pk=stream.pk).cursor) == max(status_of)
     assert account.items_synced == TOTAL
     assert account.last_error == ""

@@ -67,6 +67,120 @@ def test_unknown_or_non_x_account_is_404(db, account):
     )
 
 
+def _answer(response) -> tuple:
+    return (response.status_code, response.headers["Content-Type"], response.content)
+
+
+def test_ids_cannot_be_enumerated(db, account):
+    """Every id that is not an X account with webhooks on answers byte for byte the
+    same, to the CRC and to a POST; a malformed token answers the same for every id."""
+    ids = [
+        SocialAccountFactory(network="bluesky").pk,
+        SocialAccountFactory(network="mastodon", credentials={"consumer_secret": "cs"}).pk,
+        SocialAccountFactory(network="x", handle="nosecret", credentials={}).pk,
+        SocialAccountFactory(
+            network="x", handle="badsecret", credentials={"consumer_secret": ["cs"]}
+        ).pk,
+        999999,
+    ]
+    client = Client()
+    crc = {
+        _answer(client.get(reverse("crm:x-webhook", args=[pk]), {"crc_token": "abc"})) for pk in ids
+    }
+    posted = {
+        _answer(
+            client.post(
+                reverse("crm:x-webhook", args=[pk]),
+                b"{}",
+                content_type="application/json",
+                headers={"x-twitter-webhooks-signature": x_signature("cs", b"{}")},
+            )
+        )
+        for pk in ids
+    }
+    assert len(crc) == 1
+    assert crc == posted
+    assert crc.pop()[0] == 404
+    bad_token = {
+        _answer(client.get(reverse("crm:x-webhook", args=[pk]), {"crc_token": "{x}"}))
+        for pk in [*ids, account.pk]
+    }
+    assert len(bad_token) == 1
+    assert bad_token.pop()[0] == 400
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        '{"for_user_id":"2244994945"}',
+        "a" * 129,
+        "to ken",
+        "tok\u00e9n",
+        "tök",
+        "[1]",
+        '"x"',
+    ],
+)
+def test_crc_signs_only_x_like_tokens(account, token):
+    response = Client().get(url(account), {"crc_token": token})
+    assert response.status_code == 400
+    assert "response_token" not in response.json()
+
+
+def test_crc_is_not_a_signing_oracle(account):
+    """The attack: ask the CRC endpoint to sign a body of our choosing, then POST that
+    body with the signature. The CRC refuses to sign it, and no signature X-shaped
+    tokens can yield is accepted over a JSON body: nothing is stored."""
+    body = json.dumps(
+        {"for_user_id": ME, **{k: v for k, v in EVENTS.items() if k != "for_user_id"}}
+    )
+    oracle = Client().get(url(account), {"crc_token": body})
+    assert oracle.status_code == 400
+    assert "response_token" not in oracle.json()
+    # Even a signature the endpoint did hand out (for an X-shaped token) does not
+    # carry over to a body: the token is not a JSON object, the body must be one.
+    token = "eyJmb3JfdXNlcl9pZCI6IjEifQ=="
+    handed = Client().get(url(account), {"crc_token": token}).json()["response_token"]
+
+    def forge(payload: str):
+        return Client().post(
+            url(account),
+            payload,
+            content_type="application/json",
+            headers={"x-twitter-webhooks-signature": handed},
+        )
+
+    assert forge(token).status_code == 400
+    assert forge(body).status_code == 403
+    assert TimelineEntry.objects.count() == 0
+    assert SocialIdentity.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "sha256=é" + "A" * 42 + "=",
+        "sha256=" + "\u2603" * 44,
+        "sha256=" + "A" * 43,
+        "sha256=" + "A" * 43 + "=" + "A",
+        "sha1=" + "A" * 43 + "=",
+        "SHA256=" + "A" * 43 + "=",
+        "sha256=" + "!" * 43 + "=",
+        "",
+    ],
+)
+def test_malformed_signature_header_is_403(account, header):
+    body = json.dumps(EVENTS).encode()
+    response = Client().post(
+        url(account),
+        body,
+        content_type="application/json",
+        headers={"x-twitter-webhooks-signature": header.encode("utf-8").decode("latin-1")},
+    )
+    assert response.status_code == 403
+    assert TimelineEntry.objects.count() == 0
+
+
 V1_ANA = {
     "id": 1111,
     "id_str": "1111",
@@ -199,3 +313,19 @@ def test_events_go_through_ingest_once(account):
     # X retries deliveries: the same events add nothing.
     assert post(account, EVENTS).json() == {"stored": 0, "failed": 1}
     assert TimelineEntry.objects.filter(network="x").count() == 5
+
+
+def test_erased_author_is_not_stored_again_from_a_webhook(account, manager):
+    """X redelivers (or the person writes again) after she was erased: dropped,
+    counted as skipped on the account."""
+    from contacts.services import contact_erase
+
+    assert post(account, EVENTS).json()["stored"] == 5
+    ana = SocialIdentity.objects.get(network="x", external_id="1111")
+    contact_erase(contact=ana.contact, actor=manager)
+    again = post(account, EVENTS)
+    assert again.json() == {"stored": 0, "failed": 1}  # the item with no author is not hers
+    assert not SocialIdentity.objects.filter(network="x", external_id="1111").exists()
+    assert not TimelineEntry.objects.filter(text__contains="broken again").exists()
+    account.refresh_from_db()
+    assert account.items_skipped_erased == 5

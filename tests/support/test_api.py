@@ -4,6 +4,7 @@ incidents, testimonials and the report."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from crm.models import OutboundMessage
 from support.models import Incident, Status, Ticket
@@ -195,3 +196,10 @@ def test_report_api_dates(manager, customer, account):
         "from": ["Use a date like 2026-01-31."]
     }
     assert "from" in api.get("/api/v1/reports/support/?from=2021-01-02&to=2021-01-01").json()
+    # Tickets by day: every day of the period, quiet ones at 0 (not a single dot).
+    by_day = report["by_day"]
+    assert len(by_day) == 30 and sum(d["tickets"] for d in by_day) == 1
+    assert by_day[-1] == {"day": timezone.localdate().isoformat(), "tickets": 1}
+    assert [d["tickets"] for d in by_day[:-1]] == [0] * 29
+    long = api.get("/api/v1/reports/support/?from=2000-01-01").json()["by_day"]
+    assert [d["tickets"] for d in long] == [1]  # longer than a year: only days with tickets

@@ -8,6 +8,7 @@ support app runs its ticket rules on each stored page (support/apps.py).
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -276,3 +277,55 @@ def test_bluesky_handoff_one_public_reply_and_a_dm(
     dm = OutboundMessage.objects.get(kind="dm")
     assert dm.state == "sent" and dm.entry.thread_id == "3ktest7convo2a"
     assert dm.ticket_reply.ticket == ticket
+
+
+def test_mastodon_dm_thread_holds_the_complaint_dm_handoff_closing_message_and_csat(
+    mastodon_server, brand, manager, support, team, django_capture_on_commit_callbacks
+):
+    """Issue 10 item 3: every DM Momento sends on a ticket continues the customer's own
+    conversation (``in_reply_to_id`` = the thread's latest status, visibility direct), so
+    the customer's server shows one conversation with the complaint's DM, the handoff,
+    the closing message and the CSAT link, each answering the one before."""
+    SupportAgentFactory(user=support, team=team)
+    _become_customer(mastodon_server, brand, manager, "bob")
+    bob = mastodon_server.client("bob")
+    complaint = bob.status_post("@alice my fibre has been down since this morning, awful!")
+    complaint_dm = bob.status_post(
+        "@alice my customer number is 4471, please call me", visibility="direct"
+    )
+    tickets = sync(brand)
+    [ticket] = {t.pk: t for t in tickets}.values()
+    assert ticket.interactions.filter(kind="dm").count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_handoff(ticket=ticket, user=support, dm_text="We are on it, Bob.")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_as(support).post(
+            f"/api/v1/tickets/{ticket.pk}/resolve/", {"message": "All fixed now."}, format="json"
+        )
+    assert response.status_code == 200, response.content
+    sent = OutboundMessage.objects.filter(kind="dm").order_by("pk")
+    assert [m.state for m in sent] == ["sent", "sent", "sent"], [m.last_error for m in sent]
+
+    conversations = [
+        c for c in bob.conversations() if any(a["acct"] == "alice" for a in c["accounts"])
+    ]
+    assert len(conversations) == 1
+    last = conversations[0]["last_status"]
+    thread = [*bob.status_context(last["id"])["ancestors"], last]
+    texts = [html_to_text(s["content"]) for s in thread]
+    assert [s["visibility"] for s in thread] == ["direct"] * 4
+    assert str(thread[0]["id"]) == str(complaint_dm["id"])
+    assert "We are on it, Bob." in texts[1]
+    assert "All fixed now." in texts[2]
+    assert "/support/csat/" in texts[3]
+    for parent, child in itertools.pairwise(thread):
+        assert str(child["in_reply_to_id"]) == str(parent["id"])
+    assert str(complaint["id"]) not in {str(s["id"]) for s in thread}
+    # What Momento stored says the same: one thread, each DM answering the one before.
+    ours = [m.entry for m in sent]
+    assert [e.in_reply_to for e in ours] == [
+        TimelineEntry.objects.get(kind="dm", direction="in").external_id,
+        ours[0].external_id,
+        ours[1].external_id,
+    ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import random
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.utils import timezone
@@ -37,9 +39,33 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--contacts", type=int, default=200)
+        parser.add_argument(
+            "--demo-server-wait",
+            type=float,
+            default=3.0,
+            help="Seconds to wait for the local demo Mastodon server (demo_mastodon).",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Load even with DEBUG off (it creates staff users with known passwords).",
+        )
 
     @transaction.atomic
-    def handle(self, *args, contacts: int, **options):
+    def handle(
+        self,
+        *args,
+        contacts: int,
+        force: bool = False,
+        demo_server_wait: float = 3.0,
+        **options,
+    ):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates a staff manager and users with the README's known "
+                "passwords; it refuses to run with DEBUG off. Use --force on a demo server "
+                "only, and change those passwords."
+            )
         rng = random.Random(20261123)
         now = timezone.now().replace(minute=0, second=0, microsecond=0)
         users = self._users()
@@ -148,6 +174,9 @@ class Command(BaseCommand):
 
         contacts_score_refresh(contact_ids=Contact.objects.values_list("pk", flat=True))
 
+        if settings.DEBUG:  # never a demo server with DEBUG off, --force or not
+            self._demo_server(wait=demo_server_wait)
+
         total = Contact.objects.count()
         entries = TimelineEntry.objects.count()
         by_stage = dict(Contact.objects.values_list("stage").annotate(n=Count("id")).order_by())
@@ -158,6 +187,25 @@ class Command(BaseCommand):
                 f"{entries} timeline entries. Log in as manager / ana / sofia with password {DEMO_PASSWORD!r}."
             )
         )
+
+    def _demo_server(self, *, wait: float) -> None:
+        """Connect the demo brand Mastodon account to the local demo server (make run's
+        ``demo`` process), so sync, answers, handoff DMs and CSAT links go to it."""
+        from demo import server as demo_server
+
+        state = demo_server.state_load()
+        if state is None or not demo_server.wait_up(state["base_url"], seconds=wait):
+            self.stdout.write(
+                "The demo Mastodon server is not running: `make run` starts it and connects "
+                "the demo brand account."
+            )
+            return
+        try:
+            account = demo_server.demo_brand_connect(state=state)
+        except ValidationError as exc:
+            self.stderr.write(f"Could not connect the demo brand account: {exc.messages}")
+            return
+        self.stdout.write(f"Demo brand account @{account.handle} connected to {account.base_url}.")
 
     def _users(self):
         User = get_user_model()

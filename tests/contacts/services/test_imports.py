@@ -126,3 +126,88 @@ def test_import_api(sales, support, django_capture_on_commit_callbacks):
     # Support reads contacts but does not import them; each user sees their own imports.
     assert api_as(support).get("/api/v1/contact-imports/").json()["results"] == []
     assert api_as(support).post("/api/v1/contact-imports/", {"file": upload}).status_code == 403
+
+
+# -- files as spreadsheets save them, and files that are no CSV at all ---------------------
+
+PEOPLE = "Nombre;Correo;Empresa\r\nJosé Núñez;jose@example.com;Peñón S.L.\r\nZoë;zoe@example.com;Café “Bueno”\r\n"
+
+#: (file bytes, the names it must import as) — each once a 500 or a mangled name.
+READABLE = {
+    "utf-8": (PEOPLE.encode("utf-8"), ["José Núñez", "Zoë"]),
+    "utf-8 with BOM": (PEOPLE.encode("utf-8-sig"), ["José Núñez", "Zoë"]),
+    "utf-16 with BOM (Excel's Unicode text)": (
+        PEOPLE.replace(";", "\t").encode("utf-16"),
+        ["José Núñez", "Zoë"],
+    ),
+    "utf-16-le without BOM": (PEOPLE.replace(";", "\t").encode("utf-16-le"), ["José Núñez", "Zoë"]),
+    "windows-1252": (PEOPLE.encode("cp1252"), ["José Núñez", "Zoë"]),
+    "latin-1": (
+        PEOPLE.replace("“", '"').replace("”", '"').encode("latin-1"),
+        ["José Núñez", "Zoë"],
+    ),
+    "bare CR line ends": (PEOPLE.replace("\r\n", "\r").encode("utf-8"), ["José Núñez", "Zoë"]),
+    "a bare CR inside a row": (
+        b"name,email\nAna\rBeth,ana@example.com\nCarl,carl@example.com\n",
+        ["Ana", "Beth", "Carl"],
+    ),
+}
+#: (file bytes, a word of the message the user reads).
+REFUSED = {
+    "NUL bytes": (b"name,email\nAn\x00a,ana@example.com\n", "NUL"),
+    "a binary file": (bytes(range(256)) * 8, "CSV"),
+    "a field past the csv module's limit": (
+        b'name,email\n"' + b"a" * 200_000 + b'",x@example.com\n',
+        "line",
+    ),
+    "empty": (b"", "empty"),
+}
+
+
+@pytest.mark.parametrize("case", READABLE, ids=list(READABLE))
+def test_spreadsheet_encodings_import_through_the_api(
+    sales, django_capture_on_commit_callbacks, case
+):
+    raw, names = READABLE[case]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_as(sales).post(
+            "/api/v1/contact-imports/",
+            {"file": SimpleUploadedFile("people.csv", raw)},
+            format="multipart",
+        )
+    assert response.status_code == 202, response.content
+    job = ContactImport.objects.get()
+    assert job.state == "done" and job.errors == [], job.errors
+    assert sorted(Contact.objects.values_list("display_name", flat=True)) == sorted(names)
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=list(REFUSED))
+def test_files_that_are_no_csv_are_refused_with_a_message(client, sales, case):
+    raw, word = REFUSED[case]
+    response = api_as(sales).post(
+        "/api/v1/contact-imports/", {"file": SimpleUploadedFile("p.csv", raw)}, format="multipart"
+    )
+    assert response.status_code == 400, response.content
+    assert word in " ".join(response.json()["file"])
+    client.force_login(sales)
+    page = client.post("/contacts/import/", {"file": SimpleUploadedFile("p.csv", raw)})
+    assert page.status_code == 200 and word in page.content.decode()
+    assert ContactImport.objects.count() == 0 and Contact.objects.count() == 0
+
+
+def test_a_utf16_file_imports_through_the_ui(client, sales, django_capture_on_commit_callbacks):
+    client.force_login(sales)
+    raw = READABLE["utf-16 with BOM (Excel's Unicode text)"][0]
+    response = client.post("/contacts/import/", {"file": SimpleUploadedFile("p.txt", raw)})
+    job = ContactImport.objects.get()
+    assert response.status_code == 302
+    preview = client.get(f"/contacts/import/{job.pk}/").content.decode()
+    assert "José Núñez" in preview
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/contacts/import/{job.pk}/", {"col_0": "display_name", "col_1": "email"})
+    assert Contact.objects.get(email="jose@example.com").display_name == "José Núñez"
+
+
+def test_a_nul_in_the_file_name_is_dropped(sales):
+    job = contact_import_draft(actor=sales, filename="a\x00b.csv", content="name\nAna\n")
+    assert job.filename == "ab.csv"

@@ -119,6 +119,30 @@ def test_duplicates_suggested_and_merged_from_the_page(client, sales):
     assert set(lucia.identities.values_list("network", flat=True)) == {"bluesky", "mastodon"}
 
 
+def test_handles_that_share_only_a_first_label_are_not_duplicates(client, sales):
+    """Issue 12 bug 5: @ruby.king62 was offered as a duplicate of @ruby.moore46,
+    @ruby.hughes178 and @ruby.smith186.bsky.social because only "ruby" was compared."""
+    client.force_login(sales)
+    king = ContactFactory(display_name="Ruby King")
+    SocialIdentityFactory(contact=king, network="x", handle="ruby.king62")
+    for name, network, handle in [
+        ("Ruby Moore", "x", "ruby.moore46"),
+        ("Ruby Hughes", "mastodon", "ruby.hughes178@mastodon.social"),
+        ("Ruby Smith", "bluesky", "ruby.smith186.bsky.social"),
+        ("Ruby K.", "bluesky", "ruby.king62.example.com"),  # a custom domain is whole
+    ]:
+        SocialIdentityFactory(
+            contact=ContactFactory(display_name=name), network=network, handle=handle
+        )
+    same = ContactFactory(display_name="R. King")
+    SocialIdentityFactory(contact=same, network="bluesky", handle="Ruby.King62.bsky.social")
+
+    response = api_as(sales).get(f"/api/v1/contacts/{king.pk}/duplicates/")
+    assert {d["contact"]["id"]: d["reasons"] for d in response.json()} == {same.pk: ["handle"]}
+    html = client.get(f"/contacts/{king.pk}/").content.decode()
+    assert html.count("same handle on another network") == 1 and "Ruby Moore" not in html
+
+
 def test_admin_merge_action(client, manager):
     client.force_login(manager)
     a, b, c = ContactFactory(), ContactFactory(), ContactFactory()

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import signing
+from django.db import connection
 from django.utils import timezone
 
 from contacts.models import TimelineEntry
@@ -98,3 +99,43 @@ def test_an_expired_link_gets_a_clear_page(client, resolved, settings):
     later = time_machine.travel(timezone.now() + timedelta(days=15))
     with later, pytest.raises(CsatLinkError, match="expired"):
         csat_answer(token=token, rating=3)
+
+
+def test_a_client_key_cannot_hijack_the_csat_message(customer, account, support, sales):
+    """The attack: a Sales user DMs the customer with the idempotency key that the CSAT
+    request of the next survey would use (``csat-<id>``), through the API. Client keys
+    are scoped to their user and Momento's own are keyed hashes: the customer still
+    gets her CSAT link, in a message of its own."""
+    from crm.services import interaction_answer
+    from tests.conftest import api_as
+
+    entry = complaint_entry(contact=customer, account=account, kind="dm", intent="complaint")
+    [ticket] = tickets_open_for_entries(entries=[entry])
+    with connection.cursor() as cursor:  # the id the next survey will get
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [CsatSurvey._meta.db_table])
+        sequence = cursor.fetchone()[0]
+        cursor.execute(f"SELECT last_value + is_called::int FROM {sequence}")  # noqa: S608
+        next_survey = cursor.fetchone()[0]
+    for guess in [f"csat-{next_survey}", f"s:csat-{next_survey}", f"c:{support.pk}:k"]:
+        response = api_as(sales).post(
+            f"/api/v1/interactions/{entry.pk}/reply/",
+            {"text": "Not the survey", "private": True, "idempotency_key": guess},
+            format="json",
+        )
+        assert response.status_code in (200, 201, 202), response.content
+        assert response.json()["idempotency_key"] == guess
+    # The same key by another user is another message, not the first one handed back.
+    mine = interaction_answer(
+        entry=entry, text="Mine", private=True, user=support, idempotency_key="k"
+    )
+    assert mine.text == "Mine" and mine.created_by == support
+
+    ticket_resolve(ticket=ticket, user=support)
+    survey = CsatSurvey.objects.get(ticket=ticket)
+    assert survey.pk == next_survey
+    reply = TicketReply.objects.get(ticket=ticket, purpose="csat")
+    assert "/support/csat/" in reply.message.text  # her link, in Momento's own message
+    assert reply.message.created_by is None
+    assert reply.message.idempotency_key.startswith("s:")
+    assert f"csat-{survey.pk}" not in reply.message.idempotency_key
+    assert OutboundMessage.objects.filter(text="Not the survey").count() == 3

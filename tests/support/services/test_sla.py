@@ -18,6 +18,7 @@ from support.services import (
     ticket_change_status,
     ticket_open,
     ticket_reply,
+    ticket_reply_confirmed,
     ticket_resolve,
     tickets_open_for_entries,
 )
@@ -89,9 +90,10 @@ def test_clock_pauses_while_pending_customer(office, customer, account):
         ticket = ticket_open(contact=customer, entry=entry)
     agent = UserFactory(role="Support")
     with time_machine.travel(at(2026, 1, 5, 10, 20), tick=False):
-        ticket_reply(
+        reply = ticket_reply(
             ticket=ticket, text="Can you send your customer number?", user=agent, pending=True
         )
+        ticket_reply_confirmed(message_id=reply.message_id, sent_at=at(2026, 1, 5, 10, 20))
     ticket.refresh_from_db()
     assert ticket.status == Status.PENDING
     assert ticket.first_response_seconds == 20 * 60
@@ -160,7 +162,11 @@ def test_answering_in_time_records_nothing(office, customer, account):
             contact=customer, entry=complaint_entry(contact=customer, account=account)
         )
     with time_machine.travel(at(2026, 1, 5, 10, 30), tick=False):
-        ticket_reply(ticket=ticket, text="On it", user=agent)
+        reply = ticket_reply(ticket=ticket, text="On it", user=agent)
+    ticket.refresh_from_db()
+    assert ticket.first_response_due_at is not None  # queued is not answered
+    with time_machine.travel(at(2026, 1, 5, 10, 31), tick=False):
+        ticket_reply_confirmed(message_id=reply.message_id, sent_at=at(2026, 1, 5, 10, 31))
     ticket.refresh_from_db()
     assert ticket.first_response_due_at is None
     # Next mark: 80% of the resolution target (384 min from 10:00 = 16:24).

@@ -1,0 +1,300 @@
+"""Instagram professional accounts, on ``python-facebook-api`` (Instagram Graph API
+through the Facebook page the account is linked to; plumbing in ``meta``).
+
+Streams:
+
+``comments``  comments and their replies on the account's recent media that have
+              comments. Instagram serves them newest first, replies nested under their
+              comment, with no ``since``: each medium's comments are walked (a bounded
+              number of pages), and what is newer than the cursor (epoch seconds of
+              the newest item stored) is handed over oldest first.
+``mentions``  media that tag the account (``/tags``), kind mention.
+``dms``       Instagram Direct conversations (the page's conversations with
+              ``platform=instagram``), as on Facebook.
+
+People are keyed per account (Instagram-scoped ids): ``<account id>:<user id>``, with the
+username as handle. A public reply answers a comment (``/replies``); a private reply
+opens the person's Direct thread from their comment; messages in a thread follow Meta's
+24-hour window. Instagram's API cannot like, follow, or post without an image, and its
+hashtag search returns media without their authors, so listening is not offered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from core.choices import Direction, EntryKind, Network
+
+from . import base, facebook, meta
+from .base import (
+    Author,
+    FailedItem,
+    FetchResult,
+    Interaction,
+    Sent,
+)
+from .common import text_of
+
+NETWORK = Network.INSTAGRAM
+MEDIA_PER_POLL = 50
+COMMENT_FIELDS = "id,text,timestamp,username,from{id,username},parent_id,like_count"
+MESSAGE_FIELDS = "id,message,created_time,from{id,username},to"
+
+
+class Adapter(facebook.Adapter):
+    network: ClassVar[str] = NETWORK
+    streams: ClassVar[tuple[str, ...]] = ("comments", "mentions", "dms")
+    idempotent_sends: ClassVar[bool] = False
+    name: ClassVar[str] = "Instagram"
+    platform: ClassVar[str] = "instagram"
+
+    def verify(self) -> Author:
+        me = self.graph.get(
+            "me",
+            fields="id,instagram_business_account{id,username,name,followers_count,profile_picture_url}",
+        )
+        account = me.get("instagram_business_account")
+        if not isinstance(account, dict) or not account.get("id"):
+            raise base.InvalidRequest(
+                "This token's Facebook page has no Instagram professional account linked to it."
+            )
+        self.page_id = str(account["id"])
+        return Author(
+            external_id=self.page_id,
+            handle=text_of(account.get("username")) or self.page_id,
+            display_name=text_of(account.get("name")),
+            avatar_url=text_of(account.get("profile_picture_url")),
+            follower_count=account.get("followers_count")
+            if isinstance(account.get("followers_count"), int)
+            else None,
+        )
+
+    def person(self, user: Any) -> Author:
+        if not isinstance(user, dict) or not user.get("id"):
+            raise ValueError("item without its author")
+        username = text_of(user.get("username"))
+        return Author(
+            external_id=f"{self._page()}:{user['id']}",
+            handle=username or str(user["id"]),
+            display_name=username,
+            profile_url=f"https://www.instagram.com/{username}/" if username else "",
+        )
+
+    # -- reading ----------------------------------------------------------------------
+
+    def _fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
+        limit = max(1, min(limit, facebook.MAX_LIMIT))
+        since = facebook._since(cursor)
+        if stream == "comments":
+            return self._ig_comments(since, cursor, limit)
+        if stream == "mentions":
+            return self._ig_mentions(since, cursor, limit)
+        if stream == "dms":
+            return self._dms(since, cursor, limit)
+        raise base.InvalidRequest(f"Instagram has no stream {stream!r}")
+
+    def _ig_comments(self, since: int | None, cursor: str | None, limit: int) -> FetchResult:
+        account = self._page()
+        media = meta.rows(
+            self.graph.get(
+                f"{account}/media",
+                fields="id,caption,timestamp,permalink,comments_count",
+                limit=MEDIA_PER_POLL,
+            )
+        )
+        items: list[Interaction] = []
+        failed: list[FailedItem] = []
+        bound: datetime | None = None
+        for medium in media:
+            if not isinstance(medium, dict) or not medium.get("id"):
+                continue
+            if not medium.get("comments_count"):
+                continue
+            media_id = str(medium["id"])
+            payload = self.graph.get(
+                f"{media_id}/comments",
+                fields=f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}",
+                limit=limit,
+            )
+            read: list[Interaction] = []
+            complete = False
+            # A new reply can sit under an old comment on the last page, so the whole
+            # edge is walked (a bounded number of pages), not only back to the cursor.
+            for _ in range(facebook.MAX_WALK_PAGES):
+                for comment in meta.rows(payload):
+                    try:
+                        found = self._comment_and_replies(comment, media_id, medium)
+                    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                        failed.append(
+                            FailedItem(
+                                str(comment.get("id") if isinstance(comment, dict) else "")
+                                or "comment",
+                                f"Malformed comment: {exc}",
+                                comment if isinstance(comment, dict) else {},
+                            )
+                        )
+                        continue
+                    read += [
+                        item
+                        for item in found
+                        if since is None or int(item.occurred_at.timestamp()) >= since
+                    ]
+                following = meta.next_url(payload)
+                if not following:
+                    complete = True
+                    break
+                payload = self.graph.get(following)
+            items.extend(read)
+            if not complete and read:
+                # More pages than one walk reads: the comments older than the oldest
+                # read are unread, so the cursor must not pass them.
+                oldest = min(i.occurred_at for i in read)
+                bound = oldest if bound is None else min(bound, oldest)
+        if bound is not None:
+            # Comments older than ``bound`` on that medium were not read: hand over only
+            # up to it; the cursor stays behind them and the next poll walks further.
+            items = [i for i in items if i.occurred_at <= bound]
+        return facebook._page_of(items, failed, cursor, limit, None, waiting=bound is not None)
+
+    def _comment_and_replies(
+        self, comment: dict[str, Any], media_id: str, medium: dict[str, Any]
+    ) -> list[Interaction]:
+        found = [self._ig_comment(comment, media_id, medium)]
+        for reply in meta.rows(comment.get("replies") or {}):
+            found.append(self._ig_comment(reply, str(comment["id"]), medium))
+        return found
+
+    def _ig_comment(
+        self, comment: dict[str, Any], parent: str, medium: dict[str, Any]
+    ) -> Interaction:
+        if not isinstance(comment, dict) or not comment.get("id"):
+            raise ValueError("comment without an id")
+        author = comment.get("from") or {
+            "id": comment.get("username"),
+            "username": comment.get("username"),
+        }
+        ours = str(author.get("id", "")) == self._page()
+        return Interaction(
+            network=NETWORK,
+            external_id=str(comment["id"]),
+            kind=EntryKind.REPLY,
+            author=self._me_as_author() if ours else self.person(author),
+            occurred_at=meta.parse_meta_time(comment.get("timestamp")),
+            text=text_of(comment.get("text")),
+            url=text_of(medium.get("permalink")),
+            in_reply_to=str(comment.get("parent_id") or parent),
+            direction=Direction.OUTBOUND if ours else Direction.INBOUND,
+            like_count=comment.get("like_count")
+            if isinstance(comment.get("like_count"), int)
+            else 0,
+            raw=comment,
+        )
+
+    def _ig_mentions(self, since: int | None, cursor: str | None, limit: int) -> FetchResult:
+        account = self._page()
+        payload = self.graph.get(
+            f"{account}/tags",
+            fields="id,caption,timestamp,permalink,username,owner{id,username}",
+            limit=limit,
+        )
+        items: list[Interaction] = []
+        failed: list[FailedItem] = []
+        complete = False
+        for _ in range(facebook.MAX_WALK_PAGES):
+            for medium in meta.rows(payload):
+                try:
+                    item = self._mention(medium)
+                except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                    failed.append(
+                        FailedItem(
+                            str(medium.get("id") if isinstance(medium, dict) else "") or "media",
+                            f"Malformed mention: {exc}",
+                            medium if isinstance(medium, dict) else {},
+                        )
+                    )
+                    continue
+                if since is None or int(item.occurred_at.timestamp()) >= since:
+                    items.append(item)
+                else:
+                    complete = True
+            following = meta.next_url(payload)
+            if complete or not following:
+                complete = True
+                break
+            payload = self.graph.get(following)
+        bound = min((i.occurred_at for i in items), default=None) if not complete else None
+        if bound is not None:
+            items = [i for i in items if i.occurred_at <= bound]
+        return facebook._page_of(items, failed, cursor, limit, None, waiting=bound is not None)
+
+    def _mention(self, medium: dict[str, Any]) -> Interaction:
+        if not isinstance(medium, dict) or not medium.get("id"):
+            raise ValueError("media without an id")
+        owner = medium.get("owner") or {}
+        if not owner.get("id"):
+            owner = {"id": medium.get("username"), "username": medium.get("username")}
+        return Interaction(
+            network=NETWORK,
+            external_id=str(medium["id"]),
+            kind=EntryKind.MENTION,
+            author=self.person(owner),
+            occurred_at=meta.parse_meta_time(medium.get("timestamp")),
+            text=text_of(medium.get("caption")),
+            url=text_of(medium.get("permalink")),
+            raw=medium,
+        )
+
+    def _inbox(self) -> str:
+        # Instagram Direct lives on the linked page's conversations; "me" is that page
+        # for the page token we hold.
+        return "me"
+
+    def search(self, query: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
+        raise base.InvalidRequest(
+            "Instagram's hashtag search returns posts without their authors, so listening "
+            "is not available there."
+        )
+
+    # -- writing ----------------------------------------------------------------------
+
+    def reply(self, *, in_reply_to: str, text: str, idempotency_key: str) -> Sent:
+        answer = self.graph.post(f"{in_reply_to}/replies", message=text)
+        return self._sent(answer, thread_id="")
+
+    def post(self, *, text: str, idempotency_key: str) -> Sent:
+        raise base.InvalidRequest("Instagram posts need an image; post from Instagram itself.")
+
+    def like(self, *, external_id: str) -> Sent:
+        raise base.InvalidRequest("Instagram's API does not let an account like posts.")
+
+    def _sent(self, answer: dict[str, Any], *, thread_id: str, key: str = "id") -> Sent:
+        sent_id = answer.get(key) or answer.get("id")
+        if not sent_id:
+            raise base.TransientError("Instagram accepted the request but returned no id.")
+        return Sent(external_id=str(sent_id), thread_id=thread_id, raw=answer)
+
+    # -- webhooks ---------------------------------------------------------------------
+
+    def _feed_change(self, change: dict[str, Any]) -> Interaction | None:
+        field = change.get("field")
+        value = change.get("value") or {}
+        if field == "comments":
+            author = value.get("from") or {}
+            if str(author.get("id", "")) == self._page():
+                return None
+            return Interaction(
+                network=NETWORK,
+                external_id=str(value["id"]),
+                kind=EntryKind.REPLY,
+                author=self.person(author),
+                occurred_at=meta.parse_meta_time(value.get("timestamp") or change.get("time"))
+                if value.get("timestamp") or change.get("time")
+                else datetime.now().astimezone(),
+                text=text_of(value.get("text")),
+                in_reply_to=str(
+                    value.get("parent_id") or (value.get("media") or {}).get("id") or ""
+                ),
+                raw=value,
+            )
+        return None  # "mentions" carry only ids: the mentions stream reads them

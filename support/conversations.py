@@ -1,0 +1,321 @@
+"""Reads for the conversation inbox: one row per person and network (their public posts,
+replies and DMs with us), and the whole thread of one conversation in order.
+
+A conversation is waiting while it holds an inbound question nobody has handled. Each
+read costs a constant number of queries however many conversations or items there are:
+the list is one grouped query, one for the newest items and one for the counts; the
+thread is one query for the entries, one for what is still in the outbox, one for the
+contact's open ticket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+from contacts.models import Contact, TimelineEntry
+from core.choices import QUESTION_KINDS, Direction, EntryKind, Network
+from core.paging import InvalidCursor, decode_cursor, encode_cursor
+from crm.models import OutboundMessage
+
+from .models import ACTIVE_STATUSES, Ticket
+
+#: The list's filters (``?show=``): everything waiting, mine, nobody's.
+FILTERS = ("all", "mine", "unassigned")
+#: Items of a thread shown at most (the newest; older ones are on the contact's page).
+THREAD_LIMIT = 200
+#: Internal kinds that belong in every thread of the contact.
+THREAD_INTERNAL_KINDS = (EntryKind.NOTE, EntryKind.TICKET, EntryKind.CSAT)
+
+
+def _waiting() -> QuerySet[TimelineEntry]:
+    """Inbound questions nobody has handled (the partial index ``timeline_inbox_unhandled``)."""
+    return TimelineEntry.objects.filter(
+        direction=Direction.INBOUND, handled_at__isnull=True, kind__in=QUESTION_KINDS
+    ).exclude(network="")
+
+
+@dataclass
+class Conversation:
+    contact_id: int
+    network: str
+    unread: int
+    mine: bool
+    assigned: bool
+    last_at: datetime
+    latest: TimelineEntry | None = None
+
+    @property
+    def network_label(self) -> str:
+        return Network(self.network).label if self.network in Network.values else self.network
+
+    @property
+    def key(self) -> str:
+        return f"{self.contact_id}-{self.network}"
+
+
+@dataclass
+class ConversationPage:
+    conversations: list[Conversation]
+    next_cursor: str | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+#: Waiting items read per step when walking the inbox index for the next conversations.
+SCAN_BATCH = 1000
+
+
+def _stats(user: AbstractBaseUser, pairs: list[tuple[int, str]]) -> dict:
+    """Per (contact, network) pair: waiting items, mine, assigned, newest time and id
+    (one query through the contact's timeline index)."""
+    rows = (
+        _waiting()
+        .filter(contact_id__in={c for c, _n in pairs})
+        .values("contact_id", "network")
+        .annotate(
+            unread=Count("id"),
+            mine_n=Count("id", filter=Q(assigned_to=user.pk)),
+            assigned_n=Count("id", filter=Q(assigned_to__isnull=False)),
+            mine_at=Max("occurred_at", filter=Q(assigned_to=user.pk)),
+            last_at=Max("occurred_at"),
+        )
+        .order_by()
+    )
+    wanted = set(pairs)
+    return {
+        (r["contact_id"], r["network"]): r
+        for r in rows
+        if (r["contact_id"], r["network"]) in wanted
+    }
+
+
+def conversation_counts(*, user: AbstractBaseUser, network: str = "") -> dict[str, int]:
+    """How many conversations wait: all, mine (an item assigned to me), unassigned."""
+    waiting = _waiting()
+    if network:
+        waiting = waiting.filter(network=network)
+
+    def pairs(qs) -> int:
+        return qs.values("contact_id", "network").distinct().count()
+
+    everyone = pairs(waiting)
+    return {
+        "all": everyone,
+        "mine": pairs(waiting.filter(assigned_to=user.pk)),
+        "unassigned": everyone - pairs(waiting.filter(assigned_to__isnull=False)),
+    }
+
+
+def _walk(items: QuerySet[TimelineEntry], at, pk):
+    """The waiting items newest first from below (at, pk), a batch at a time (the
+    partial index ``timeline_inbox_unhandled``): yields (contact, network, at, id)."""
+    while True:
+        batch = items
+        if at is not None:
+            batch = batch.filter(occurred_at__lte=at).filter(
+                Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=pk)
+            )
+        rows = list(
+            batch.order_by("-occurred_at", "-id").values_list(
+                "contact_id", "network", "occurred_at", "id"
+            )[:SCAN_BATCH]
+        )
+        yield from rows
+        if len(rows) < SCAN_BATCH:
+            return
+        at, pk = rows[-1][2], rows[-1][3]
+
+
+def conversation_page(
+    *,
+    user: AbstractBaseUser,
+    show: str = "all",
+    network: str = "",
+    cursor: str | None = None,
+    size: int = 50,
+) -> ConversationPage:
+    """The waiting conversations, newest activity first, ``size`` at a time. A
+    conversation's place is its newest waiting item (its newest one assigned to me for
+    "mine"); the page walks the inbox index down from the cursor (that item's time and
+    id) until it has found ``size`` conversations, so its cost follows the page, not the
+    number of waiting items. Raises ``InvalidCursor``."""
+    at = pk = after = None
+    if cursor:
+        raw_at, pk, contact_id, net = decode_cursor(cursor, 4)
+        at = parse_datetime(str(raw_at)) if raw_at else None
+        if at is None or not isinstance(pk, int) or not isinstance(contact_id, int):
+            raise InvalidCursor("Malformed cursor.")
+        after = (contact_id, net)
+    items = _waiting()
+    if network:
+        items = items.filter(network=network)
+    if show == "mine":
+        items = items.filter(assigned_to=user.pk)
+    elif show == "unassigned":
+        items = items.filter(assigned_to__isnull=True)
+    found: list[tuple[tuple[int, str], tuple, dict]] = []
+    seen: set[tuple[int, str]] = set()
+    pending: dict[tuple[int, str], tuple] = {}
+    walk = _walk(items, at, pk)
+    done = False
+    while len(found) <= size and not done:
+        for contact_id, net, item_at, item_id in walk:
+            key = (contact_id, net)
+            if key not in seen:
+                seen.add(key)
+                pending[key] = (item_at, item_id)
+                if len(pending) > size - len(found):
+                    break
+        else:
+            done = True
+        if not pending:
+            break
+        stats = _stats(user, list(pending))
+        for key, hit in pending.items():
+            row = stats.get(key)
+            if row is None:
+                continue
+            top = row["mine_at"] if show == "mine" else row["last_at"]
+            if show == "unassigned" and row["assigned_n"]:
+                continue
+            if at is not None and top is not None and (top > at or (top == at and key == after)):
+                continue  # shown on an earlier page (its newest item is above the cursor)
+            found.append((key, hit, row))
+        pending = {}
+    more = len(found) > size
+    found = found[:size]
+    latest = {
+        e.pk: e
+        for e in TimelineEntry.objects.filter(
+            pk__in=[hit[1] for _k, hit, _r in found]
+        ).select_related("contact", "contact__owner", "identity", "account", "assigned_to")
+    }
+    conversations = [
+        Conversation(
+            contact_id=key[0],
+            network=key[1],
+            unread=row["unread"],
+            mine=row["mine_n"] > 0,
+            assigned=row["assigned_n"] > 0,
+            last_at=hit[0],
+            latest=latest.get(hit[1]),
+        )
+        for key, hit, row in found
+    ]
+    next_cursor = None
+    if more and found:
+        key, hit, _row = found[-1]
+        next_cursor = encode_cursor([hit[0].isoformat(), hit[1], key[0], key[1]])
+    return ConversationPage(
+        conversations=conversations,
+        next_cursor=next_cursor,
+        counts=conversation_counts(user=user, network=network),
+    )
+
+
+@dataclass
+class Thread:
+    contact: Contact
+    network: str
+    items: list[Any]
+    #: The inbound item an answer goes to (the newest one we can answer), if any.
+    answer_to: TimelineEntry | None
+    waiting: list[int]
+    ticket: Ticket | None
+    truncated: bool
+
+    @property
+    def network_label(self) -> str:
+        return Network(self.network).label if self.network in Network.values else self.network
+
+
+@dataclass
+class PendingMessage:
+    """An outbox message that has no timeline entry yet (queued, failed or unknown)."""
+
+    message: OutboundMessage
+    occurred_at: datetime
+    pk: int
+    kind: str = "outbox"
+
+
+def conversation_contact(*, contact_id: int) -> Contact:
+    return Contact.objects.select_related("owner").get(pk=contact_id)
+
+
+def conversation_thread(*, contact: Contact, network: str) -> Thread:
+    """The whole conversation with ``contact`` on ``network``, oldest first: their posts,
+    replies and DMs, our sent answers, what is still in the outbox, notes and ticket
+    events (the newest ``THREAD_LIMIT``)."""
+    entries = list(
+        TimelineEntry.objects.filter(contact=contact)
+        .filter(
+            Q(network=network, kind__in=QUESTION_KINDS + (EntryKind.POST,))
+            | Q(kind__in=THREAD_INTERNAL_KINDS)
+        )
+        .select_related("identity", "account", "assigned_to", "created_by")
+        .newest_first()[: THREAD_LIMIT + 1]
+    )
+    truncated = len(entries) > THREAD_LIMIT
+    entries = entries[:THREAD_LIMIT]
+    pending = [
+        PendingMessage(message=m, occurred_at=m.created_at, pk=m.pk)
+        for m in OutboundMessage.objects.filter(
+            contact=contact, account__network=network, entry__isnull=True
+        )
+        .select_related("created_by")
+        .order_by("-id")[:THREAD_LIMIT]
+    ]
+    items: list[Any] = sorted(
+        [*entries, *pending], key=lambda item: (item.occurred_at, item.kind == "outbox", item.pk)
+    )
+    inbound = [e for e in entries if e.direction == Direction.INBOUND and e.network == network]
+    answerable = [e for e in inbound if e.account_id is not None and e.kind in QUESTION_KINDS]
+    ticket = (
+        Ticket.objects.filter(contact=contact, status__in=ACTIVE_STATUSES)
+        .select_related("assignee")
+        .order_by("-id")
+        .first()
+    )
+    return Thread(
+        contact=contact,
+        network=network,
+        items=items,
+        answer_to=answerable[0] if answerable else None,
+        waiting=[e.pk for e in inbound if e.handled_at is None],
+        ticket=ticket,
+        truncated=truncated,
+    )
+
+
+def conversation_version(*, contact: Contact, network: str) -> str:
+    """A stamp that changes whenever the thread would look different (a new item, one
+    handled, an outbox message queued or its state moved): polling draws the thread
+    again only when it changes. Two queries."""
+    entries = TimelineEntry.objects.filter(contact=contact).filter(
+        Q(network=network) | Q(kind__in=THREAD_INTERNAL_KINDS)
+    )
+    e = entries.aggregate(top=Max("id"), handled=Count("id", filter=Q(handled_at__isnull=False)))
+    o = OutboundMessage.objects.filter(contact=contact, account__network=network).aggregate(
+        top=Max("id"),
+        moved=Count("id", filter=~Q(state=OutboundMessage.State.PENDING)),
+        sent=Count("id", filter=Q(state=OutboundMessage.State.SENT)),
+    )
+    return "-".join(str(v or 0) for v in (e["top"], e["handled"], o["top"], o["moved"], o["sent"]))
+
+
+__all__ = [
+    "FILTERS",
+    "Conversation",
+    "ConversationPage",
+    "Thread",
+    "conversation_contact",
+    "conversation_counts",
+    "conversation_page",
+    "conversation_thread",
+    "conversation_version",
+]

@@ -1,0 +1,159 @@
+"""Instagram professional accounts on the Graph fake (``tests.crm.meta_fake``), which
+serves Instagram's wire format: media, comments newest first with nested replies,
+``/tags`` mentions and Direct conversations through the linked page."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+import responses
+from django.urls import reverse
+
+from contacts.models import SocialIdentity, TimelineEntry
+from crm.models import SocialAccount
+from crm.networks.base import InvalidRequest
+from crm.networks.instagram import Adapter
+from crm.services import socialaccount_connect
+from crm.sync import sync_account_run
+from tests.crm.meta_fake import FakePage
+
+CREDENTIALS = {"access_token": "EAAB-page-token", "app_secret": "s3cret", "verify_token": "vt-ig"}
+
+
+@pytest.fixture
+def ig():
+    fake = FakePage(instagram=True, username="momento.shop")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps)
+        yield fake
+
+
+@pytest.fixture
+def account(db, ig, manager):
+    return socialaccount_connect(
+        network="instagram",
+        kind="brand",
+        handle="momento.shop",
+        credentials=dict(CREDENTIALS),
+        actor=manager,
+    )
+
+
+def sync_until_done(account: SocialAccount, *, page_limit: int = 25) -> None:
+    for _ in range(40):
+        if not sync_account_run(account_id=account.pk, max_pages=3, page_limit=page_limit).more:
+            return
+    raise AssertionError("sync never finished")
+
+
+def stored(account) -> Counter:
+    return Counter(
+        TimelineEntry.objects.filter(account=account).values_list("external_id", flat=True)
+    )
+
+
+def test_connect_finds_the_professional_account_behind_the_page(account, ig):
+    assert (account.external_id, account.handle) == (ig.ig_id, "momento.shop")
+
+
+def test_a_page_without_an_instagram_account_is_a_clear_error(db):
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            "https://graph.facebook.com/v24.0/me",
+            json={"id": "104000000000001"},
+        )
+        adapter = Adapter.from_credentials(base_url="", handle="x", credentials=CREDENTIALS)
+        with pytest.raises(InvalidRequest, match="no Instagram professional account"):
+            adapter.verify()
+
+
+def test_first_poll_and_a_burst_store_comments_replies_and_dms_once(account, ig):
+    """Instagram serves comments newest first with no ``since``: the walk goes back to
+    the cursor, and more than a page waiting is read whole, in order."""
+    reel, photo = ig.post("New reel"), ig.post("Summer sale")
+    top = [ig.comment(reel, f"55{n % 7:02d}", f"user_{n % 7}", f"love it {n}") for n in range(40)]
+    for n in range(10):
+        ig.comment(reel, "5599", "grumpy_99", f"reply {n}", parent=top[n])
+    for n in range(30):
+        ig.comment(photo, f"56{n % 5:02d}", f"buyer_{n % 5}", f"where is my order {n}")
+    for n in range(12):
+        ig.dm(f"66{n % 3:02d}", f"dm_user_{n % 3}", f"hola {n}")
+    sync_until_done(account, page_limit=20)
+
+    # A burst after the first poll.
+    for n in range(45):
+        ig.comment(photo, f"57{n % 9:02d}", f"angry_{n % 9}", f"still waiting {n}")
+    sync_until_done(account, page_limit=20)
+
+    held = {c.id for c in ig.comments} | {m["id"] for ms in ig.messages.values() for m in ms}
+    got = stored(account)
+    assert set(got) == held and len(held) == 137
+    assert max(got.values()) == 1
+    reply = TimelineEntry.objects.get(text="reply 3")
+    assert reply.in_reply_to == top[3]
+    grumpy = SocialIdentity.objects.get(network="instagram", handle="grumpy_99")
+    assert grumpy.external_id == f"{ig.ig_id}:5599"
+    assert grumpy.profile_url == "https://www.instagram.com/grumpy_99/"
+    dm = TimelineEntry.objects.filter(account=account, kind="dm").first()
+    assert dm.thread_id.startswith(f"{ig.ig_id}:")
+
+
+def test_public_reply_private_reply_and_direct_in_thread(client, account, ig, manager, answer):
+    photo = ig.post("Summer sale")
+    comment_id = ig.comment(photo, "5501", "lucia_m", "my parcel is lost")
+    sync_account_run(account_id=account.pk)
+    entry = TimelineEntry.objects.get(external_id=comment_id)
+
+    answer(client, manager, entry, "Sorry Lucía, checking now", private=False)
+    assert ig.sent[-1]["path"] == f"{comment_id}/replies"
+    answer(client, manager, entry, "Send us the tracking number here", private=True)
+    assert ig.sent[-1]["path"] == "me/messages"
+    assert json.loads(ig.sent[-1]["recipient"]) == {"comment_id": comment_id}
+    dm = TimelineEntry.objects.get(kind="dm", direction="out")
+    assert dm.thread_id == f"{ig.ig_id}:5501" and dm.contact_id == entry.contact_id
+
+
+def test_a_signed_instagram_comment_webhook_lands_once(client, account, ig):
+    from crm.networks.meta import signature
+
+    body = json.dumps(
+        {
+            "object": "instagram",
+            "entry": [
+                {
+                    "id": ig.ig_id,
+                    "time": 1795000000,
+                    "changes": [
+                        {
+                            "field": "comments",
+                            "value": {
+                                "id": "17865799348089039",
+                                "text": "no llega mi pedido 😡",
+                                "from": {"id": "5577", "username": "pepa"},
+                                "media": {"id": "17900000000000001"},
+                                "timestamp": 1795000000,
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
+    url = reverse("crm:meta-webhook", args=[account.pk])
+    headers = {"HTTP_X_HUB_SIGNATURE_256": signature("s3cret", body)}
+    first = client.post(url, body, content_type="application/json", **headers)
+    assert first.json() == {"stored": 1, "failed": 0}
+    assert client.post(url, body, content_type="application/json", **headers).json()["stored"] == 0
+    entry = TimelineEntry.objects.get(external_id="17865799348089039")
+    assert entry.identity.handle == "pepa" and entry.in_reply_to == "17900000000000001"
+    # A Facebook event to the Instagram endpoint is refused.
+    wrong = json.dumps({"object": "page", "entry": []}).encode()
+    response = client.post(
+        url,
+        wrong,
+        content_type="application/json",
+        HTTP_X_HUB_SIGNATURE_256=signature("s3cret", wrong),
+    )
+    assert response.status_code == 400

@@ -1,0 +1,130 @@
+"""The learned model: its figures on the frozen blind set, a retrain that reproduces
+the shipped artefact, confidence, and the fallback when the artefact is missing."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from lib.classify import classify, model
+from lib.classify.metrics import measure, wilson
+from lib.classify.training import EVALUATION, load_rows, summary
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+BLIND_SHA256 = "807018f4e0d07dfee0575f7bb64b07f5334453cd4d11e8bd9205d1eeb952b96f"
+
+# Measured on the blind set (433 posts written apart from the code, frozen before
+# training; see docs/classification.md). The aim of issue 13 is intent and sentiment
+# >= 0.90 per language and complaint recall >= 0.95: NOT reached; these are the
+# figures the shipped model reaches, asserted so that they cannot silently drop.
+BLIND_FLOORS = {
+    "language:all": 0.99,
+    "intent:all": 0.81,
+    "sentiment:all": 0.78,
+    "intent:en": 0.80,
+    "intent:es": 0.80,
+    "sentiment:en": 0.78,
+    "sentiment:es": 0.78,
+    "complaint_recall": 0.86,
+}
+
+
+def test_blind_set_is_the_frozen_one() -> None:
+    digest = hashlib.sha256((DATA / "classification_blind.csv").read_bytes()).hexdigest()
+    assert digest == BLIND_SHA256
+    rows = load_rows([DATA / "classification_blind.csv"])
+    assert len(rows) == 433
+
+
+def test_blind_set_figures() -> None:
+    metrics = measure(load_rows([EVALUATION["blind"]]), classify, "blind")
+    figures = summary(metrics)
+    for key, floor in BLIND_FLOORS.items():
+        assert figures[key] >= floor, (key, figures[key])
+    # and they are the figures the artefact says it was shipped with
+    shipped = json.loads(model.MODEL_PATH.read_text(encoding="utf-8"))["meta"]["evaluation"]
+    assert figures == shipped["blind"]
+
+
+def test_blind_beats_the_rule_layer_it_replaced() -> None:
+    from lib.classify.core import rules_only
+
+    rows = load_rows([EVALUATION["blind"]])
+    before = summary(measure(rows, rules_only, "rules"))
+    after = summary(measure(rows, classify, "model"))
+    for key in ("intent:en", "intent:es", "sentiment:en", "sentiment:es", "complaint_recall"):
+        assert after[key] > before[key], key
+
+
+def test_the_training_command_reproduces_the_shipped_model(tmp_path: Path) -> None:
+    out = io.StringIO()
+    call_command("classify_train", output=str(tmp_path / "model.json"), stdout=out)
+    text = (tmp_path / "model.json").read_text(encoding="utf-8")
+    assert text == model.MODEL_PATH.read_text(encoding="utf-8")  # bit for bit
+    shipped = json.loads(text)["meta"]["evaluation"]["blind"]
+    printed = out.getvalue()
+    assert "### blind (433 rows)" in printed
+    assert f"| all (433) | {shipped['language:all']:.3f}" in printed
+    assert (
+        f"{shipped['intent:all']:.3f}" in printed and f"{shipped['sentiment:all']:.3f}" in printed
+    )
+    assert model.get_model() is not None  # the process' model is the shipped one again
+
+
+def test_artefact_is_small_and_loaded_once() -> None:
+    assert model.MODEL_PATH.stat().st_size < 2_000_000
+    model.reset_model()
+    first = model.get_model()
+    assert first is not None and model.get_model() is first
+    assert len(first.weights) > 1000
+
+
+def test_confidence_and_uncertain_flag() -> None:
+    sure = classify("@VeloxMobile my order never arrived and nobody answers!! 😡")
+    assert sure.intent == "complaint" and sure.sentiment == "negative"
+    assert 0.8 <= sure.confidence <= 1.0 and not sure.uncertain
+    # two words with nothing to go on: a guess, and it says so
+    vague = classify("the app")
+    assert 0.0 <= vague.confidence < 0.8 and vague.uncertain
+
+
+def test_without_the_artefact_the_rules_answer_and_say_they_are_unsure(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(model, "MODEL_PATH", tmp_path / "missing.json")
+    model.reset_model()
+    try:
+        c = classify("My order never arrived and nobody answers!!")
+        assert (c.intent, c.sentiment) == ("complaint", "negative")
+        assert c.uncertain
+    finally:
+        monkeypatch.undo()
+        model.reset_model()
+
+
+def test_a_broken_artefact_does_not_raise(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    bad = tmp_path / "model.json"
+    bad.write_text('{"format": 1, "intents": ["complaint"]', encoding="utf-8")
+    monkeypatch.setattr(model, "MODEL_PATH", bad)
+    model.reset_model()
+    try:
+        assert classify("still waiting for my refund").intent in {
+            "complaint",
+            "question",
+            "praise",
+            "other",
+        }
+    finally:
+        monkeypatch.undo()
+        model.reset_model()
+
+
+def test_wilson_interval() -> None:
+    low, high = wilson(81, 100)
+    assert 0.72 < low < 0.73 and 0.87 < high < 0.88
+    assert wilson(0, 0) != wilson(0, 0)  # nan: no rows, no interval

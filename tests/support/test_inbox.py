@@ -1,0 +1,359 @@
+"""The conversation inbox: one row per person and network, the whole thread in order,
+one answer box, handled / assign / ticket on the whole conversation."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from contacts.models import TimelineEntry, timeline_event_record
+from crm.models import OutboundMessage
+from support.models import CannedResponse, Ticket
+from support.services import team_default
+from tests.factories import (
+    ContactFactory,
+    SocialAccountFactory,
+    SocialIdentityFactory,
+    TimelineEntryFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _say(account, identity, *, minutes_ago=0, kind="mention", **kw):
+    return TimelineEntryFactory(
+        contact=identity.contact,
+        identity=identity,
+        account=account,
+        network=account.network,
+        kind=kind,
+        occurred_at=timezone.now() - timedelta(minutes=minutes_ago),
+        **kw,
+    )
+
+
+def _thread_url(contact, network="mastodon", name="inbox:thread"):
+    return reverse(name, kwargs={"contact_id": contact.pk, "network": network})
+
+
+def _rows(html: str) -> list[str]:
+    return [part.split('"')[0] for part in html.split('class="conv-row')[1:]]
+
+
+def _keys(html: str) -> list[str]:
+    return [part.split('"')[0] for part in html.split('data-key="')[1:] if "-" in part[:30]]
+
+
+def test_one_row_per_person_and_network_with_counts(client, support, account, customer):
+    """Three items from one person on one network are one conversation; its row says
+    how many wait; mine / unassigned filters and counts follow the assignment."""
+    lucia = customer.identities.get()
+    _say(account, lucia, minutes_ago=30, text="first")
+    _say(account, lucia, minutes_ago=20, text="second", kind="reply")
+    _say(account, lucia, minutes_ago=10, text="third, by DM", kind="dm")
+    other = SocialIdentityFactory(network="mastodon", handle="pedro")
+    pedro_item = _say(account, other, minutes_ago=5, text="from pedro")
+    # Handled items do not count.
+    _say(account, other, minutes_ago=50, text="old", handled_at=timezone.now())
+    pedro_item.assigned_to = support
+    pedro_item.save()
+
+    client.force_login(support)
+    html = client.get(reverse("inbox:list")).content.decode()
+    keys = [k for k in _keys(html) if k[0].isdigit()]
+    assert keys[:2] == [f"{other.contact_id}-mastodon", f"{customer.pk}-mastodon"]
+    assert len(_rows(html)) == 2
+    assert 'class="badge unread" title="Waiting items">3<' in html
+    assert 'id="count-all">2<' in html
+    assert 'id="count-mine">1<' in html
+    assert 'id="count-unassigned">1<' in html
+
+    mine = client.get(reverse("inbox:list"), {"show": "mine"}).content.decode()
+    assert len(_rows(mine)) == 1 and "from pedro" in mine
+    unassigned = client.get(reverse("inbox:list"), {"show": "unassigned"}).content.decode()
+    assert len(_rows(unassigned)) == 1 and "third, by DM" in unassigned
+
+
+def test_list_pages_with_a_cursor_and_rejects_a_forged_one(client, support, account):
+    identities = [SocialIdentityFactory(network="mastodon") for _ in range(5)]
+    for i, identity in enumerate(identities):
+        _say(account, identity, minutes_ago=i)
+        # Older items of the same conversations, below the later pages' cursors.
+        _say(account, identity, minutes_ago=100 + i)
+    client.force_login(support)
+    from support import inbox
+
+    inbox.PAGE_SIZE, old = 2, inbox.PAGE_SIZE
+    try:
+        seen = []
+        url = reverse("inbox:list")
+        response = client.get(url)
+        for _ in range(5):
+            html = response.content.decode()
+            seen += [k for k in _keys(html) if k[0].isdigit()]
+            if 'id="conv-more"' not in html:
+                break
+            more = html.split('id="conv-more"')[1]
+            response = client.get(url, {"cursor": more.split("cursor=")[1].split('"')[0]})
+        assert seen == [f"{i.contact_id}-mastodon" for i in identities]
+    finally:
+        inbox.PAGE_SIZE = old
+    assert client.get(url, {"cursor": "not-a-cursor"}).status_code == 404
+    assert client.get(url, {"cursor": "WyJ4IiwieSJd"}).status_code == 404
+
+
+def test_thread_shows_everything_in_order(client, support, account, customer):
+    """Public post, our reply, the DM that followed, a note, a ticket event and what is
+    still in the outbox, oldest first; another network's items stay out."""
+    lucia = customer.identities.get()
+    post = _say(account, lucia, minutes_ago=60, text="Public: my router is dead")
+    reply = TimelineEntry.objects.create(
+        contact=customer,
+        kind="reply",
+        network="mastodon",
+        direction="out",
+        account=account,
+        text="Our public reply",
+        occurred_at=timezone.now() - timedelta(minutes=50),
+    )
+    _say(account, lucia, minutes_ago=40, text="Private: my account is 123", kind="dm")
+    timeline_event_record(
+        contact_id=customer.pk,
+        kind="note",
+        text="Called her back",
+        occurred_at=timezone.now() - timedelta(minutes=30),
+    )
+    ticket = Ticket.objects.create(
+        contact=customer, subject="Router", team=team_default(), status="open", network="mastodon"
+    )
+    timeline_event_record(
+        contact_id=customer.pk,
+        kind="ticket",
+        subject=ticket,
+        raw={"event": "opened", "ticket": ticket.pk, "subject": "Router"},
+        occurred_at=timezone.now() - timedelta(minutes=20),
+    )
+    OutboundMessage.objects.create(
+        account=account,
+        kind="dm",
+        idempotency_key="k1",
+        contact=customer,
+        in_reply_to=post,
+        text="Queued DM",
+        state="failed",
+        last_error="boom",
+    )
+    bluesky = SocialAccountFactory(network="bluesky")
+    TimelineEntryFactory(contact=customer, account=bluesky, network="bluesky", text="elsewhere")
+
+    client.force_login(support)
+    page = client.get(_thread_url(customer)).content.decode()
+    html = page.split('id="thread-items"')[1]
+    order = [
+        "Public: my router is dead",
+        "Our public reply",
+        "Private: my account is 123",
+        "Called her back",
+        "Ticket opened",
+        "Queued DM",
+    ]
+    positions = [html.index(text) for text in order]
+    assert positions == sorted(positions)
+    assert "elsewhere" not in html
+    assert reply.text in html
+    # Beside it: stage, score, owner and the open ticket.
+    assert 'class="contact-stage">Customer<' in html
+    assert f'href="/support/tickets/{ticket.pk}/"' in html.split('class="contact-ticket"')[1]
+    # The newest item is a DM, so the answer box answers by DM only.
+    choices = html.split('class="choices"')[1].split("</div>")[0]
+    assert 'value="1"' in choices and 'value="0"' not in choices
+
+
+def test_thread_is_not_found_for_a_bad_network_or_contact(client, support, customer):
+    client.force_login(support)
+    assert client.get(_thread_url(customer, "myspace")).status_code == 404
+    assert client.get(reverse("inbox:thread", args=[999999, "mastodon"])).status_code == 404
+
+
+def test_answer_box_queues_a_public_reply_to_the_newest_item(client, support, account, customer):
+    lucia = customer.identities.get()
+    _say(account, lucia, minutes_ago=10, text="older")
+    newest = _say(account, lucia, minutes_ago=1, text="is it down?")
+    client.force_login(support)
+    response = client.post(
+        _thread_url(customer, name="inbox:answer"),
+        {
+            "answer-text": "Not down, restart it.",
+            "answer-private": "0",
+            "answer-idempotency_key": "a1",
+        },
+        headers={"HX-Request": "true", "HX-Target": "thread"},
+    )
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == "conversations-changed"
+    message = OutboundMessage.objects.get()
+    assert (message.in_reply_to_id, message.kind, message.text) == (
+        newest.pk,
+        "reply",
+        "Not down, restart it.",
+    )
+    assert "Not down, restart it." in response.content.decode()
+    # The same form twice sends once.
+    client.post(
+        _thread_url(customer, name="inbox:answer"),
+        {
+            "answer-text": "Not down, restart it.",
+            "answer-private": "0",
+            "answer-idempotency_key": "a1",
+        },
+    )
+    assert OutboundMessage.objects.count() == 1
+
+
+def test_answer_errors_are_shown_by_field(client, support, account, customer):
+    _say(account, customer.identities.get(), kind="dm")
+    client.force_login(support)
+    response = client.post(
+        _thread_url(customer, name="inbox:answer"),
+        {"answer-text": "", "answer-private": "0"},
+        headers={"HX-Request": "true", "HX-Target": "thread"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "This field is required." in html
+    assert "Select a valid choice" in html  # a DM cannot be answered in public
+    assert OutboundMessage.objects.count() == 0
+
+
+def test_handled_takes_the_whole_conversation_out(client, support, account, customer):
+    lucia = customer.identities.get()
+    for minutes in (3, 2, 1):
+        _say(account, lucia, minutes_ago=minutes)
+    client.force_login(support)
+    response = client.post(_thread_url(customer, name="inbox:handled"))
+    assert response.status_code == 302
+    assert TimelineEntry.objects.filter(handled_at__isnull=True, direction="in").count() == 0
+    assert TimelineEntry.objects.filter(handled_by=support).count() == 3
+    assert _rows(client.get(reverse("inbox:list")).content.decode()) == []
+
+
+def test_assign_to_me_and_back(client, support, account, customer):
+    _say(account, customer.identities.get())
+    client.force_login(support)
+    client.post(_thread_url(customer, name="inbox:assign"), {"to": "me"})
+    assert TimelineEntry.objects.get().assigned_to == support
+    client.post(_thread_url(customer, name="inbox:assign"))
+    assert TimelineEntry.objects.get().assigned_to is None
+
+
+def test_one_click_ticket_opens_then_joins(client, support, account, customer, team):
+    lucia = customer.identities.get()
+    first = _say(account, lucia, minutes_ago=5, text="Internet down")
+    client.force_login(support)
+    url = _thread_url(customer, name="inbox:ticket")
+    html = client.post(url, headers={"HX-Request": "true", "HX-Target": "thread"}).content.decode()
+    ticket = Ticket.objects.get()
+    assert f"Ticket {ticket.number} opened." in html
+    assert list(ticket.interactions.all()) == [first]
+    second = _say(account, lucia, minutes_ago=1, text="Still down")
+    html = client.post(url, headers={"HX-Request": "true", "HX-Target": "thread"}).content.decode()
+    assert f"Added to ticket {ticket.number}." in html
+    assert Ticket.objects.count() == 1
+    assert set(ticket.interactions.all()) == {first, second}
+
+
+def test_permissions(client, sales, outsider, account, customer):
+    _say(account, customer.identities.get())
+    client.force_login(outsider)
+    assert client.get(reverse("inbox:list")).status_code == 403
+    assert client.get(_thread_url(customer)).status_code == 403
+    client.force_login(sales)
+    assert client.post(_thread_url(customer, name="inbox:ticket")).status_code == 403
+    assert Ticket.objects.count() == 0
+
+
+def test_poll_answers_204_until_something_new(client, support, account, customer):
+    lucia = customer.identities.get()
+    _say(account, lucia, minutes_ago=5)
+    client.force_login(support)
+    html = client.get(_thread_url(customer)).content.decode()
+    version = html.split("poll/?v=")[1].split('"')[0]
+    poll = _thread_url(customer, name="inbox:poll")
+    assert client.get(poll, {"v": version}).status_code == 204
+    _say(account, lucia, text="something new arrived")
+    response = client.get(poll, {"v": version})
+    assert response.status_code == 200
+    assert "something new arrived" in response.content.decode()
+    assert 'id="thread-items"' in response.content.decode()
+
+
+def test_canned_answers_in_the_contacts_language_first(client, support, account, customer):
+    customer.language = "es"
+    customer.save()
+    _say(account, customer.identities.get(), language="es")
+    CannedResponse.objects.create(name="A hello", language="en", body="Hello {contact_name}")
+    CannedResponse.objects.create(name="Z hola", language="es", body="Hola {contact_name}")
+    client.force_login(support)
+    html = client.get(_thread_url(customer)).content.decode()
+    picker = html.split('id="canned-pick"')[1].split("</select>")[0]
+    assert picker.index("Hola Lucía Gómez") < picker.index("Hello Lucía Gómez")
+
+
+def test_hostile_text_is_escaped(client, support, account, customer):
+    _say(account, customer.identities.get(), text='<script>alert(1)</script><img onerror="x">')
+    client.force_login(support)
+    for url in (reverse("inbox:list"), _thread_url(customer)):
+        html = client.get(url).content.decode()
+        assert "<script>alert(1)" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def _count_queries(client, url, **kw) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url, **kw).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_query_counts_stay_constant_as_list_and_thread_grow(client, support, account, team):
+    """The list and the thread cost the same number of queries with 2 or 40 rows."""
+    client.force_login(support)
+    contact = ContactFactory(owner=UserFactory())
+    identity = SocialIdentityFactory(contact=contact, network="mastodon")
+    ticket = Ticket.objects.create(contact=contact, subject="x", team=team, status="open")
+
+    def grow(n):
+        for _ in range(n):
+            other = SocialIdentityFactory(network="mastodon")
+            _say(account, other, assigned_to=support)
+            item = _say(account, identity, kind="dm")
+            OutboundMessage.objects.create(
+                account=account,
+                kind="dm",
+                idempotency_key=f"q{item.pk}",
+                contact=contact,
+                in_reply_to=item,
+                text="pending",
+            )
+            timeline_event_record(contact_id=contact.pk, kind="note", text="n")
+            timeline_event_record(
+                contact_id=contact.pk, kind="ticket", subject=ticket, raw={"event": "opened"}
+            )
+        CannedResponse.objects.get_or_create(name=f"c{n}", language="en", body="b")
+
+    htmx = {"headers": {"HX-Request": "true", "HX-Target": "thread"}}
+    grow(2)
+    small = (
+        _count_queries(client, reverse("inbox:list")),
+        _count_queries(client, _thread_url(contact), **htmx),
+    )
+    grow(38)
+    large = (
+        _count_queries(client, reverse("inbox:list")),
+        _count_queries(client, _thread_url(contact), **htmx),
+    )
+    assert small == large
+    assert large[0] <= 11 and large[1] <= 16
