@@ -23,6 +23,9 @@
         onEnd: function (evt) {
           if (evt.from === evt.to) { return; }
           var card = evt.item;
+          // Sortable leaves an empty style="" on the card; HTMX would carry it onto the
+          // swapped card, and the CSP (no inline styles) reports it on every drop.
+          if (card.getAttribute("style") === "") { card.removeAttribute("style"); }
           card.dataset.fromColumn = evt.from.id;
           card.dataset.fromIndex = String(evt.oldIndex);
           var reason = document.getElementById("board-reason");
