@@ -336,3 +336,37 @@ def page_from_result(fetch, stream: str, state: StreamState, *, limit: int, netw
         raise
     moved = replace(state, cursor=result.cursor or state.cursor)
     return Page(result.items, result.failed, moved, more=result.has_more)
+
+
+def oldest_first(items: list[Interaction]) -> list[Interaction]:
+    """``items`` once each (by ``external_id``), oldest first."""
+    unique = {i.external_id: i for i in items}
+    return sorted(unique.values(), key=lambda i: (i.occurred_at, i.external_id))
+
+
+def oldest_first_page(
+    items: list[Interaction],
+    failed: list[FailedItem],
+    cursor: str | None,
+    limit: int,
+    bound: datetime | None = None,
+    *,
+    waiting: bool = False,
+) -> FetchResult:
+    """For streams whose cursor is a time (epoch seconds; Meta, LinkedIn): the oldest
+    ``limit`` items, never past ``bound`` (the oldest item of a read that could not
+    reach the cursor); ``waiting`` says more is left on the network. The cursor is the
+    newest time taken (``since`` is inclusive and ingest stores an item once, so an item
+    sharing that second is read again, never skipped)."""
+    ordered = oldest_first(items)
+    more = waiting
+    if bound is not None:
+        kept = [i for i in ordered if i.occurred_at <= bound]
+        more = more or len(kept) < len(ordered)
+        ordered = kept
+    taken = ordered[:limit]
+    more = more or len(ordered) > limit
+    next_cursor = str(int(taken[-1].occurred_at.timestamp())) if taken else cursor
+    if more and next_cursor == cursor:
+        more = False  # a second with more than a page of items: the next poll goes on
+    return FetchResult(taken, failed, next_cursor, more)

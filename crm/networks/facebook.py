@@ -39,6 +39,7 @@ from .base import (
     Page,
     Sent,
     StreamState,
+    oldest_first_page,
     page_from_result,
 )
 from .common import text_of
@@ -188,7 +189,7 @@ class Adapter:
                 # This post has more: nothing newer than its last comment read is safe yet.
                 last = max(i.occurred_at for i in read)
                 bound = last if bound is None else min(bound, last)
-        return _page_of(items, failed, cursor, limit, bound, waiting=bound is not None)
+        return oldest_first_page(items, failed, cursor, limit, bound, waiting=bound is not None)
 
     def _visitor_post(self, post: dict[str, Any]) -> Interaction:
         return Interaction(
@@ -273,7 +274,7 @@ class Adapter:
             # Messages come newest first: a thread with more unread pages than we walked
             # is read up to its oldest message read; the next poll goes on from there.
             items = [i for i in items if i.occurred_at >= bound]
-        return _page_of(items, failed, cursor, limit, None, waiting=bound is not None)
+        return oldest_first_page(items, failed, cursor, limit, None, waiting=bound is not None)
 
     #: Graph's ``platform`` for this network's conversations.
     platform: ClassVar[str] = "messenger"
@@ -501,35 +502,6 @@ def _since(cursor: str | None) -> int | None:
 
 def _seconds(value: Any) -> int:
     return int(meta.parse_meta_time(value).timestamp())
-
-
-def _page_of(
-    items: list[Interaction],
-    failed: list[FailedItem],
-    cursor: str | None,
-    limit: int,
-    bound: datetime | None,
-    *,
-    waiting: bool = False,
-) -> FetchResult:
-    """The oldest ``limit`` items, never past ``bound``; the cursor is the newest time
-    taken (``since`` is inclusive and ingest stores an item once, so an item sharing
-    that second is read again, never skipped)."""
-    unique = {i.external_id: i for i in items}
-    ordered = sorted(unique.values(), key=lambda i: (i.occurred_at, i.external_id))
-    if bound is not None:
-        ordered_ok = [i for i in ordered if i.occurred_at <= bound]
-        more = len(ordered_ok) < len(ordered)
-        ordered = ordered_ok
-    else:
-        more = False
-    more = more or waiting
-    taken = ordered[:limit]
-    more = more or len(ordered) > limit
-    next_cursor = meta.epoch(taken[-1].occurred_at) if taken else cursor
-    if more and next_cursor == cursor:
-        more = False  # a second with more than a page of items: the next poll goes on
-    return FetchResult(taken, failed, next_cursor, more)
 
 
 def _failed_change(change: Any, exc: Exception) -> FailedItem:

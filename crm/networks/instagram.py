@@ -155,7 +155,7 @@ class Adapter(facebook.Adapter):
             # Comments older than ``bound`` on that medium were not read: hand over only
             # up to it; the cursor stays behind them and the next poll walks further.
             items = [i for i in items if i.occurred_at <= bound]
-        return facebook._page_of(items, failed, cursor, limit, None, waiting=bound is not None)
+        return base.oldest_first_page(items, failed, cursor, limit, None, waiting=bound is not None)
 
     def _comment_and_replies(
         self, comment: dict[str, Any], media_id: str, medium: dict[str, Any]
@@ -226,7 +226,7 @@ class Adapter(facebook.Adapter):
         bound = min((i.occurred_at for i in items), default=None) if not complete else None
         if bound is not None:
             items = [i for i in items if i.occurred_at <= bound]
-        return facebook._page_of(items, failed, cursor, limit, None, waiting=bound is not None)
+        return base.oldest_first_page(items, failed, cursor, limit, None, waiting=bound is not None)
 
     def _mention(self, medium: dict[str, Any]) -> Interaction:
         if not isinstance(medium, dict) or not medium.get("id"):

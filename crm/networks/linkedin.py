@@ -284,7 +284,9 @@ class Adapter:
             if not complete and read:
                 oldest = min(i.occurred_at for i in read)
                 bound = oldest if bound is None else min(bound, oldest)
-        return _page_of(items, failed, cursor, limit, bound)
+        return base.oldest_first_page(
+            items, failed, cursor, limit, bound, waiting=bound is not None
+        )
 
     def _comments_of(self, post: str, since, failed):
         return self._walk(
@@ -370,7 +372,7 @@ class Adapter:
             failed,
         )
         bound = None if complete or not read else min(i.occurred_at for i in read)
-        return _page_of(read, failed, cursor, limit, bound)
+        return base.oldest_first_page(read, failed, cursor, limit, bound, waiting=bound is not None)
 
     def _mention(self, note: dict[str, Any]) -> Interaction | None:
         if note.get("action") != "SHARE_MENTION":
@@ -482,20 +484,3 @@ def _retry_at(headers: Any) -> datetime:
     if wait and wait.strip().isdigit():
         return datetime.now(UTC) + timedelta(seconds=int(wait))
     return datetime.now(UTC) + DEFAULT_RATE_LIMIT_WAIT
-
-
-def _page_of(items, failed, cursor, limit, bound) -> FetchResult:
-    """Oldest first, never past ``bound`` (the oldest item read of a walk cut short)."""
-    unique = {i.external_id: i for i in items}
-    ordered = sorted(unique.values(), key=lambda i: (i.occurred_at, i.external_id))
-    more = False
-    if bound is not None:
-        kept = [i for i in ordered if i.occurred_at <= bound]
-        more = True
-        ordered = kept
-    taken = ordered[:limit]
-    more = more or len(ordered) > limit
-    next_cursor = str(_epoch(taken[-1])) if taken else cursor
-    if more and next_cursor == cursor:
-        more = False
-    return FetchResult(taken, failed, next_cursor, more)

@@ -176,10 +176,6 @@ def parse_meta_time(value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def epoch(value: datetime) -> str:
-    return str(int(value.timestamp()))
-
-
 def signature(app_secret: str, body: bytes) -> str:
     """``sha256=`` + hex HMAC-SHA256 of the raw body under the app secret (Meta's format)."""
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()

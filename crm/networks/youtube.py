@@ -232,9 +232,9 @@ class Adapter:
         if reached or not token or pages >= MAX_WALK_PAGES:
             done = top if top is not None else since
             next_cursor = str(done) if done is not None else None
-            return FetchResult(_oldest(items), failed, next_cursor, False)
+            return FetchResult(base.oldest_first(items), failed, next_cursor, False)
         walking = {"since": since, "token": token, "top": top, "pages": pages}
-        return FetchResult(_oldest(items), failed, json.dumps(walking), True)
+        return FetchResult(base.oldest_first(items), failed, json.dumps(walking), True)
 
     def _thread(self, thread: dict[str, Any]) -> list[Interaction]:
         snippet = thread.get("snippet") or {}
@@ -362,7 +362,7 @@ class Adapter:
                 )
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 failed.append(_failed(row, f"Malformed search result: {exc}"))
-        ordered = _oldest(items)
+        ordered = base.oldest_first(items)
         next_cursor = str(_epoch(ordered[-1])) if ordered else cursor
         return FetchResult(ordered, failed, next_cursor, False)
 
@@ -451,11 +451,6 @@ def _epoch(item: Interaction) -> int:
 def _failed(row: Any, reason: str) -> FailedItem:
     ident = str(row.get("id") if isinstance(row, dict) else "") or "item"
     return FailedItem(ident[:200], reason, row if isinstance(row, dict) else {})
-
-
-def _oldest(items: list[Interaction]) -> list[Interaction]:
-    unique = {i.external_id: i for i in items}
-    return sorted(unique.values(), key=lambda i: (i.occurred_at, i.external_id))
 
 
 def _walk_state(cursor: str | None) -> dict[str, Any]:
