@@ -16,7 +16,9 @@ def strip_bidi_controls(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """``text`` without accents, case-folded, for matching what people type: "Lucía" →
-    "lucia", "Contraseña" → "contrasena", "Straße" → "strasse"."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    """``text`` lower-cased (``casefold``) and without accents, for matching what people
+    type: "Qué Pésimo" → "que pesimo", "Contraseña" → "contrasena", "Straße" →
+    "strasse". ``ñ`` folds to ``n`` too: Spanish social text often omits it. The
+    classifier's features and the stored search copies use this one function."""
+    decomposed = unicodedata.normalize("NFKD", (text or "").casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
