@@ -70,11 +70,13 @@ FOLD_SEPARATOR = "\n"
 class FoldedTextField(models.TextField):
     """A stored copy of ``sources`` (fields of the same row) without accents or case
     (``lib.text.fold``), for substring search where PostgreSQL's full-text search is
-    absent (SQLite, the embedded default): ``momento_fold(x) LIKE`` on every row at
-    query time becomes a plain ``LIKE`` on one indexed column.
+    absent (SQLite, the embedded default): a plain ``LIKE`` on one indexed column
+    instead of folding every row's text at query time.
 
     NULL on PostgreSQL, whose search has its own documents (unaccented, stemmed,
-    GIN-indexed): a second copy of every post would only cost space and write time there.
+    GIN-indexed): a second copy of every post would only cost space and write time there,
+    and a B-tree index over it would refuse posts longer than its ~2.7 kB row limit (the
+    models' indexes on the copies are partial, ``IS NOT NULL``: empty on PostgreSQL).
 
     Kept current on ``save()`` (with ``update_fields`` too, through ``FoldedModel``) and
     ``bulk_create()`` by ``pre_save``; ``bulk_update()`` and ``QuerySet.update()`` do not
