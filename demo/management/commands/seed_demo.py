@@ -247,7 +247,7 @@ class Command(BaseCommand):
         complaints (the sync rules' own call)."""
         from datetime import timedelta
 
-        from support.models import SupportAgent, Team
+        from support.models import SupportAgent, Team, Ticket
         from support.services import tickets_open_for_entries
 
         team = Team.objects.filter(is_default=True).first()
@@ -274,7 +274,37 @@ class Command(BaseCommand):
             occurred_at__gte=now - timedelta(days=14),
             ticket_link__isnull=True,
         ).order_by("occurred_at")
+        opening = timezone.now()
         tickets_open_for_entries(entries=recent)
+        self._backdate(Ticket.objects.filter(created_at__gte=opening))
+
+    def _backdate(self, tickets):
+        """Each ticket just opened for a message of the last fortnight reads as opened
+        when that message came (all its times move back by the same amount, its SLA
+        targets included), so the support report's days show the fortnight."""
+        from django.db.models import F, Min
+
+        from support.models import Ticket, TicketLink
+
+        times = [
+            "created_at",
+            "sla_running_since",
+            "first_response_due_at",
+            "resolution_due_at",
+            "sla_next_check_at",
+            "escalated_at",
+            "first_response_at",
+            "resolved_at",
+        ]
+        for ticket in tickets.annotate(first=Min("links__entry__occurred_at")):
+            if ticket.first is None or ticket.first >= ticket.created_at:
+                continue
+            shift = ticket.first - ticket.created_at
+            Ticket.objects.filter(pk=ticket.pk).update(**{f: F(f) + shift for f in times})
+            TicketLink.objects.filter(ticket=ticket).update(created_at=F("created_at") + shift)
+            TimelineEntry.objects.filter(kind="ticket", raw__ticket=ticket.pk).update(
+                occurred_at=F("occurred_at") + shift
+            )
 
     def _stage_rules(self, names):
         """The install's default stage rules, named in the demo's language while they
