@@ -44,6 +44,20 @@ def test_seed_demo_is_bilingual_spread_and_idempotent():
     assert 0 < funnel.total.customers < funnel.total.leads < funnel.total.discovered
     assert len(funnel.accounts) == 3
 
+    # The demo's tickets were opened when their message came (the report's days show
+    # the fortnight), their SLA targets as far after as for a ticket opened now.
+    from django.db.models import Min
+
+    from support.models import Ticket
+
+    tickets = Ticket.objects.annotate(first=Min("links__entry__occurred_at"))
+    assert tickets.count() > 3
+    assert all(t.created_at == t.first for t in tickets)
+    assert len({t.created_at.date() for t in tickets}) > 2
+    assert all(
+        t.first_response_due_at is None or t.first_response_due_at > t.created_at for t in tickets
+    )
+
     call_command("seed_demo", contacts=60)
     assert counts == (
         Contact.objects.count(),
