@@ -422,6 +422,6 @@ def outbound_retry(*, message: OutboundMessage, text: str | None = None) -> Outb
     locked.maybe_posted = False
     locked.save(update_fields=fields)
     _schedule(locked)
-    for name in ("state", "text", "resends", "attempts", "last_error", "failure"):
+    for name in ("state", "text", "resends", "attempts", "last_error", "failure", "maybe_posted"):
         setattr(message, name, getattr(locked, name))
     return locked
