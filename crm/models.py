@@ -238,6 +238,8 @@ class OutboundMessage(models.Model):
             text = _("%(network)s asked us to wait; it will be sent at %(at)s.")
         elif self.failure == self.Failure.NO_ANSWER and self.state == self.State.PENDING:
             text = _("%(network)s did not answer; trying again under the same key.")
+        elif self.failure == self.Failure.INTERRUPTED and self.state == self.State.PENDING:
+            text = _("Sending was interrupted; trying again under the same key.")
         elif self.failure in {self.Failure.UNREACHABLE, self.Failure.INTERRUPTED}:
             if self.state == self.State.PENDING:
                 text = _("%(network)s could not be reached; trying again.")
