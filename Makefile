@@ -41,7 +41,7 @@ messages: venv
 run: venv messages
 	@mkdir -p var/celery/queue var/celery/control var/celery/processed var/cache
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} MOMENTO_ALLOW_PRIVATE_NETWORKS=$${MOMENTO_ALLOW_PRIVATE_NETWORKS:-1} $(BIN)/python manage.py seed_demo
+	DEBUG=$${DEBUG:-1} MOMENTO_ALLOW_PRIVATE_NETWORKS=$${MOMENTO_ALLOW_PRIVATE_NETWORKS:-1} $(BIN)/python manage.py seed_demo $(if $(DEMO_LANGUAGE),--language $(DEMO_LANGUAGE))
 	@echo "Momento is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)."
 	DEBUG=$${DEBUG:-1} MOMENTO_ALLOW_PRIVATE_NETWORKS=$${MOMENTO_ALLOW_PRIVATE_NETWORKS:-1} HOST=$(HOST) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile -p $(PORT)
 

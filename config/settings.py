@@ -178,6 +178,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+#: The language of the demo's names (``seed_demo``; ``make run DEMO_LANGUAGE=es``).
+MOMENTO_DEMO_LANGUAGE = env.str("MOMENTO_DEMO_LANGUAGE", default=LANGUAGE_CODE)
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

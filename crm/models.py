@@ -110,7 +110,12 @@ class OutboundMessage(models.Model):
         """Why a send did not go through, stored as a code (``failure_params`` fill in
         its sentence); ``last_error`` keeps the network's technical answer."""
 
+        #: Nothing left this machine (name not resolved, connection refused or timed
+        #: out, TLS handshake failed): the network cannot have posted it.
         UNREACHABLE = "unreachable", _("Network unreachable")
+        #: The request may have reached the network, which did not answer in time or
+        #: dropped the connection: it may or may not be posted.
+        NO_ANSWER = "no_answer", _("No answer from the network")
         RECONNECT = "reconnect", _("Account needs reconnecting")
         REFUSED = "refused", _("Refused by the network")
         RATE_LIMITED = "rate_limited", _("Rate limited")
@@ -146,6 +151,10 @@ class OutboundMessage(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     failure = models.CharField(_("failure"), max_length=16, choices=Failure, blank=True)
     failure_params = models.JSONField(_("failure details"), default=dict, blank=True)
+    #: An automatic attempt since the last person's send may have reached the network
+    #: (no answer in time, interrupted): a later attempt that never left does not make
+    #: it "nothing was posted".
+    maybe_posted = models.BooleanField(_("may have been posted"), default=False)
     not_before = models.DateTimeField(_("send at"), null=True, blank=True)
     external_id = models.CharField(max_length=512, blank=True)
     url = models.URLField(max_length=1000, blank=True)
@@ -227,6 +236,10 @@ class OutboundMessage(models.Model):
             text = _("%(network)s refused it; nothing was posted.")
         elif self.failure == self.Failure.RATE_LIMITED:
             text = _("%(network)s asked us to wait; it will be sent at %(at)s.")
+        elif self.failure == self.Failure.NO_ANSWER and self.state == self.State.PENDING:
+            text = _("%(network)s did not answer; trying again under the same key.")
+        elif self.failure == self.Failure.INTERRUPTED and self.state == self.State.PENDING:
+            text = _("Sending was interrupted; trying again under the same key.")
         elif self.failure in {self.Failure.UNREACHABLE, self.Failure.INTERRUPTED}:
             if self.state == self.State.PENDING:
                 text = _("%(network)s could not be reached; trying again.")

@@ -5,7 +5,9 @@
 it once. A send whose outcome is unknown (a timeout after the request left, a worker
 killed mid-send) is retried only on networks that deduplicate by key (Mastodon's
 ``Idempotency-Key``); elsewhere it is marked ``unknown`` for a person to check, never
-re-sent blindly.
+re-sent blindly. A send that never left this machine (``networks.base.never_sent``: the
+name did not resolve, the connection was refused or timed out) is ``failed``: nothing
+was posted.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from .networks.base import (
     RateLimited,
     Sent,
     TransientError,
+    never_sent,
 )
 
 Kind = OutboundMessage.Kind
@@ -196,10 +199,19 @@ def outbound_deliver(*, message_id: int) -> OutboundMessage | None:
         )
         raise RetryLater(at=exc.reset_at) from exc
     except TransientError as exc:
+        # Nothing left this machine (DNS, refused, connect timeout, TLS): it failed and
+        # nothing was posted. Otherwise the network may have posted it: its outcome is
+        # unknown, and only a network that deduplicates by key is sent it again.
+        unsent = never_sent(exc)
+        if not unsent and not message.maybe_posted:
+            message.maybe_posted = True
+            message.save(update_fields=["maybe_posted"])
+        failure = Failure.NO_ANSWER if message.maybe_posted else Failure.UNREACHABLE
         if adapter.idempotent_sends and message.attempts < 5:
-            _set_state(message, State.PENDING, error=str(exc), failure=Failure.UNREACHABLE)
+            _set_state(message, State.PENDING, error=str(exc), failure=failure)
             raise RetryLater(at=now + timedelta(seconds=30 * 2**message.attempts)) from exc
-        _set_state(message, State.UNKNOWN, error=str(exc), failure=Failure.UNREACHABLE)
+        state = State.UNKNOWN if message.maybe_posted else State.FAILED
+        _set_state(message, state, error=str(exc), failure=failure)
         return message
     except AuthError as exc:
         SocialAccount.objects.filter(pk=message.account_id).update(
@@ -346,6 +358,8 @@ def outbound_reap(*, now: datetime | None = None) -> int:
     )
     touched = 0
     for message in stale.select_related("account"):
+        message.maybe_posted = True
+        message.save(update_fields=["maybe_posted"])
         if adapter_class(message.account.network).idempotent_sends:
             _set_state(
                 message,
@@ -382,7 +396,17 @@ def outbound_retry(*, message: OutboundMessage, text: str | None = None) -> Outb
         errors["state"] = _("Only a message that failed or whose outcome is unknown is resent.")
     if locked.account.state == SocialAccount.State.NEEDS_RECONNECT:
         errors["account"] = _("This account needs to be reconnected before it can send.")
-    fields = ["state", "attempts", "last_error", "failure", "failure_params", "not_before"]
+    # A person sends it again (after checking the network, as the sentence asked):
+    # what this send does is said afresh.
+    fields = [
+        "state",
+        "attempts",
+        "last_error",
+        "failure",
+        "failure_params",
+        "not_before",
+        "maybe_posted",
+    ]
     if text is not None:
         text = text.strip()
         if not text and locked.kind in {Kind.REPLY, Kind.DM, Kind.POST}:
@@ -395,8 +419,9 @@ def outbound_retry(*, message: OutboundMessage, text: str | None = None) -> Outb
         raise ValidationError(errors)
     locked.state, locked.attempts, locked.not_before = State.PENDING, 0, None
     locked.last_error, locked.failure, locked.failure_params = "", "", {}
+    locked.maybe_posted = False
     locked.save(update_fields=fields)
     _schedule(locked)
-    for name in ("state", "text", "resends", "attempts", "last_error", "failure"):
+    for name in ("state", "text", "resends", "attempts", "last_error", "failure", "maybe_posted"):
         setattr(message, name, getattr(locked, name))
     return locked

@@ -167,6 +167,45 @@ TEXTS = {
     },
 }
 
+#: What the demo names, in the language it is seeded in (``seed_demo --language``):
+#: its campaign, listening rule, tags and stage-change reasons, and the install's
+#: default team and stage rules, renamed while they keep a default name of either
+#: language (a name someone chose stays). Canned answers exist in both languages.
+NAMES = {
+    "en": {
+        "team": "Support",
+        "stage_rules": {
+            "follow": "Follow of our account",
+            "engagement": "Repeated engagement",
+            "dm": "Direct message to us",
+            "purchase": "Purchase",
+        },
+        "campaign": "Fibre 600 · launch",
+        "goal": "Help people fed up with slow internet; offer the 600Mb plan.",
+        "listening": "Fibre and routers",
+        "tags": ["vip", "fibre", "business", "student", "churn-risk"],
+        "bought": "Bought the 600Mb fibre plan",
+        "followed": "Followed @{handle}",
+        "no_credentials": "Demo account without credentials: connect a real one to sync.",
+    },
+    "es": {
+        "team": "Soporte",
+        "stage_rules": {
+            "follow": "Sigue nuestra cuenta",
+            "engagement": "Interacción repetida",
+            "dm": "Nos escribe por mensaje directo",
+            "purchase": "Compra",
+        },
+        "campaign": "Fibra 600 · lanzamiento",
+        "goal": "Ayudar a quien está harto de un internet lento; ofrecer la tarifa de 600 Mb.",
+        "listening": "Fibra y routers",
+        "tags": ["vip", "fibra", "empresa", "estudiante", "riesgo-de-baja"],
+        "bought": "Contrató la fibra de 600 Mb",
+        "followed": "Siguió a @{handle}",
+        "no_credentials": "Cuenta de demostración sin credenciales: conecta una real para sincronizar.",
+    },
+}
+
 SENTIMENT = {
     "complaint": "negative",
     "question": "neutral",

@@ -24,10 +24,10 @@ from django.db.models.functions import TruncDate
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from contacts.models import TimelineEntry
 from core.choices import Direction, Intent
-from lib.classify import PLACE
 
 from .filters import TicketFilter
 from .models import (
@@ -204,6 +204,29 @@ REPORT_YEARS = (2000, 2999)
 #: The longest report period whose "tickets by day" lists quiet days too.
 MAX_FILLED_DAYS = 366
 
+#: The complaint topics the report counts: the bilingual concepts of
+#: ``lib.classify.concepts`` ("internet" stands for fibra, router, wifi...), named in
+#: the reader's language. A ticket's other keys (content words, ``place:`` marks) group
+#: complaints into incidents; as topics they would read as fragments.
+TOPIC_LABELS = {
+    "internet": pgettext_lazy("complaint topic", "internet"),
+    "outage": pgettext_lazy("complaint topic", "outage"),
+    "phone": pgettext_lazy("complaint topic", "phone"),
+    "bill": pgettext_lazy("complaint topic", "bill"),
+    "payment": pgettext_lazy("complaint topic", "payment"),
+    "duplicate": pgettext_lazy("complaint topic", "charged or sent twice"),
+    "refund": pgettext_lazy("complaint topic", "refund"),
+    "delivery": pgettext_lazy("complaint topic", "delivery"),
+    "app": pgettext_lazy("complaint topic", "app and account"),
+    "power": pgettext_lazy("complaint topic", "electricity"),
+    "water": pgettext_lazy("complaint topic", "water"),
+    "tv": pgettext_lazy("complaint topic", "TV"),
+    "train": pgettext_lazy("complaint topic", "trains"),
+    "bus": pgettext_lazy("complaint topic", "buses"),
+    "flight": pgettext_lazy("complaint topic", "flights"),
+    "support": pgettext_lazy("complaint topic", "customer service"),
+}
+
 
 def report_period(raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
     """The report's period from ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (the last 30 days by
@@ -303,7 +326,7 @@ def support_report(*, start: date, end: date) -> dict:
     answered = sum(ratings.values())
     topics = Counter()
     for keywords in tickets.exclude(keywords=[]).values_list("keywords", flat=True):
-        topics.update(k for k in keywords if not k.startswith(PLACE))  # place marks
+        topics.update({k for k in keywords if k in TOPIC_LABELS})
     incidents = Incident.objects.filter(created_at__gte=since, created_at__lt=until).annotate(
         ticket_count=Count("tickets")
     )
@@ -334,7 +357,10 @@ def support_report(*, start: date, end: date) -> dict:
             else None,
             "distribution": [{"rating": r, "answers": ratings[r]} for r in range(1, 6)],
         },
-        "top_complaint_topics": [{"keyword": k, "tickets": n} for k, n in topics.most_common(10)],
+        "top_complaint_topics": [
+            {"keyword": k, "label": str(TOPIC_LABELS[k]), "tickets": n}
+            for k, n in sorted(topics.items(), key=lambda item: (-item[1], item[0]))[:10]
+        ],
         "incidents": [
             {
                 "id": i.pk,

@@ -3,11 +3,14 @@ another column changes the contact's stage."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,7 +18,7 @@ from core.access import get_for_user_or_404
 from core.paging import keyset_page_or_404
 
 from .. import services
-from ..filters import SORTS
+from ..filters import SORTS, ContactFilter
 from ..forms import StageChangeForm
 from ..models import Contact, Stage
 from ..selectors import contact_board_queryset, contact_board_totals
@@ -40,25 +43,44 @@ def pipeline(request: HttpRequest) -> HttpResponse:
         )
         context.update(column={"stage": column, "page": page})
         return render(request, "contacts/board.html#column-page", context)
-    totals = contact_board_totals(qs)
     context["columns"] = [
+        {
+            **totals,
+            # Without JavaScript, "Load more" opens the board one page further on in
+            # that column.
+            "page": keyset_page_or_404(
+                qs.filter(stage=totals["stage"]),
+                **sort.keyset,
+                cursor=cursor if totals["stage"] == column else None,
+                size=BOARD_PAGE_SIZE,
+            ),
+        }
+        for totals in _column_totals(qs)
+    ]
+    return render(request, "contacts/board.html", context)
+
+
+def _column_totals(contacts) -> list[dict]:
+    """Each column's stage, label, count and purchases' value per currency."""
+    totals = contact_board_totals(contacts)
+    return [
         {
             "stage": stage,
             "label": label,
             "count": totals[stage]["count"],
             "values": totals[stage]["values"],
-            # Without JavaScript, "Load more" opens the board one page further on in
-            # that column.
-            "page": keyset_page_or_404(
-                qs.filter(stage=stage),
-                **sort.keyset,
-                cursor=cursor if stage == column else None,
-                size=BOARD_PAGE_SIZE,
-            ),
         }
         for stage, label in Stage.choices
     ]
-    return render(request, "contacts/board.html", context)
+
+
+def _board_of(request: HttpRequest):
+    """The contacts of the board a card was dragged on, with the filters it shows: HTMX
+    sends the board's URL (the filters push theirs), and only its query is read."""
+    url = request.htmx.current_url or ""
+    data = QueryDict(urlsplit(url).query)
+    filterset = ContactFilter(data, queryset=contact_board_queryset(), request=request)
+    return filterset.qs if filterset.is_valid() else contact_board_queryset().none()
 
 
 @require_POST
@@ -84,9 +106,17 @@ def contact_move(request: HttpRequest, pk: int) -> HttpResponse:
         if error:
             return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
         card = contact_board_queryset().get(pk=contact.pk)
-        return render(
-            request, "contacts/board.html#card", {"contact": card, "stages": Stage.choices}
+        html = render_to_string(
+            "contacts/board.html#card",
+            {"contact": card, "stages": Stage.choices},
+            request=request,
         )
+        # Both columns' counts and values change: every column's totals go out of band.
+        for column in _column_totals(_board_of(request)):
+            html += render_to_string(
+                "contacts/board.html#column-totals", {"column": column, "oob": True}
+            )
+        return HttpResponse(html)
     if error:
         messages.error(request, error)
     return redirect("contacts:pipeline")

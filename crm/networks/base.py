@@ -5,9 +5,15 @@ account ``needs_reconnect`` on ``AuthError``)."""
 
 from __future__ import annotations
 
+import http.client
+import socket
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
+
+import httpx
+import requests
+import urllib3.exceptions
 
 from core.choices import Direction
 
@@ -113,9 +119,67 @@ class RateLimited(NetworkError):
 
 
 class TransientError(NetworkError):
-    """Timeout, connection error or 5xx: retry with backoff."""
+    """Timeout, connection error or 5xx: retry with backoff. Whether the request had
+    left this machine is read from the errors it was raised from (``never_sent``), so
+    adapters raise it ``from`` the SDK's or transport's error."""
 
     default_code = "unreachable"
+
+
+#: Transport errors raised before a request could leave this machine: the name did not
+#: resolve, the connection was refused or timed out, the TLS handshake failed (urllib3
+#: and requests report every TLS error as ``SSLError``; they happen at the handshake).
+_NEVER_SENT: tuple[type[BaseException], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    requests.exceptions.ConnectTimeout,
+    requests.exceptions.SSLError,
+    urllib3.exceptions.NewConnectionError,  # NameResolutionError is one
+    urllib3.exceptions.ConnectTimeoutError,
+    urllib3.exceptions.SSLError,
+    socket.gaierror,
+    ConnectionRefusedError,
+)
+#: Transport errors raised once the request may have reached the network: no answer in
+#: time, the connection dropped while sending or waiting. These win over the above.
+_MAYBE_SENT: tuple[type[BaseException], ...] = (
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+    requests.exceptions.ReadTimeout,
+    urllib3.exceptions.ReadTimeoutError,
+    urllib3.exceptions.ProtocolError,
+    http.client.RemoteDisconnected,
+    ConnectionResetError,
+    BrokenPipeError,
+)
+
+
+def never_sent(exc: BaseException) -> bool:
+    """Whether ``exc`` (an adapter's ``TransientError`` and the SDK and transport errors it
+    was raised from) shows the request never left this machine, so the network cannot
+    have acted on it. False when anything in the chain says it may have been sent, or
+    when nothing says either (an answer such as a 5xx came from the network)."""
+    verdict = False
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        error = stack.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, _MAYBE_SENT):
+            return False
+        if isinstance(error, _NEVER_SENT):
+            verdict = True
+        # SDKs chain with ``from`` or inside ``except``; urllib3 keeps the cause in
+        # ``reason``, requests puts urllib3's error in its args.
+        linked = (error.__cause__, error.__context__, getattr(error, "reason", None), *error.args)
+        stack.extend(item for item in linked if isinstance(item, BaseException))
+    return verdict
 
 
 class InvalidRequest(NetworkError):

@@ -24,7 +24,9 @@ _URL_RE = re.compile(
     r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|ly|co|es|io|mx|ar|me|info)/\S*",
     re.IGNORECASE,
 )
-_HANDLE_RE = re.compile(r"(?<![\w@])@\w{1,30}")
+#: A mention with the domain it may carry: Bluesky's @name.bsky.social, Mastodon's
+#: @name@instance.social (its lowercase labels; a capital after a dot starts a sentence).
+_HANDLE_RE = re.compile(r"(?<![\w@])@\w{1,30}(?:@[a-z0-9-]{1,63})?(?:\.[a-z0-9-]{1,63})*")
 _HASHTAG_RE = re.compile(r"(?<![\w#])#(\w{1,60})")
 _CAMEL_RE = re.compile(r"(?<=[a-záéíóúñü])(?=[A-ZÁÉÍÓÚÑ])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
 # Bidi controls, zero-width chars (ZWJ U+200D is kept: it glues emoji), BOM.

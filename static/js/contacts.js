@@ -26,6 +26,9 @@
           // Sortable leaves an empty style="" on the card; HTMX would carry it onto the
           // swapped card, and the CSP (no inline styles) reports it on every drop.
           if (card.getAttribute("style") === "") { card.removeAttribute("style"); }
+          // The column it lands on is no longer empty.
+          var empty = evt.to.querySelector("li.empty");
+          if (empty) { empty.remove(); }
           card.dataset.fromColumn = evt.from.id;
           card.dataset.fromIndex = String(evt.oldIndex);
           var reason = document.getElementById("board-reason");

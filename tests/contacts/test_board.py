@@ -145,3 +145,57 @@ def test_columns_show_count_value_and_stage_names_and_cards_their_stage_age(clie
     assert "in this stage for 0" in card
     mine = client.get(f"/contacts/pipeline/?owner={sales.pk}").content.decode()
     assert "<strong>1</strong> contact<" in mine.split('id="totals-1"')[1].split("</p>")[0]
+
+
+def test_a_move_sends_every_columns_new_totals_out_of_band_with_the_boards_filters(
+    client, sales, django_assert_max_num_queries
+):
+    """The card dropped on another column comes back with each column's count and
+    value (out-of-band swaps), counted with the filters of the board it was dragged on
+    (HTMX sends the board's URL)."""
+    from decimal import Decimal
+
+    from contacts.models import Purchase
+
+    now = timezone.now()
+    mover = ContactFactory(stage=0, owner=sales)
+    Purchase.objects.create(
+        contact=mover, amount=Decimal("40.00"), product="Fibre", purchased_at=now
+    )
+    ContactFactory(stage=0, owner=sales)
+    lead = ContactFactory(stage=1, owner=sales)
+    Purchase.objects.create(contact=lead, amount=Decimal("2.50"), product="Fibre", purchased_at=now)
+    ContactFactory(stage=1)  # not the user's: outside the board's filter
+    client.force_login(sales)
+    board = "http://testserver/contacts/pipeline/?owner=me"
+    client.post(f"/contacts/{lead.pk}/move/", {"stage": 2}, HTTP_HX_REQUEST="true")  # warm up
+    client.post(f"/contacts/{lead.pk}/move/", {"stage": 1}, HTTP_HX_REQUEST="true")
+    with django_assert_max_num_queries(16):
+        response = client.post(
+            f"/contacts/{mover.pk}/move/",
+            {"stage": 1},
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_CURRENT_URL=board,
+        )
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    assert html.index(f'id="card-{mover.pk}"') < html.index('id="totals-0"')
+
+    def totals(stage: int) -> str:
+        part = html.split(f'<p class="column-totals" id="totals-{stage}" hx-swap-oob="true">')[1]
+        return part.split("</p>")[0]
+
+    assert "<strong>1</strong> contact<" in totals(0) and "<strong>0</strong>" in totals(0)
+    assert "<strong>2</strong> contacts" in totals(1)
+    assert "<strong>42.50 EUR</strong>" in totals(1)
+    assert "<strong>0</strong> contacts" in totals(2)
+
+    # Unfiltered (or an unreadable URL), the whole board is counted.
+    everyone = client.post(
+        f"/contacts/{mover.pk}/move/",
+        {"stage": 2},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="::not a url::",
+    ).content.decode()
+    assert "<strong>2</strong> contacts" in everyone.split('id="totals-1"')[1].split("</p>")[0]
+    assert "<strong>40.00 EUR</strong>" in everyone.split('id="totals-2"')[1].split("</p>")[0]

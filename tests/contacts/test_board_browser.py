@@ -49,3 +49,64 @@ def test_drag_a_card_to_the_next_stage(page, live_server, login):  # noqa: F811
     )
     expect(page.locator(f"#column-1 #card-{lead.pk}")).to_be_visible()
     assert errors == []
+
+
+def test_a_drag_updates_both_columns_totals(page, live_server, login):  # noqa: F811
+    """Each column shows its count and the value of its contacts' purchases; dropping a
+    card on another column changes both, with no reload and no CSP report."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from contacts.models import Purchase
+
+    ana = UserFactory(username="ana", role="Sales")
+    now = timezone.now()
+    mover = ContactFactory(display_name="Mover Person", stage=0, owner=ana)
+    Purchase.objects.create(
+        contact=mover, amount=Decimal("120.00"), product="Fibre", purchased_at=now
+    )
+    ContactFactory(display_name="Stays Put", stage=0, owner=ana)
+    lead = ContactFactory(display_name="Old Lead", stage=1, owner=ana)
+    Purchase.objects.create(contact=lead, amount=Decimal("30.25"), product="TV", purchased_at=now)
+    ContactFactory(display_name="Someone Else's", stage=1)  # filtered out by "Me"
+    csp = []
+    page.on(
+        "console",
+        lambda msg: (
+            csp.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
+    )
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    login("ana")
+    page.goto(f"{live_server.url}/contacts/pipeline/")
+    page.select_option("#owner", "me")
+    page.wait_for_url("**/contacts/pipeline/?*owner=me*")
+    expect(page.locator("#column-1 .pipeline-card")).to_have_count(1)
+    expect(page.locator("#totals-0")).to_contain_text("2 contacts")
+    expect(page.locator("#totals-0")).to_contain_text("120.00 EUR")
+    expect(page.locator("#totals-1")).to_contain_text("1 contact")
+    expect(page.locator("#totals-1")).to_contain_text("30.25 EUR")
+    page.evaluate("window.notReloaded = true")
+
+    page.locator(f"#card-{mover.pk} .muted").first.drag_to(page.locator("#column-1"))
+    expect(page.locator(f"#column-1 #card-{mover.pk}")).to_be_visible(timeout=10000)
+    expect(page.locator("#totals-1")).to_contain_text("2 contacts", timeout=10000)
+    expect(page.locator("#totals-1")).to_contain_text("150.25 EUR")
+    expect(page.locator("#totals-0")).to_contain_text("1 contact")
+    expect(page.locator("#totals-0")).not_to_contain_text("EUR")
+    expect(page.locator("#totals-2")).to_contain_text("0 contacts")
+    assert page.evaluate("window.notReloaded") is True
+
+    # Onto the empty column: its "Nobody here." goes, its totals come.
+    expect(page.locator("#column-2 li.empty")).to_have_count(1)
+    page.locator(f"#card-{mover.pk} .muted").first.drag_to(page.locator("#column-2"))
+    expect(page.locator("#totals-2")).to_contain_text("1 contact", timeout=10000)
+    expect(page.locator("#totals-2")).to_contain_text("120.00 EUR")
+    expect(page.locator("#totals-1")).to_contain_text("1 contact")
+    expect(page.locator("#column-2 li.empty")).to_have_count(0)
+    assert page.locator("#totals-1").get_attribute("style") is None
+    assert csp == [] and errors == []

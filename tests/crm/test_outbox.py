@@ -7,6 +7,7 @@ key (a second send would be a second post), mastodon-mock deduplicates by
 intercepted with ``responses`` in X API v2's wire format.
 """
 
+import contextlib
 import re
 import threading
 from datetime import timedelta
@@ -290,7 +291,9 @@ def test_the_reaper_retries_only_where_the_network_dedupes(django_capture_on_com
     """Messages a dead worker left in ``sending``: re-queued with their key on Mastodon,
     ``unknown`` elsewhere; recent ones and those in any other state are left alone."""
     now = timezone.now()
-    mastodon = SocialAccountFactory(network="mastodon", base_url="http://127.0.0.1:9")
+    mastodon = SocialAccountFactory(
+        network="mastodon", base_url="http://127.0.0.1:9", credentials={"access_token": "t"}
+    )
     bluesky = SocialAccountFactory(network="bluesky")
     x = _x_account()
 
@@ -322,6 +325,19 @@ def test_the_reaper_retries_only_where_the_network_dedupes(django_capture_on_com
     with django_capture_on_commit_callbacks() as queued:
         assert outbound_reap(now=now) == 0
     assert queued == []
+
+    # The Mastodon message says what happened, and the attempt that died may have
+    # posted it: when the instance cannot be reached afterwards (nothing listens on
+    # port 9), it ends unknown, never "nothing was posted".
+    reaped = OutboundMessage.objects.get(pk=retried)
+    assert reaped.maybe_posted
+    assert reaped.failure_text == "Sending was interrupted; trying again under the same key."
+    for _attempt in range(5):
+        with contextlib.suppress(RetryLater):
+            outbound_deliver(message_id=retried)
+    reaped.refresh_from_db()
+    assert (reaped.state, reaped.failure, reaped.attempts) == ("unknown", "no_answer", 5)
+    assert "may or may not" in reaped.failure_text
 
 
 @pytest.mark.peers

@@ -296,3 +296,36 @@ def test_lingua_is_used_when_installed() -> None:
     assert language.lingua_available()
     assert language.detect_language("Se cayó el internet en Madrid otra vez") == "es"
     assert language.detect_language("Internet down again in Leeds") == "en"
+
+
+# --- handles with their domain ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@momentofibra.bsky.social my fibre is down",
+        "@ana@mastodon.social mi fibra no va",
+        "Hey @momentofibra.bsky.social, fibre down",
+    ],
+)
+def test_a_handles_domain_is_part_of_the_handle_not_a_topic(text: str) -> None:
+    """Bluesky's and Mastodon's handles carry a domain: its labels ("bsky", "social",
+    "mastodon") are no words of the complaint, so two complaints to the same brand
+    share no key through them (they would make one incident of unrelated complaints)."""
+    from lib.classify import shared_keys, topic_keys
+    from lib.classify.text import prepare
+
+    keys = topic_keys(text, "en")
+    assert "internet" in keys
+    assert not {"bsky", "social", "mastodon", "momentofibra", "ana"} & set(keys)
+    assert len(prepare(text).handles) == 1
+    other = topic_keys("@momentofibra.bsky.social @ana@mastodon.social hello there", "en")
+    assert shared_keys(keys, other) == 0
+
+
+def test_a_sentence_after_a_mention_is_kept() -> None:
+    from lib.classify import topic_keys
+
+    assert topic_keys("thanks @brand. The bill is wrong", "en")[:1] == ["bill"]
+    assert "bill" in topic_keys("@brand.The bill is wrong", "en")

@@ -3,15 +3,21 @@ sentence in the reader's language (the network's own words one click away, for
 managers), offers Retry and Edit and resend wherever it shows, and stops no SLA clock —
 the first response is the first reply the network confirmed.
 
-X has no local server: its HTTP is intercepted with ``responses`` in X API v2's wire
-format (a refused connection is what a DNS failure looks like to the client)."""
+What the sentence says follows what happened: a network that could not be reached at
+all (its name did not resolve, the connection was refused or timed out, the TLS
+handshake failed) posted nothing; one that may have had the request (no answer in time,
+the connection dropped after sending) may or may not have posted it. Bluesky and
+Mastodon are sent to on loopback addresses that fail each way (``tests.crm.unreachable``).
+X has no local server: its HTTP is intercepted with ``responses``, which raises the
+exception ``requests`` really raised for the same failure, or answers in X API v2's
+wire format."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import pytest
-import requests
 import responses
 import time_machine
 from django.utils import timezone
@@ -19,12 +25,14 @@ from django.utils.translation import override
 
 from contacts.models import TimelineEntry
 from crm.models import OutboundMessage, SocialAccount
+from crm.outbox import RetryLater, outbound_deliver, outbound_queue, outbound_retry
 from support.models import SlaEvent, Ticket
 from support.services import sla_evaluate, tickets_open_for_entries
 from tests.conftest import api_as
 from tests.crm.test_networks_x import API as X_API
 from tests.crm.test_networks_x import KEYS as X_KEYS
 from tests.crm.test_networks_x import ME as X_ME
+from tests.crm.unreachable import MAYBE_SENT, NEVER_SENT, failing_base_url, requests_error
 from tests.factories import SocialAccountFactory, SocialIdentityFactory, complaint_entry
 
 pytestmark = pytest.mark.django_db
@@ -36,10 +44,12 @@ CREATED = {
         "edit_history_tweet_ids": ["1880000000000000000"],
     }
 }
-DNS_ERROR = requests.ConnectionError(
-    "HTTPSConnectionPool(host='api.twitter.com', port=443): Max retries exceeded "
-    "(Caused by NameResolutionError: Failed to resolve 'api.twitter.com')"
-)
+
+
+@pytest.fixture(scope="module")
+def refused():
+    """What requests raises when the connection is refused: nothing left the machine."""
+    return requests_error("closed_port")
 
 
 @pytest.fixture
@@ -68,13 +78,13 @@ def _reply(client, ticket: Ticket, text: str, django_capture_on_commit_callbacks
 
 @responses.activate
 def test_an_unreachable_network_stops_no_clock_and_shows_a_sentence_not_an_exception(
-    x_ticket, support, manager, client, django_capture_on_commit_callbacks
+    x_ticket, support, manager, client, django_capture_on_commit_callbacks, refused
 ):
-    responses.post(f"{X_API}/tweets", body=DNS_ERROR)
+    responses.post(f"{X_API}/tweets", body=refused)
     client.force_login(support)
     message = _reply(client, x_ticket, "We are looking into it", django_capture_on_commit_callbacks)
-    assert message.state == "unknown" and message.failure == "unreachable"
-    assert "NameResolutionError" in message.last_error  # kept for managers
+    assert message.state == "failed" and message.failure == "unreachable"
+    assert "NewConnectionError" in message.last_error  # kept for managers
 
     # Bug 3: nothing the network did not confirm counts as a first response.
     x_ticket.refresh_from_db()
@@ -93,30 +103,31 @@ def test_an_unreachable_network_stops_no_clock_and_shows_a_sentence_not_an_excep
 
     # Bug 4: the agent reads one sentence and can act on it; no exception text.
     page = client.get(f"/support/tickets/{x_ticket.pk}/").content.decode()
-    assert "X did not confirm it, so it may or may not have been posted." in page
-    assert "ConnectionError" not in page and "NameResolutionError" not in page
+    assert "X could not be reached; nothing was posted." in page
+    assert "may or may not" not in page
+    assert "ConnectionError" not in page and "NewConnectionError" not in page
     assert f'action="/outbox/{message.pk}/retry/"' in page and "Edit and resend" in page
     inbox = client.get("/inbox/?kinds=mention").content.decode()
-    assert "X did not confirm it" in inbox and "NameResolutionError" not in inbox
+    assert "X could not be reached" in inbox and "NewConnectionError" not in inbox
     assert f"/outbox/{message.pk}/retry/" in inbox
     # In Spanish too, from the same stored code.
     with override("es"):
         page_es = client.get(f"/support/tickets/{x_ticket.pk}/", HTTP_ACCEPT_LANGUAGE="es")
-    assert "X no lo confirmó" in page_es.content.decode()
+    assert "No se pudo contactar con X; no se publicó nada." in page_es.content.decode()
     # A manager has the technical detail one click away.
     client.force_login(manager)
     page = client.get(f"/support/tickets/{x_ticket.pk}/").content.decode()
-    assert "Technical detail" in page and "NameResolutionError" in page
+    assert "Technical detail" in page and "NewConnectionError" in page
 
 
 @responses.activate
 def test_retry_sends_the_same_message_once_and_its_confirmation_is_the_first_response(
-    x_ticket, support, client, django_capture_on_commit_callbacks
+    x_ticket, support, client, django_capture_on_commit_callbacks, refused
 ):
-    responses.post(f"{X_API}/tweets", body=DNS_ERROR)
+    responses.post(f"{X_API}/tweets", body=refused)
     client.force_login(support)
     message = _reply(client, x_ticket, "We are looking into it", django_capture_on_commit_callbacks)
-    assert message.state == "unknown"
+    assert message.state == "failed"
 
     responses.replace(responses.POST, f"{X_API}/tweets", json=CREATED, status=201)
     with django_capture_on_commit_callbacks(execute=True):
@@ -207,14 +218,15 @@ def test_the_failure_sentence_survives_bad_stored_params(x_account):
 
 @responses.activate
 def test_the_api_and_the_admin_retry_a_failed_send(
-    x_ticket, support, manager, client, django_capture_on_commit_callbacks
+    x_ticket, support, manager, client, django_capture_on_commit_callbacks, refused
 ):
-    responses.post(f"{X_API}/tweets", body=DNS_ERROR)
+    responses.post(f"{X_API}/tweets", body=refused)
     client.force_login(support)
     message = _reply(client, x_ticket, "First try", django_capture_on_commit_callbacks)
-    listed = api_as(support).get("/api/v1/outbox/?state=unknown").json()
+    listed = api_as(support).get("/api/v1/outbox/?state=failed").json()
     [row] = listed["results"]
-    assert row["failure"] == "unreachable" and row["failure_text"].startswith("X did not confirm")
+    assert row["failure"] == "unreachable"
+    assert row["failure_text"] == "X could not be reached; nothing was posted."
 
     bad = api_as(support).post(f"/api/v1/outbox/{message.pk}/retry/", {"text": " "}, format="json")
     assert bad.status_code == 400 and bad.json() == {"text": ["Write something to send."]}
@@ -240,3 +252,140 @@ def test_the_api_and_the_admin_retry_a_failed_send(
     assert "1 message(s) queued again." in response.content.decode()
     failed.refresh_from_db()
     assert failed.state == "sent"
+
+
+# -- what the sentence says follows what happened ------------------------------------------
+
+NOTHING_POSTED = {
+    "en": "%s could not be reached; nothing was posted.",
+    "es": "No se pudo contactar con %s; no se publicó nada.",
+}
+MAYBE_POSTED = {
+    "en": "%s did not confirm it, so it may or may not have been posted.",
+    "es": "%s no lo confirmó, así que puede que se haya publicado o no.",
+}
+
+
+def _ticket_page_says(client, ticket: Ticket, message: OutboundMessage, network: str):
+    """The ticket page's sentence for ``message``, in English and Spanish, with its
+    Retry and Edit and resend."""
+    expected = NOTHING_POSTED if message.state == "failed" else MAYBE_POSTED
+    other = MAYBE_POSTED if message.state == "failed" else NOTHING_POSTED
+    for language in ("en", "es"):
+        with override(language):
+            page = client.get(
+                f"/support/tickets/{ticket.pk}/", HTTP_ACCEPT_LANGUAGE=language
+            ).content.decode()
+        assert expected[language] % network in page, language
+        assert other[language] % network not in page, language
+        assert f'action="/outbox/{message.pk}/retry/"' in page
+        assert f"/outbox/{message.pk}/?edit=1" in page
+        assert "Error(" not in page and "Errno" not in page  # no exception text
+
+
+@pytest.mark.parametrize("case", NEVER_SENT + MAYBE_SENT)
+def test_an_x_send_that_never_left_posted_nothing_and_one_that_may_have_is_unknown(
+    case, x_ticket, support, client, django_capture_on_commit_callbacks
+):
+    error = requests_error(case)  # before X's HTTP is intercepted
+    client.force_login(support)
+    with responses.RequestsMock() as mock:
+        mock.post(f"{X_API}/tweets", body=error)
+        message = _reply(client, x_ticket, "We are on it", django_capture_on_commit_callbacks)
+    if case in NEVER_SENT:
+        assert (message.state, message.failure) == ("failed", "unreachable")
+    else:
+        assert (message.state, message.failure) == ("unknown", "no_answer")
+    _ticket_page_says(client, x_ticket, message, "X")
+    x_ticket.refresh_from_db()
+    assert x_ticket.first_response_at is None
+
+
+@pytest.fixture
+def bsky_ticket(customer) -> Ticket:
+    account = SocialAccountFactory(
+        network="bluesky",
+        handle="brand.test",
+        external_id="did:plc:brand",
+        credentials={"app_password": "app-pass"},
+    )
+    entry = complaint_entry(contact=customer, account=account)
+    [ticket] = tickets_open_for_entries(entries=[entry])
+    return ticket
+
+
+@pytest.mark.parametrize("case", NEVER_SENT + MAYBE_SENT)
+def test_a_bluesky_send_that_never_left_posted_nothing_and_one_that_may_have_is_unknown(
+    case, bsky_ticket, support, client, django_capture_on_commit_callbacks
+):
+    """No mock: Bluesky's client (httpx) sends to a loopback address that fails so."""
+    client.force_login(support)
+    with failing_base_url(case) as url:
+        SocialAccount.objects.filter(pk=bsky_ticket.account_id).update(base_url=url)
+        message = _reply(client, bsky_ticket, "We are on it", django_capture_on_commit_callbacks)
+    if case in NEVER_SENT:
+        assert (message.state, message.failure) == ("failed", "unreachable")
+        assert not message.maybe_posted
+    else:
+        assert (message.state, message.failure) == ("unknown", "no_answer")
+        assert message.maybe_posted
+    assert message.attempts == 1  # Bluesky takes no key: nothing is sent twice by itself
+    _ticket_page_says(client, bsky_ticket, message, "Bluesky")
+    bsky_ticket.refresh_from_db()
+    assert bsky_ticket.first_response_at is None
+    assert not TimelineEntry.objects.filter(direction="out").exists()
+
+
+def _mastodon_attempts(message: OutboundMessage, cases: list[str]) -> OutboundMessage:
+    """Deliver ``message`` once per case, the instance failing as the case says."""
+    for case in cases:
+        with failing_base_url(case) as url:
+            SocialAccount.objects.filter(pk=message.account_id).update(base_url=url)
+            with contextlib.suppress(RetryLater):
+                outbound_deliver(message_id=message.pk)
+        message.refresh_from_db()
+    return message
+
+
+def test_mastodon_retries_an_unreachable_instance_then_says_nothing_was_posted(
+    customer, django_capture_on_commit_callbacks
+):
+    """Mastodon deduplicates by key, so it is retried by itself; while it is, the
+    sentence says so, and when it gives up nothing was posted."""
+    account = SocialAccountFactory(network="mastodon", credentials={"access_token": "t"})
+    with django_capture_on_commit_callbacks():
+        message = outbound_queue(account=account, kind="post", text="Back soon", contact=customer)
+    message = _mastodon_attempts(message, ["closed_port"])
+    assert (message.state, message.failure) == ("pending", "unreachable")
+    assert message.failure_text == "Mastodon could not be reached; trying again."
+    message = _mastodon_attempts(message, ["unresolvable", "closed_port", "closed_port"])
+    assert message.state == "pending" and message.attempts == 4
+    message = _mastodon_attempts(message, ["closed_port"])
+    assert (message.state, message.failure, message.attempts) == ("failed", "unreachable", 5)
+    assert message.failure_text == "Mastodon could not be reached; nothing was posted."
+    with override("es"):
+        assert message.failure_text == "No se pudo contactar con Mastodon; no se publicó nada."
+
+
+def test_an_attempt_that_may_have_posted_is_not_forgotten_by_a_later_unreachable_one(
+    customer, django_capture_on_commit_callbacks
+):
+    """The first attempt hung up after sending (it may be on Mastodon); the next four
+    never left. The message may still be posted: its outcome is unknown, not "nothing
+    was posted". A person's Retry (after checking, as the sentence asks) starts afresh."""
+    account = SocialAccountFactory(network="mastodon", credentials={"access_token": "t"})
+    with django_capture_on_commit_callbacks():
+        message = outbound_queue(account=account, kind="post", text="Back soon", contact=customer)
+    message = _mastodon_attempts(message, ["hang_up"])
+    assert (message.state, message.failure, message.maybe_posted) == ("pending", "no_answer", True)
+    assert message.failure_text == "Mastodon did not answer; trying again under the same key."
+    message = _mastodon_attempts(message, ["closed_port"] * 4)
+    assert (message.state, message.failure) == ("unknown", "no_answer")
+    assert message.failure_text.startswith("Mastodon did not confirm it, so it may or may not")
+
+    with django_capture_on_commit_callbacks():
+        outbound_retry(message=message)
+    message.refresh_from_db()
+    assert (message.state, message.maybe_posted) == ("pending", False)
+    message = _mastodon_attempts(message, ["closed_port"] * 5)
+    assert (message.state, message.failure) == ("failed", "unreachable")

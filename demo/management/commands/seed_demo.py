@@ -1,5 +1,7 @@
 """Load the bilingual demo company. Idempotent: every row has a stable key, so a second
-run adds nothing."""
+run adds nothing. What the demo names (its campaign, tags, the default team and stage
+rules) is in ``--language`` (default ``MOMENTO_DEMO_LANGUAGE``, else ``LANGUAGE_CODE``);
+its customers write in English and Spanish either way."""
 
 from __future__ import annotations
 
@@ -40,6 +42,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--contacts", type=int, default=200)
         parser.add_argument(
+            "--language",
+            default=settings.MOMENTO_DEMO_LANGUAGE,
+            help="The language of the demo's names: "
+            + ", ".join(code for code, _label in settings.LANGUAGES)
+            + " (default: MOMENTO_DEMO_LANGUAGE, else LANGUAGE_CODE).",
+        )
+        parser.add_argument(
             "--demo-server-wait",
             type=float,
             default=3.0,
@@ -56,6 +65,7 @@ class Command(BaseCommand):
         self,
         *args,
         contacts: int,
+        language: str = "",
         force: bool = False,
         demo_server_wait: float = 3.0,
         **options,
@@ -66,16 +76,20 @@ class Command(BaseCommand):
                 "passwords; it refuses to run with DEBUG off. Use --force on a demo server "
                 "only, and change those passwords."
             )
+        language = language or settings.MOMENTO_DEMO_LANGUAGE
+        if language not in demo.NAMES:
+            raise CommandError(
+                f"No demo in {language!r}: choose one of {', '.join(sorted(demo.NAMES))}."
+            )
+        names = demo.NAMES[language]
         rng = random.Random(20261123)
         now = timezone.now().replace(minute=0, second=0, microsecond=0)
         users = self._users()
-        accounts = self._accounts(users)
-        tags = [
-            Tag.objects.get_or_create(name=n)[0]
-            for n in ("vip", "fibra", "empresa", "student", "churn-risk")
-        ]
+        accounts = self._accounts(users, names)
+        tags = [Tag.objects.get_or_create(name=n)[0] for n in names["tags"]]
+        self._stage_rules(names)
 
-        campaign = self._campaign(users, accounts)
+        campaign = self._campaign(users, accounts, names)
         existing = set(
             SocialIdentity.objects.filter(external_id__startswith="demo-").values_list(
                 "external_id", flat=True
@@ -148,11 +162,11 @@ class Command(BaseCommand):
                 contact_change_stage(
                     contact=contact,
                     stage=target,
-                    rule="" if target == 2 else "Follow of our account",
+                    rule="" if target == 2 else names["stage_rules"]["follow"],
                     actor=users["ana"] if target == 2 else None,
-                    reason="Bought the 600Mb fibre plan"
+                    reason=names["bought"]
                     if target == 2
-                    else "Followed @" + account.handle,
+                    else names["followed"].format(handle=account.handle),
                 )
             new_contacts += 1
 
@@ -168,7 +182,7 @@ class Command(BaseCommand):
             last_interaction_at__isnull=True, identities__external_id__startswith="demo-"
         ).update(last_interaction_at=Subquery(newest_social))
 
-        self._support(users, now)
+        self._support(users, now, names)
         # Scores from the engagement just loaded (sync refreshes them after each page).
         from contacts.scoring import contacts_score_refresh
 
@@ -227,17 +241,26 @@ class Command(BaseCommand):
             users[username] = user
         return users
 
-    def _support(self, users, now):
-        """Support staff on the default team, its links for canned answers, and tickets
-        for the last fortnight's DMs and customer complaints (the sync rules' own call)."""
+    def _support(self, users, now, names):
+        """Support staff on the default team (named in the demo's language), its links
+        for canned answers, and tickets for the last fortnight's DMs and customer
+        complaints (the sync rules' own call)."""
         from datetime import timedelta
 
-        from support.models import SupportAgent, Team
+        from support.models import SupportAgent, Team, Ticket
         from support.services import tickets_open_for_entries
 
         team = Team.objects.filter(is_default=True).first()
         if team is None:
             return
+        defaults = {n["team"] for n in demo.NAMES.values()}
+        if (
+            team.name in defaults
+            and team.name != names["team"]
+            and not Team.objects.filter(name=names["team"]).exists()
+        ):
+            team.name = names["team"]
+            team.save(update_fields=["name"])
         if not team.phone:
             team.phone = "900 123 456"
             team.form_url = "https://momento.example/contact"
@@ -251,26 +274,69 @@ class Command(BaseCommand):
             occurred_at__gte=now - timedelta(days=14),
             ticket_link__isnull=True,
         ).order_by("occurred_at")
+        opening = timezone.now()
         tickets_open_for_entries(entries=recent)
+        self._backdate(Ticket.objects.filter(created_at__gte=opening))
 
-    def _campaign(self, users, accounts):
+    def _backdate(self, tickets):
+        """Each ticket just opened for a message of the last fortnight reads as opened
+        when that message came (all its times move back by the same amount, its SLA
+        targets included), so the support report's days show the fortnight."""
+        from django.db.models import F, Min
+
+        from support.models import Ticket, TicketLink
+
+        times = [
+            "created_at",
+            "sla_running_since",
+            "first_response_due_at",
+            "resolution_due_at",
+            "sla_next_check_at",
+            "escalated_at",
+            "first_response_at",
+            "resolved_at",
+        ]
+        for ticket in tickets.annotate(first=Min("links__entry__occurred_at")):
+            if ticket.first is None or ticket.first >= ticket.created_at:
+                continue
+            shift = ticket.first - ticket.created_at
+            Ticket.objects.filter(pk=ticket.pk).update(**{f: F(f) + shift for f in times})
+            TicketLink.objects.filter(ticket=ticket).update(created_at=F("created_at") + shift)
+            TimelineEntry.objects.filter(kind="ticket", raw__ticket=ticket.pk).update(
+                occurred_at=F("occurred_at") + shift
+            )
+
+    def _stage_rules(self, names):
+        """The install's default stage rules, named in the demo's language while they
+        keep a default name."""
+        from contacts.models import StageRule
+
+        for kind, name in names["stage_rules"].items():
+            defaults = {n["stage_rules"][kind] for n in demo.NAMES.values()}
+            if not StageRule.objects.filter(name=name).exists():
+                StageRule.objects.filter(kind=kind, name__in=defaults).update(name=name)
+
+    def _campaign(self, users, accounts, names):
+        """The demo campaign (one, whichever language it was first seeded in)."""
         from campaigns.models import Campaign, ListeningRule
 
-        campaign, created = Campaign.objects.get_or_create(
-            name="Fibra 600 · lanzamiento",
-            defaults={
-                "goal": "Help people fed up with slow internet; offer the 600Mb plan.",
-                "owner": users["ana"],
-            },
-        )
-        if created:
+        campaign = Campaign.objects.filter(
+            name__in=[n["campaign"] for n in demo.NAMES.values()]
+        ).first()
+        if campaign is None:
+            campaign = Campaign.objects.create(
+                name=names["campaign"], goal=names["goal"], owner=users["ana"]
+            )
             campaign.accounts.set(accounts.values())
             ListeningRule.objects.create(
-                campaign=campaign, keywords="fibra, router", hashtags="momentofibra"
+                campaign=campaign,
+                name=names["listening"],
+                keywords="fibra, router",
+                hashtags="momentofibra",
             )
         return campaign
 
-    def _accounts(self, users):
+    def _accounts(self, users, names):
         specs = [
             ("bluesky", "brand", None, "momentofibra.bsky.social"),
             ("mastodon", "personal", users["ana"], "ana@mastodon.social"),
@@ -286,7 +352,7 @@ class Command(BaseCommand):
                     "user": user,
                     "base_url": NETWORK_BASE[network][0],
                     "state": SocialAccount.State.PAUSED,
-                    "last_error": "Demo account without credentials: connect a real one to sync.",
+                    "last_error": names["no_credentials"],
                 },
             )
         return accounts
