@@ -20,8 +20,10 @@ MAX_CHARS = 10_000
 
 _SCRIPT_RE = re.compile(r"<(script|style)\b[^>]*>.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _TAG_RE = re.compile(r"</?[a-zA-Z][^<>]{0,500}>|<!--.*?-->", re.DOTALL)
+#: A bare domain has at most eight labels of at most 63 characters: unbounded, the
+#: pattern backtracked over every label from every position ("a.a.a.…" took seconds).
 _URL_RE = re.compile(
-    r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|ly|co|es|io|mx|ar|me|info)/\S*",
+    r"(?:https?://|www\.)\S+|\b(?:[a-z0-9-]{1,63}\.){1,8}(?:com|net|org|ly|co|es|io|mx|ar|me|info)/\S*",
     re.IGNORECASE,
 )
 #: A mention with the domain it may carry: Bluesky's @name.bsky.social, Mastodon's

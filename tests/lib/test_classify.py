@@ -176,6 +176,20 @@ def test_long_post_is_fast() -> None:
     assert c.intent == "complaint"
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["a." * 5000, "a-" * 5000, "a.b" * 3333, "@a." * 3333, ("x." * 60 + "com/ ") * 100],
+    ids=["dots", "dashes", "labels", "mentions", "long-domains"],
+)
+def test_pathological_domains_do_not_backtrack(text: str) -> None:
+    """10,000 characters of dotted labels: the bare-domain pattern once backtracked over
+    every label from every position (8 s for "a." * 5000); bounded, it is linear."""
+    start = time.perf_counter()
+    c = classify(text)
+    assert time.perf_counter() - start < 2.0
+    assert c.intent in {"complaint", "question", "praise", "other"}
+
+
 # --- emoji ------------------------------------------------------------------
 
 
