@@ -11,6 +11,7 @@ from django.db.models.lookups import Exact, GreaterThan
 from django.utils.translation import gettext_lazy as _
 
 from core.choices import Network
+from core.models import ChoiceLabels
 
 
 class Stage(models.IntegerChoices):
@@ -37,7 +38,7 @@ class ContactManager(models.Manager):
         return super().get_queryset().defer("search_document", "timeline_document")
 
 
-class Contact(models.Model):
+class Contact(ChoiceLabels, models.Model):
     display_name = models.CharField(_("display name"), max_length=200)
     stage = models.PositiveSmallIntegerField(_("stage"), choices=Stage, default=Stage.DISCOVERED)
     owner = models.ForeignKey(
@@ -135,7 +136,7 @@ def _handle_key():
     )
 
 
-class SocialIdentity(models.Model):
+class SocialIdentity(ChoiceLabels, models.Model):
     """A contact's account on one network, keyed by the network's stable user id."""
 
     contact = models.ForeignKey(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.choices import Direction, EntryKind, Intent, Network, Sentiment
+from core.models import ChoiceLabels
 from lib.classify.core import LOW_CONFIDENCE
 
 from .people import Contact, SocialIdentity
@@ -24,7 +25,7 @@ class TimelineEntryQuerySet(models.QuerySet):
         return self.order_by("-occurred_at", "-id")
 
 
-class TimelineEntry(models.Model):
+class TimelineEntry(ChoiceLabels, models.Model):
     """Every event on a contact: a social interaction in or out, a note, a stage change,
     a purchase, a ticket event. Events with their own model point to it."""
 
