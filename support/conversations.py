@@ -14,10 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
-from contacts.models import Contact, TimelineEntry
+from contacts.models import WAITING, Contact, TimelineEntry
 from core.choices import QUESTION_KINDS, Direction, EntryKind, Network
 from core.paging import InvalidCursor, decode_cursor, encode_cursor
 from crm.models import OutboundMessage
@@ -33,10 +34,10 @@ THREAD_INTERNAL_KINDS = (EntryKind.NOTE, EntryKind.TICKET, EntryKind.CSAT)
 
 
 def _waiting() -> QuerySet[TimelineEntry]:
-    """Inbound questions nobody has handled (the partial index ``timeline_inbox_unhandled``)."""
-    return TimelineEntry.objects.filter(
-        direction=Direction.INBOUND, handled_at__isnull=True, kind__in=QUESTION_KINDS
-    ).exclude(network="")
+    """Inbound questions nobody has handled (``contacts.models.WAITING``: the partial
+    indexes ``timeline_inbox_unhandled``, ``timeline_waiting_pairs`` and
+    ``timeline_waiting_assignee``)."""
+    return TimelineEntry.objects.filter(WAITING)
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Conversation:
 class ConversationPage:
     conversations: list[Conversation]
     next_cursor: str | None
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, BoundedCount] = field(default_factory=dict)
 
 
 #: Waiting items read per step when walking the inbox index for the next conversations.
@@ -93,20 +94,110 @@ def _stats(user: AbstractBaseUser, pairs: list[tuple[int, str]]) -> dict:
     }
 
 
-def conversation_counts(*, user: AbstractBaseUser, network: str = "") -> dict[str, int]:
-    """How many conversations wait: all, mine (an item assigned to me), unassigned."""
+#: The inbox's counts stop here: from this many conversations on they read "99+".
+COUNT_CAP = 100
+#: Conversations the "unassigned" count looks at, at most, for its first COUNT_CAP
+#: (it skips those with an assigned item; past this it says "at least").
+COUNT_STEPS = 1000
+
+
+@dataclass(frozen=True)
+class BoundedCount:
+    """A count that is exact, or a true lower bound (``more``): shown as "12" or "99+"."""
+
+    value: int
+    more: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.value}+" if self.more else str(self.value)
+
+
+def _bounded(found: int, steps: int, step_cap: int) -> BoundedCount:
+    if found >= COUNT_CAP:
+        return BoundedCount(COUNT_CAP - 1, more=True)
+    return BoundedCount(found, more=steps >= step_cap)
+
+
+def _walk_pairs(candidates: QuerySet[TimelineEntry], *, unassigned: bool) -> BoundedCount:
+    """Count the (network, contact) pairs among ``candidates`` by stepping from one pair
+    to the next through ``timeline_waiting_pairs`` / ``timeline_waiting_assignee`` (a
+    recursive query, one index probe a step), stopping at COUNT_CAP. ``unassigned``
+    counts only pairs without an assigned waiting item (each checked by one more probe),
+    looking at COUNT_STEPS pairs at most. PostgreSQL."""
+    where, params = candidates.query.get_compiler(connection=connection).compile(
+        candidates.query.where
+    )
+    waiting = _waiting()
+    waiting_where, waiting_params = waiting.query.get_compiler(connection=connection).compile(
+        waiting.query.where
+    )
+    table = connection.ops.quote_name(TimelineEntry._meta.db_table)
+
+    def counts(alias: str) -> tuple[str, list]:
+        if not unassigned:
+            return "1", []
+        return (
+            # Only the ORM's compiled WHERE and the table's name go in; values are params.
+            f"(NOT EXISTS (SELECT 1 FROM {table} WHERE {waiting_where}"  # noqa: S608
+            f" AND {table}.network = {alias}.network AND {table}.contact_id = {alias}.contact_id"
+            f" AND {table}.assigned_to_id IS NOT NULL))::int",
+            list(waiting_params),
+        )
+
+    first_counts, first_params = counts("first")
+    next_counts, next_params = counts("nxt")
+    step_cap = COUNT_STEPS if unassigned else COUNT_CAP
+    sql = f"""
+        WITH RECURSIVE walk(network, contact_id, n, k) AS (
+            SELECT first.network, first.contact_id, 1, {first_counts}
+            FROM (SELECT network, contact_id FROM {table} WHERE {where}
+                  ORDER BY network, contact_id LIMIT 1) AS first
+          UNION ALL
+            SELECT nxt.network, nxt.contact_id, walk.n + 1, walk.k + {next_counts}
+            FROM walk CROSS JOIN LATERAL (
+                SELECT network, contact_id FROM {table}
+                WHERE {where} AND ({table}.network, {table}.contact_id)
+                    > (walk.network, walk.contact_id)
+                ORDER BY network, contact_id LIMIT 1
+            ) AS nxt
+            WHERE walk.n < %s AND walk.k < %s
+        )
+        SELECT coalesce(max(k), 0), coalesce(max(n), 0) FROM walk
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [*first_params, *params, *next_params, *params, step_cap, COUNT_CAP],
+        )
+        found, steps = cursor.fetchone()
+    return _bounded(found, steps, step_cap)
+
+
+def conversation_counts(*, user: AbstractBaseUser, network: str = "") -> dict[str, BoundedCount]:
+    """How many conversations wait: all, mine (an item assigned to me), unassigned (no
+    item assigned to anyone). Each is exact below COUNT_CAP and "99+" from there, so a
+    poll of the list costs a bounded number of index probes, not a pass over every
+    waiting item."""
     waiting = _waiting()
     if network:
         waiting = waiting.filter(network=network)
+    if connection.vendor != "postgresql":
+        # No skip scan: count them all (a laptop's SQLite inbox is small).
+        def pairs(qs) -> int:
+            return qs.values("contact_id", "network").distinct().count()
 
-    def pairs(qs) -> int:
-        return qs.values("contact_id", "network").distinct().count()
-
-    everyone = pairs(waiting)
+        everyone = pairs(waiting)
+        return {
+            "all": _bounded(everyone, 0, 1),
+            "mine": _bounded(pairs(waiting.filter(assigned_to=user.pk)), 0, 1),
+            "unassigned": _bounded(
+                everyone - pairs(waiting.filter(assigned_to__isnull=False)), 0, 1
+            ),
+        }
     return {
-        "all": everyone,
-        "mine": pairs(waiting.filter(assigned_to=user.pk)),
-        "unassigned": everyone - pairs(waiting.filter(assigned_to__isnull=False)),
+        "all": _walk_pairs(waiting, unassigned=False),
+        "mine": _walk_pairs(waiting.filter(assigned_to=user.pk), unassigned=False),
+        "unassigned": _walk_pairs(waiting.filter(assigned_to__isnull=True), unassigned=True),
     }
 
 
@@ -309,7 +400,9 @@ def conversation_version(*, contact: Contact, network: str) -> str:
 
 
 __all__ = [
+    "COUNT_CAP",
     "FILTERS",
+    "BoundedCount",
     "Conversation",
     "ConversationPage",
     "Thread",

@@ -57,7 +57,7 @@ def _list_context(request: HttpRequest) -> dict:
         "show": show,
         "network": network,
         "filters": [
-            (name, label, page.counts.get(name, 0))
+            (name, label, page.counts.get(name))
             for name, label in (
                 ("all", _("All")),
                 ("mine", _("Mine")),
