@@ -138,11 +138,11 @@ class TimelineEntry(ChoiceLabels, models.Model):
                 name="timeline_inbox_unhandled",
             ),
             # The inbox's conversations (one person on one network) that wait for an
-            # answer: its counts step from pair to pair through these (one probe per
-            # conversation, however many items each holds). The condition is the
-            # inbox's "waiting" (support.conversations).
+            # answer: its counts step from pair to pair through these, and a page reads
+            # each conversation's figures with a few probes (however many items it
+            # holds). The condition is the inbox's "waiting" (support.conversations).
             models.Index(
-                fields=["network", "contact", "assigned_to"],
+                fields=["network", "contact", "assigned_to", "occurred_at"],
                 condition=WAITING,
                 name="timeline_waiting_pairs",
             ),
