@@ -451,15 +451,16 @@ def _thread_entries(contact: Contact, network: str) -> QuerySet[TimelineEntry]:
 
 def _version(window: list[tuple[int, datetime | None]], *, contact: Contact, network: str) -> str:
     """The stamp of a thread whose newest ``THREAD_LIMIT + 1`` entries are ``window``
-    (id, handled_at): the newest id and the handled count there, and the outbox's (one
-    query)."""
+    (id, handled_at): the newest id there, how many of the shown ones are handled, and
+    the outbox's figures (one query)."""
     o = OutboundMessage.objects.filter(contact=contact, account__network=network).aggregate(
         top=Max("id"),
         moved=Count("id", filter=~Q(state=OutboundMessage.State.PENDING)),
         sent=Count("id", filter=Q(state=OutboundMessage.State.SENT)),
     )
     top = max((pk for pk, _h in window), default=0)
-    handled = sum(1 for _pk, handled_at in window if handled_at is not None)
+    # Handled among the shown ones: the one more only says "older items" exist.
+    handled = sum(1 for _pk, handled_at in window[:THREAD_LIMIT] if handled_at is not None)
     return "-".join(str(v or 0) for v in (top, handled, o["top"], o["moved"], o["sent"]))
 
 

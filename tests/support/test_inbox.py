@@ -291,6 +291,35 @@ def test_poll_answers_204_until_something_new(client, support, account, customer
     assert 'id="thread-items"' in response.content.decode()
 
 
+def test_poll_of_a_long_thread_sees_what_its_pane_shows(
+    client, support, account, customer, monkeypatch
+):
+    """The version reads only the newest THREAD_LIMIT (+1) entries: beyond them a
+    change cannot show, inside them a new item or one handled draws the pane again."""
+    from support import conversations
+
+    monkeypatch.setattr(conversations, "THREAD_LIMIT", 3)
+    lucia = customer.identities.get()
+    oldest = _say(account, lucia, minutes_ago=60, text="oldest")
+    shown = [_say(account, lucia, minutes_ago=m, text=f"shown {m}") for m in (30, 20, 10)]
+    client.force_login(support)
+    html = client.get(_thread_url(customer)).content.decode()
+    assert "Older items are on the contact" in html and "oldest" not in html
+    version = html.split("poll/?v=")[1].split('"')[0]
+    poll = _thread_url(customer, name="inbox:poll")
+
+    TimelineEntry.objects.filter(pk=oldest.pk).update(handled_at=timezone.now())
+    assert client.get(poll, {"v": version}).status_code == 204  # out of sight
+    TimelineEntry.objects.filter(pk=shown[0].pk).update(handled_at=timezone.now())
+    redrawn = client.get(poll, {"v": version})
+    assert redrawn.status_code == 200
+    assert f'class="msg msg-in handled" id="item-{shown[0].pk}"' in redrawn.content.decode()
+    version = redrawn.content.decode().split("poll/?v=")[1].split('"')[0]
+    assert client.get(poll, {"v": version}).status_code == 204
+    _say(account, lucia, minutes_ago=1, text="newest")
+    assert "newest" in client.get(poll, {"v": version}).content.decode()
+
+
 def test_canned_answers_in_the_contacts_language_first(client, support, account, customer):
     customer.language = "es"
     customer.save()
