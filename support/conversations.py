@@ -334,7 +334,7 @@ def conversation_page(
         e.pk: e
         for e in TimelineEntry.objects.filter(
             pk__in=[hit[1] for _k, hit, _r in found]
-        ).select_related("contact", "contact__owner", "identity", "account", "assigned_to")
+        ).select_related("contact", "identity")
     }
     conversations = [
         Conversation(

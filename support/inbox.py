@@ -11,8 +11,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import Truncator
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -54,8 +57,13 @@ def _list_context(request: HttpRequest) -> dict:
     except InvalidCursor as exc:
         raise Http404(_("This page of the inbox does not exist.")) from exc
     query = {"show": show, "network": network}
+    current = None
+    if request.resolver_match and request.resolver_match.url_name == "thread":
+        kwargs = request.resolver_match.kwargs
+        current = (kwargs["contact_id"], kwargs["network"])
     return {
         "page": page,
+        "conv_rows": conversation_rows(page.conversations, current),
         "show": show,
         "network": network,
         "filters": [
@@ -70,6 +78,34 @@ def _list_context(request: HttpRequest) -> dict:
         "query": "&".join(f"{k}={v}" for k, v in query.items() if v),
         "poll_seconds": POLL_SECONDS,
     }
+
+
+def conversation_rows(conversations, current: tuple[int, str] | None = None) -> list[dict]:
+    """What each row of the list shows, worked out once here (the template only
+    escapes and places it): the person, the badge, network and handle, how long ago,
+    mine / unassigned, and the newest item's kind and opening words."""
+    now = timezone.now()
+    mine, unassigned = _("mine"), _("unassigned")
+    rows = []
+    for c in conversations:
+        latest = c.latest
+        rows.append(
+            {
+                "key": c.key,
+                "current": current == (c.contact_id, c.network),
+                "url": reverse("inbox:thread", args=[c.contact_id, c.network]),
+                "name": latest.contact.display_name if latest else "",
+                "unread": c.unread,
+                "network": c.network_label,
+                "handle": latest.identity.handle if latest and latest.identity else "",
+                "iso": timezone.localtime(c.last_at).isoformat(),
+                "since": timesince(c.last_at, now),
+                "tag": mine if c.mine else ("" if c.assigned else unassigned),
+                "kind": latest.get_kind_display() if latest else "",
+                "preview": Truncator(latest.text).chars(120) if latest else "",
+            }
+        )
+    return rows
 
 
 def _canned(thread: Thread, user) -> list[dict]:
