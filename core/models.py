@@ -1,9 +1,35 @@
 from __future__ import annotations
 
+from functools import cache
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+
+@cache
+def _choice_labels(field: models.Field, language: str | None) -> dict:
+    return {
+        make_hashable(value): force_str(label, strings_only=True)
+        for value, label in field.flatchoices
+    }
+
+
+class ChoiceLabels:
+    """A model mixin: ``get_FOO_display()`` reads a label table built once per field
+    and language. Django's own builds ``dict(make_hashable(field.flatchoices))`` on
+    every call, and hashing each lazy label translates it: a page of 200 timeline items
+    spent more time translating every kind than drawing the rows. Same result: the
+    label in the active language, the raw value when it is not a choice."""
+
+    def _get_FIELD_display(self, field: models.Field) -> str:
+        value = getattr(self, field.attname)
+        labels = _choice_labels(field, get_language())
+        return force_str(labels.get(make_hashable(value), value), strings_only=True)
 
 
 class Notification(models.Model):

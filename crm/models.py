@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.choices import Network
 from core.fields import EncryptedJSONField
+from core.models import ChoiceLabels
 
 
 class BackfillState(models.TextChoices):
@@ -17,7 +18,7 @@ class BackfillState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class SocialAccount(models.Model):
+class SocialAccount(ChoiceLabels, models.Model):
     """One of our accounts on a network: the brand's, or a staff member's own."""
 
     class Kind(models.TextChoices):
@@ -86,7 +87,7 @@ class SocialAccount(models.Model):
         return f"{self.get_network_display()} @{self.handle}"
 
 
-class OutboundMessage(models.Model):
+class OutboundMessage(ChoiceLabels, models.Model):
     """Something we send through one of our accounts: a public reply, a DM, a post, a
     like or a follow. The row is the outbox: it is created first, sent by a task that
     claims it, and never sent twice (the idempotency key is unique, and a send whose

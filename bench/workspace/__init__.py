@@ -7,7 +7,8 @@ authentication and a bare Django view.
 
 Data: bench/timeline's loader (``BENCH_CONTACTS``, default 20,000 here, and
 ``BENCH_ENTRIES``, default 200,000), plus one brand account with 500 waiting
-conversations and one thread of 60 items. Each URL is warmed, then hammered for
+conversations, one thread of 60 items and the busy contact's (its pane shows the newest
+200 of 60,000 entries). Each URL is warmed, then hammered for
 ``BENCH_SECONDS`` (5) by 8 client threads on keep-alive connections; the figures are
 requests/s, client p50/p99 and the server time inside Django (the ``Server-Timing``
 header of bench/workspace/timing.py) at the median. The client runs on the same 2 cores
@@ -78,7 +79,9 @@ def _admin_sql(sql: str) -> None:
 
 
 def _conversations(rng: random.Random) -> dict:
-    """A brand account, 500 waiting conversations and one 60-item thread."""
+    """A brand account, 500 waiting conversations, one 60-item thread, and the busy
+    contact's (bench/timeline's 60,000 entries) conversation, whose pane shows the
+    newest 200 items (``THREAD_LIMIT``)."""
     from django.contrib.auth.models import Group, User
     from django.utils import timezone
 
@@ -98,7 +101,7 @@ def _conversations(rng: random.Random) -> dict:
     )
     entries = []
     for i, (contact, identity) in enumerate(zip(contacts, identities, strict=True)):
-        count = 60 if i == 0 else rng.randint(1, 4)
+        count = 60 if i == 1 else rng.randint(1, 4)
         for j in range(count):
             entries.append(
                 TimelineEntry(
@@ -114,7 +117,7 @@ def _conversations(rng: random.Random) -> dict:
                 )
             )
     TimelineEntry.objects.bulk_create(entries, batch_size=2000)
-    return {"agent": agent, "thread_contact": contacts[0].pk}
+    return {"agent": agent, "thread_contact": contacts[1].pk, "busy_contact": contacts[0].pk}
 
 
 def _session_cookie(user) -> str:
@@ -257,6 +260,11 @@ def run() -> None:
             (
                 "inbox thread (60 items, HTMX pane)",
                 thread,
+                {**as_support, "HX-Request": "true", "HX-Target": "thread"},
+            ),
+            (
+                "inbox thread (busy contact: 200 items, HTMX pane)",
+                f"/conversations/{conv['busy_contact']}/mastodon/",
                 {**as_support, "HX-Request": "true", "HX-Target": "thread"},
             ),
         ]

@@ -6,11 +6,12 @@ from .labels import LabelCorrection
 from .people import Contact, SocialIdentity, Stage, Tag
 from .purchases import Purchase
 from .stages import StageChange, StageRule
-from .timeline import TimelineEntry, TimelineEntryQuerySet, timeline_event_record
+from .timeline import WAITING, TimelineEntry, TimelineEntryQuerySet, timeline_event_record
 from .todos import Todo
 from .tombstones import Tombstone
 
 __all__ = [
+    "WAITING",
     "Contact",
     "ContactAudit",
     "ContactImport",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.choices import Network
 from core.fields import FoldedModel, FoldedTextField
+from core.models import ChoiceLabels
 
 
 class Stage(models.IntegerChoices):
@@ -38,7 +39,7 @@ class ContactManager(models.Manager):
         return super().get_queryset().defer("search_document", "timeline_document")
 
 
-class Contact(FoldedModel):
+class Contact(ChoiceLabels, FoldedModel):
     display_name = models.CharField(_("display name"), max_length=200)
     stage = models.PositiveSmallIntegerField(_("stage"), choices=Stage, default=Stage.DISCOVERED)
     owner = models.ForeignKey(
@@ -146,7 +147,7 @@ def _handle_key():
     )
 
 
-class SocialIdentity(FoldedModel):
+class SocialIdentity(ChoiceLabels, FoldedModel):
     """A contact's account on one network, keyed by the network's stable user id."""
 
     contact = models.ForeignKey(

@@ -13,11 +13,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.choices import Direction, EntryKind, Intent, Network, Sentiment
+from core.choices import QUESTION_KINDS, Direction, EntryKind, Intent, Network, Sentiment
 from core.fields import FoldedModel, FoldedTextField
+from core.models import ChoiceLabels
 from lib.classify.core import LOW_CONFIDENCE
 
 from .people import Contact, SocialIdentity
+
+#: An inbound question nobody has handled yet, from a network: what the inbox waits on.
+WAITING = Q(direction=Direction.INBOUND, handled_at__isnull=True, kind__in=QUESTION_KINDS) & ~Q(
+    network=""
+)
 
 
 class TimelineEntryQuerySet(models.QuerySet):
@@ -25,7 +31,7 @@ class TimelineEntryQuerySet(models.QuerySet):
         return self.order_by("-occurred_at", "-id")
 
 
-class TimelineEntry(FoldedModel):
+class TimelineEntry(ChoiceLabels, FoldedModel):
     """Every event on a contact: a social interaction in or out, a note, a stage change,
     a purchase, a ticket event. Events with their own model point to it."""
 
@@ -133,6 +139,20 @@ class TimelineEntry(FoldedModel):
                 fields=["-occurred_at", "-id"],
                 condition=Q(direction=Direction.INBOUND, handled_at__isnull=True),
                 name="timeline_inbox_unhandled",
+            ),
+            # The inbox's conversations (one person on one network) that wait for an
+            # answer: its counts step from pair to pair through these, and a page reads
+            # each conversation's figures with a few probes (however many items it
+            # holds). The condition is the inbox's "waiting" (support.conversations).
+            models.Index(
+                fields=["network", "contact", "assigned_to", "occurred_at"],
+                condition=WAITING,
+                name="timeline_waiting_pairs",
+            ),
+            models.Index(
+                fields=["assigned_to", "network", "contact"],
+                condition=WAITING,
+                name="timeline_waiting_assignee",
             ),
             models.Index(fields=["content_type", "object_id"], name="timeline_subject"),
             models.Index(fields=["account", "-occurred_at"], name="timeline_account_newest"),

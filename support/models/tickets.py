@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.choices import EntryKind, Network
+from core.models import ChoiceLabels
 from lib.business_hours import Schedule
 
 from .incidents import Incident
@@ -37,7 +38,7 @@ CONVERSATION_KINDS = frozenset(
 PUBLIC_KINDS = CONVERSATION_KINDS - {EntryKind.DM}
 
 
-class Ticket(models.Model):
+class Ticket(ChoiceLabels, models.Model):
     """One customer problem, across the public complaint and the DMs that follow.
 
     The SLA clock counts business seconds of the team: ``sla_elapsed_seconds`` banked

@@ -213,3 +213,36 @@ def test_search_finds_words_they_wrote(client, sales):
     html = client.get("/contacts/?search=chamberi").content.decode()
     assert "Quiet Person" in html
     assert Stage.LEAD.label  # the stage labels render too
+
+
+def test_rows_escape_hostile_text_and_keep_their_controls(client, sales, support):
+    """A row's name, company, tags and handles come from people and networks: they
+    are escaped; the row keeps its link, stage, owner, score title and bulk checkbox
+    (only for those who may change contacts)."""
+    evil = '<img src=x onerror="alert(1)">'
+    contact = ContactFactory(
+        display_name=evil, company="<b>co</b>", stage=Stage.LEAD, owner=sales, score=7
+    )
+    contact.tags.add(Tag.objects.create(name="<i>tag</i>"))
+    SocialIdentityFactory(contact=contact, handle='"><script>alert(1)</script>')
+    client.force_login(sales)
+    html = client.get("/contacts/").content.decode()
+    assert "<img src=x" not in html and "<script>alert(1)" not in html and "<b>co" not in html
+    assert (
+        f'<a href="/contacts/{contact.pk}/" dir="auto">&lt;img src=x onerror=&quot;alert(1)&quot;&gt;</a>'
+        in html
+    )
+    assert '<span class="tag">&lt;i&gt;tag&lt;/i&gt;</span>' in html
+    assert "@&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert '<span class="stage stage-1">Lead</span>' in html
+    assert f"<td>{sales.get_username()}</td>" in html
+    assert (
+        f'<input type="checkbox" name="ids" value="{contact.pk}" form="bulk-form"'
+        ' aria-label="Select &lt;img src=x onerror=&quot;alert(1)&quot;&gt;">' in html
+    )
+    spanish = client.get("/contacts/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert 'aria-label="Seleccionar &lt;img' in spanish
+    # Support may read contacts but not change them: no checkboxes, no bulk form.
+    client.force_login(support)
+    html = client.get("/contacts/").content.decode()
+    assert 'name="ids"' not in html and 'id="bulk-form"' not in html

@@ -291,6 +291,35 @@ def test_poll_answers_204_until_something_new(client, support, account, customer
     assert 'id="thread-items"' in response.content.decode()
 
 
+def test_poll_of_a_long_thread_sees_what_its_pane_shows(
+    client, support, account, customer, monkeypatch
+):
+    """The version reads only the newest THREAD_LIMIT (+1) entries: beyond them a
+    change cannot show, inside them a new item or one handled draws the pane again."""
+    from support import conversations
+
+    monkeypatch.setattr(conversations, "THREAD_LIMIT", 3)
+    lucia = customer.identities.get()
+    oldest = _say(account, lucia, minutes_ago=60, text="oldest")
+    shown = [_say(account, lucia, minutes_ago=m, text=f"shown {m}") for m in (30, 20, 10)]
+    client.force_login(support)
+    html = client.get(_thread_url(customer)).content.decode()
+    assert "Older items are on the contact" in html and "oldest" not in html
+    version = html.split("poll/?v=")[1].split('"')[0]
+    poll = _thread_url(customer, name="inbox:poll")
+
+    TimelineEntry.objects.filter(pk=oldest.pk).update(handled_at=timezone.now())
+    assert client.get(poll, {"v": version}).status_code == 204  # out of sight
+    TimelineEntry.objects.filter(pk=shown[0].pk).update(handled_at=timezone.now())
+    redrawn = client.get(poll, {"v": version})
+    assert redrawn.status_code == 200
+    assert f'class="msg msg-in handled" id="item-{shown[0].pk}"' in redrawn.content.decode()
+    version = redrawn.content.decode().split("poll/?v=")[1].split('"')[0]
+    assert client.get(poll, {"v": version}).status_code == 204
+    _say(account, lucia, minutes_ago=1, text="newest")
+    assert "newest" in client.get(poll, {"v": version}).content.decode()
+
+
 def test_canned_answers_in_the_contacts_language_first(client, support, account, customer):
     customer.language = "es"
     customer.save()
@@ -357,3 +386,123 @@ def test_query_counts_stay_constant_as_list_and_thread_grow(client, support, acc
     )
     assert small == large
     assert large[0] <= 11 and large[1] <= 16
+
+
+def _waiting_pairs(identities, account, **kw):
+    """One waiting mention from each identity, in one insert."""
+    now = timezone.now()
+    TimelineEntry.objects.bulk_create(
+        TimelineEntry(
+            contact_id=identity.contact_id,
+            identity=identity,
+            account=account,
+            network=identity.network,
+            kind="mention",
+            direction="in",
+            external_id=f"w{identity.pk}-{kw.get('assigned_to') and kw['assigned_to'].pk}",
+            occurred_at=now - timedelta(minutes=i),
+            **kw,
+        )
+        for i, identity in enumerate(identities)
+    )
+
+
+def test_counts_stop_at_99_plus_and_say_so(client, support, account):
+    """From 100 waiting conversations on, a count reads "99+" (titled "At least 99"):
+    it is never a number larger than the truth, and the list does not count them all."""
+    contacts = ContactFactory.create_batch(101)
+    identities = [
+        SocialIdentityFactory(contact=c, network="mastodon", external_id=f"x{c.pk}")
+        for c in contacts
+    ]
+    _waiting_pairs(identities, account)
+    _waiting_pairs(identities[:3], account, assigned_to=support)
+    client.force_login(support)
+    html = client.get(reverse("inbox:list")).content.decode()
+    assert 'id="count-all" title="At least 99">99+<' in html
+    assert 'id="count-mine">3<' in html
+    assert 'id="count-unassigned">98<' in html  # 101 minus the 3 with an assigned item
+    assert (
+        'id="count-all">0<'
+        in client.get(reverse("inbox:list"), {"network": "bluesky"}).content.decode()
+    )
+    # The poll's out-of-band badges say the same.
+    polled = client.get(
+        reverse("inbox:list"), headers={"HX-Request": "true", "HX-Target": "conv-list"}
+    )
+    assert 'id="count-all" title="At least 99" hx-swap-oob="true">99+<' in polled.content.decode()
+    spanish = client.get(reverse("inbox:list"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert 'title="Al menos 99">99+<' in spanish
+
+
+def test_unassigned_count_says_at_least_when_it_stops_looking(
+    client, support, account, monkeypatch
+):
+    """The unassigned count skips conversations with an assigned item; past
+    COUNT_STEPS of them it shows what it found as a lower bound ("1+")."""
+    from support import conversations
+
+    identities = [SocialIdentityFactory(network="mastodon") for _ in range(4)]
+    _waiting_pairs(identities, account)
+    _waiting_pairs(identities[:2], account, assigned_to=support)  # two taken, two free
+    client.force_login(support)
+    assert 'id="count-unassigned">2<' in client.get(reverse("inbox:list")).content.decode()
+    monkeypatch.setattr(conversations, "COUNT_STEPS", 3)
+    html = client.get(reverse("inbox:list")).content.decode()
+    assert 'id="count-unassigned" title="At least 1">1+<' in html
+    assert 'id="count-all">4<' in html
+
+
+def test_counts_agree_with_counting_every_item(support, account):
+    """The stepping counts give what a pass over every waiting item gives, with
+    handled items, reactions, internal events, several networks and assignees."""
+    import random
+
+    from support.conversations import BoundedCount, conversation_counts
+
+    rng = random.Random(3)
+    other_agent = UserFactory()
+    bluesky = SocialAccountFactory(network="bluesky", handle="brand-bsky")
+    now = timezone.now()
+    entries = []
+    for n in range(40):
+        contact = ContactFactory()
+        for network, acc in (("mastodon", account), ("bluesky", bluesky)):
+            if rng.random() < 0.3:
+                continue
+            identity = SocialIdentityFactory(contact=contact, network=network)
+            for j in range(rng.randint(1, 4)):
+                entries.append(
+                    TimelineEntry(
+                        contact=contact,
+                        identity=identity,
+                        account=acc,
+                        network=network,
+                        kind=rng.choice(["mention", "reply", "dm", "like", "quote"]),
+                        direction=rng.choice(["in", "in", "in", "out"]),
+                        external_id=f"agree-{n}-{network}-{j}",
+                        occurred_at=now - timedelta(minutes=rng.randint(0, 500)),
+                        handled_at=now if rng.random() < 0.2 else None,
+                        assigned_to=rng.choice([None, None, support, other_agent]),
+                    )
+                )
+        timeline_event_record(contact_id=contact.pk, kind="note", text="internal")
+    TimelineEntry.objects.bulk_create(entries)
+
+    for network in ("", "mastodon", "bluesky"):
+        waiting = [
+            e
+            for e in entries
+            if e.direction == "in"
+            and e.handled_at is None
+            and e.kind in ("mention", "reply", "quote", "dm")
+            and (not network or e.network == network)
+        ]
+        pairs = {(e.contact_id, e.network) for e in waiting}
+        taken = {(e.contact_id, e.network) for e in waiting if e.assigned_to is not None}
+        mine = {(e.contact_id, e.network) for e in waiting if e.assigned_to == support}
+        assert conversation_counts(user=support, network=network) == {
+            "all": BoundedCount(len(pairs)),
+            "mine": BoundedCount(len(mine)),
+            "unassigned": BoundedCount(len(pairs - taken)),
+        }
