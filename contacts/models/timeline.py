@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.choices import Direction, EntryKind, Intent, Network, Sentiment
+from core.choices import SOCIAL_KINDS, Direction, EntryKind, Intent, Network, Sentiment
 from lib.classify.core import LOW_CONFIDENCE
 
 from .people import Contact, SocialIdentity
@@ -130,6 +130,13 @@ class TimelineEntry(models.Model):
                 fields=["-occurred_at", "-id"],
                 condition=Q(direction=Direction.INBOUND, handled_at__isnull=True),
                 name="timeline_inbox_unhandled",
+            ),
+            # "The newest 50 interactions" (the interactions API, newest first at any
+            # depth): without it every page sorted all social entries.
+            models.Index(
+                fields=["-occurred_at", "-id"],
+                condition=Q(kind__in=sorted(SOCIAL_KINDS)),
+                name="timeline_social_newest",
             ),
             models.Index(fields=["content_type", "object_id"], name="timeline_subject"),
             models.Index(fields=["account", "-occurred_at"], name="timeline_account_newest"),
