@@ -10,11 +10,22 @@ from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
 
 from contacts.models import TimelineEntry
+from core.serializers import rows_prefetch
 
-from .models import Contact, ContactAudit, Purchase, SocialIdentity, Stage, StageChange, Todo
+from .models import (
+    Contact,
+    ContactAudit,
+    Purchase,
+    SocialIdentity,
+    Stage,
+    StageChange,
+    Tag,
+    Todo,
+)
 from .search import contact_search
 
 __all__ = [
+    "contact_api_list_queryset",
     "contact_board_queryset",
     "contact_board_totals",
     "contact_duplicates",
@@ -29,6 +40,16 @@ def contact_list_queryset() -> QuerySet[Contact]:
     return Contact.objects.select_related("owner").prefetch_related(
         Prefetch("identities", queryset=SocialIdentity.objects.order_by("network", "id")),
         "tags",
+    )
+
+
+def contact_api_list_queryset() -> QuerySet[Contact]:
+    """What the API's contact list answers, in a constant number of queries: identities
+    and tags in plain lists for its serializer's fast path (``core.serializers``); the
+    owner is an id, so no join."""
+    return Contact.objects.prefetch_related(
+        rows_prefetch("identities", SocialIdentity.objects.order_by("network", "id")),
+        rows_prefetch("tags", Tag.objects.order_by("name")),
     )
 
 

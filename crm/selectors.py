@@ -65,6 +65,18 @@ def interaction_queryset() -> QuerySet[TimelineEntry]:
     )
 
 
+def interaction_list_queryset() -> QuerySet[TimelineEntry]:
+    """What the interactions API's list answers: the account is an id (no join, and no
+    decryption of its credentials per row), the author comes from the identity or the
+    staff member, and the raw payload (the largest column, never answered) stays in
+    the database. Read newest first through the index ``timeline_social_newest``."""
+    return (
+        TimelineEntry.objects.filter(kind__in=SOCIAL_KINDS)
+        .select_related("identity", "created_by")
+        .defer("raw")
+    )
+
+
 #: Failed items shown per account on the sync status page (all are in the admin).
 RECENT_FAILURES = 20
 
