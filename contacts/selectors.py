@@ -48,7 +48,20 @@ def contact_api_list_queryset() -> QuerySet[Contact]:
     and tags in plain lists for its serializer's fast path (``core.serializers``); the
     owner is an id, so no join."""
     return Contact.objects.prefetch_related(
-        rows_prefetch("identities", SocialIdentity.objects.order_by("network", "id")),
+        rows_prefetch(
+            "identities",
+            # What ContactSerializer's identities answer, and the key they hang on.
+            SocialIdentity.objects.order_by("network", "id").only(
+                "id",
+                "contact_id",
+                "network",
+                "handle",
+                "external_id",
+                "display_name",
+                "profile_url",
+                "follower_count",
+            ),
+        ),
         rows_prefetch("tags", Tag.objects.order_by("name")),
     )
 

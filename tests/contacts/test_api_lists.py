@@ -164,3 +164,15 @@ def test_contact_timeline_is_the_json_drf_gives(sales):
     assert response.content == drf_json(TimelineEntrySerializer, rows)
     authors = [row["author"] for row in response.json()["results"]]
     assert authors == [None, None, "ana", "teller.bsky.social"]
+
+
+def test_filters_still_apply_beside_the_page_parameters(sales, people):
+    """The filter backend skips the FilterSet only for a request that names nothing but
+    the page (``core.filters``): a filter next to them, or a bad value, still counts."""
+    client = api_as(sales)
+    body = client.get("/api/v1/contacts/?page_size=10&stage=2&format=json").json()
+    assert [row["id"] for row in body["results"]] == [people[1].pk]
+    assert client.get("/api/v1/contacts/?page_size=10&stage=banana").status_code == 400
+    everyone = client.get("/api/v1/contacts/?page_size=10&unknown=1").json()["results"]
+    assert len(everyone) == len(client.get("/api/v1/contacts/?page_size=10").json()["results"])
+    assert len(everyone) == len(people)
