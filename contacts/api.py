@@ -26,6 +26,7 @@ from .models import (
 )
 from .selectors import (
     contact_api_list_queryset,
+    contact_api_rows_attach,
     contact_duplicates,
     contact_history,
     contact_list_queryset,
@@ -63,9 +64,15 @@ class ContactViewSet(MomentoViewSet):
 
     def get_queryset(self):
         if self.action == "list":
-            # The list's rows only go through the serializer's fast path.
             return self.scope_queryset(contact_api_list_queryset())
         return super().get_queryset()
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if self.action == "list" and page is not None:
+            # The page's identities and tags, for the list serializer's fast path.
+            contact_api_rows_attach(page)
+        return page
 
     @extend_schema(request=StageChangeInputSerializer, responses=ContactSerializer)
     @action(detail=True, methods=["post"], required_permissions=("contacts.change_contact",))

@@ -10,7 +10,7 @@ from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
 
 from contacts.models import TimelineEntry
-from core.serializers import rows_prefetch
+from core.serializers import rows_attach
 
 from .models import (
     Contact,
@@ -19,13 +19,13 @@ from .models import (
     SocialIdentity,
     Stage,
     StageChange,
-    Tag,
     Todo,
 )
 from .search import contact_search
 
 __all__ = [
     "contact_api_list_queryset",
+    "contact_api_rows_attach",
     "contact_board_queryset",
     "contact_board_totals",
     "contact_duplicates",
@@ -44,25 +44,43 @@ def contact_list_queryset() -> QuerySet[Contact]:
 
 
 def contact_api_list_queryset() -> QuerySet[Contact]:
-    """What the API's contact list answers, in a constant number of queries: identities
-    and tags in plain lists for its serializer's fast path (``core.serializers``); the
-    owner is an id, so no join."""
-    return Contact.objects.prefetch_related(
-        rows_prefetch(
-            "identities",
-            # What ContactSerializer's identities answer, and the key they hang on.
-            SocialIdentity.objects.order_by("network", "id").only(
-                "id",
-                "contact_id",
-                "network",
-                "handle",
-                "external_id",
-                "display_name",
-                "profile_url",
-                "follower_count",
-            ),
-        ),
-        rows_prefetch("tags", Tag.objects.order_by("name")),
+    """The API's contact list: the contacts alone (the owner is an id, so no join);
+    a page's identities and tags come from ``contact_api_rows_attach``."""
+    return Contact.objects.all()
+
+
+#: What ContactSerializer answers of an identity.
+_API_IDENTITY_COLUMNS = (
+    "id",
+    "network",
+    "handle",
+    "external_id",
+    "display_name",
+    "profile_url",
+    "follower_count",
+)
+
+
+def contact_api_rows_attach(contacts: list[Contact]) -> None:
+    """A page of the API's contact list gets its identities (by network) and tag names
+    (by name) as plain rows for its serializer's fast path (``core.serializers``):
+    two queries whatever the page's size, no model instance per identity or tag."""
+    ids = [contact.pk for contact in contacts]
+    rows_attach(
+        contacts,
+        "identities",
+        SocialIdentity.objects.filter(contact_id__in=ids)
+        .order_by("network", "id")
+        .values("contact_id", *_API_IDENTITY_COLUMNS),
+        key="contact_id",
+    )
+    rows_attach(
+        contacts,
+        "tags",
+        Contact.tags.through.objects.filter(contact_id__in=ids)
+        .order_by("tag__name")
+        .values("contact_id", name=F("tag__name")),
+        key="contact_id",
     )
 
 

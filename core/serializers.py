@@ -14,13 +14,14 @@ answered ``""`` and a string where it answered ``null``; a blank URL (``""``) wa
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partialmethod
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 from django.utils.encoding import force_str
@@ -30,7 +31,7 @@ from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
-__all__ = ["FastListSerializer", "MomentoModelSerializer", "read_plan", "rows_prefetch"]
+__all__ = ["FastListSerializer", "MomentoModelSerializer", "read_plan", "rows_attach"]
 
 
 def _source_fields(model: type[models.Model], path: list[str]) -> list | None:
@@ -172,17 +173,24 @@ def _rows_attribute(name: str) -> str:
     return f"_rows_{name}"
 
 
-def rows_prefetch(name: str, queryset: models.QuerySet | None = None) -> models.Prefetch:
-    """``Prefetch(name, queryset)`` into a plain list, which the fast path reads for the
-    field of relation ``name``. Django's own prefetch builds a related manager and a
-    filtered queryset per row to hold the rows; a list is one ``setattr``. (The related
-    manager of such a row is not prefetched: use it where only the list is serialized.)"""
-    return models.Prefetch(name, queryset=queryset, to_attr=_rows_attribute(name))
+def rows_attach(instances: list[models.Model], name: str, rows: Iterable[dict], *, key: str):
+    """Give each of ``instances`` its rows of relation ``name``, for the fast path to
+    answer the relation's field from: ``rows`` is one ``.values()`` query over them all,
+    in the order the field lists them, and ``key`` its column naming the instance
+    (``contact_id``). Plain rows cost a fraction of model instances in a prefetch (no
+    instance, related manager or queryset per row); the relation's related manager is
+    left as it was (use it where only the fast path reads the rows)."""
+    grouped: dict[Any, list[dict]] = defaultdict(list)
+    for row in rows:
+        grouped[row.pop(key)].append(row)
+    attribute = _rows_attribute(name)
+    for instance in instances:
+        instance.__dict__[attribute] = grouped.get(instance.pk, [])
 
 
 def _related_rows(name: str) -> Callable[[Any], Any]:
-    """The rows of relation ``name``: those of ``rows_prefetch`` or of a plain prefetch
-    when there are (already fetched), else the related manager (``.all()`` comes later)."""
+    """The rows of relation ``name``: those of ``rows_attach`` or of a prefetch when
+    there are (already fetched), else the related manager (``.all()`` comes later)."""
     attribute = _rows_attribute(name)
 
     def get(instance):
@@ -232,11 +240,20 @@ def _display_getter(model, source: str) -> _ColumnFactory | None:
     )
 
 
-def _compile_field(name: str, field: serializers.Field, model, blank_url: bool) -> _ColumnFactory:
+def _compile_field(
+    name: str, field: serializers.Field, model, blank_url: bool, *, plain: bool = False
+) -> _ColumnFactory | None:
+    """The column of ``field`` for model instances; with ``plain``, for the plain rows
+    of ``rows_attach`` (a ``.values()`` row holds a column's value exactly as the
+    instance does), and then ``None`` for a field that is not a model column."""
     source = field.source_attrs
     single = source[0] if len(source) == 1 else None
     model_field = _model_field(model, single) if single else None
     convert = _converter(field)
+    column = itemgetter if plain else attrgetter
+
+    if plain and not (model_field is not None and model_field.concrete):
+        return None
 
     if isinstance(field, serializers.SerializerMethodField):
         method_name = field.method_name
@@ -244,18 +261,20 @@ def _compile_field(name: str, field: serializers.Field, model, blank_url: bool) 
 
     if isinstance(field, serializers.ListSerializer):
         child = _ReadPlan(field.child)
-        get = (
-            _related_rows(single)
-            if model_field is not None and (model_field.one_to_many or model_field.many_to_many)
-            else _generic_get(field)
-        )
+        related = model_field is not None and (model_field.one_to_many or model_field.many_to_many)
+        get = _related_rows(single) if related else _generic_get(field)
 
         def factory(serializer):
             represent = child.bind(field.child)
+            plain_represent = None
 
             def convert_rows(rows):
+                nonlocal plain_represent
                 if isinstance(rows, models.manager.BaseManager):
                     rows = rows.all()
+                elif related and rows and type(rows[0]) is dict:  # rows_attach's
+                    plain_represent = plain_represent or child.bind_plain_rows(field.child)
+                    return [plain_represent(row) for row in rows]
                 return [represent(row) for row in rows]
 
             return _Column(name, get, convert_rows)
@@ -264,15 +283,27 @@ def _compile_field(name: str, field: serializers.Field, model, blank_url: bool) 
 
     if isinstance(field, relations.ManyRelatedField):
         child_field = field.child_relation
-        if type(child_field) is relations.SlugRelatedField and "__" not in child_field.slug_field:
-            item = attrgetter(child_field.slug_field)
-        elif type(child_field) is relations.PrimaryKeyRelatedField and child_field.pk_field is None:
-            item = attrgetter("pk")
-        else:
-            item = child_field.to_representation
         if model_field is None or not (model_field.one_to_many or model_field.many_to_many):
             return _fixed(_Column(name, _generic_get(field), field.to_representation))
+        # What the field answers of each row, and the column of a plain row holding it.
+        key = None
+        if type(child_field) is relations.SlugRelatedField and "__" not in child_field.slug_field:
+            item = attrgetter(key := child_field.slug_field)
+        elif type(child_field) is relations.PrimaryKeyRelatedField and child_field.pk_field is None:
+            item = attrgetter("pk")
+            key = model_field.related_model._meta.pk.attname
+        else:
+            item = child_field.to_representation
         rows_of = _related_rows(single)
+
+        def item_of(row):
+            if type(row) is dict:  # a plain row of rows_attach
+                if key is None or key not in row:
+                    raise ImproperlyConfigured(
+                        f"The plain rows of {name!r} need the column {key!r} (or be instances)."
+                    )
+                return row[key]
+            return item(row)
 
         def get_many(instance):
             if instance.pk is None:
@@ -280,7 +311,7 @@ def _compile_field(name: str, field: serializers.Field, model, blank_url: bool) 
             rows = rows_of(instance)
             return rows.all() if isinstance(rows, models.manager.BaseManager) else rows
 
-        return _fixed(_Column(name, get_many, lambda rows: [item(row) for row in rows]))
+        return _fixed(_Column(name, get_many, lambda rows: [item_of(row) for row in rows]))
 
     if (
         type(field) is relations.PrimaryKeyRelatedField
@@ -289,9 +320,11 @@ def _compile_field(name: str, field: serializers.Field, model, blank_url: bool) 
         and model_field.concrete
         and (model_field.many_to_one or model_field.one_to_one)
     ):
-        return _fixed(_Column(name, attrgetter(model_field.attname), _identity))
+        return _fixed(_Column(name, column(model_field.attname), _identity))
 
     if isinstance(field, (relations.RelatedField, serializers.BaseSerializer)):
+        if plain:
+            return None
         return _fixed(_Column(name, _generic_get(field), field.to_representation))
 
     get = None
@@ -302,7 +335,9 @@ def _compile_field(name: str, field: serializers.Field, model, blank_url: bool) 
         and not model_field.is_relation
         and isinstance(inspect.getattr_static(model, single, None), DeferredAttribute)
     ):
-        get = attrgetter(model_field.attname)
+        get = column(model_field.attname)
+    elif plain:
+        return None
     elif single:
         display = _display_getter(model, single)
     if get is None and display is None:
@@ -331,33 +366,48 @@ def _null_if_blank(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return null_if_blank
 
 
+def _represent(columns: list[_Column]) -> Callable[[Any], dict]:
+    def represent(instance):
+        row = {}
+        for name, get, convert in columns:
+            try:
+                value = get(instance)
+            except SkipField:
+                continue
+            row[name] = None if value is None else convert(value)
+        return row
+
+    return represent
+
+
 class _ReadPlan:
     """How to answer one serializer's fields, compiled once from a serializer instance."""
 
     def __init__(self, serializer: serializers.Serializer):
         model = getattr(getattr(serializer, "Meta", None), "model", None)
-        fields = serializer.fields
+        fields = {name: f for name, f in serializer.fields.items() if not f.write_only}
         blank_urls = getattr(serializer, "_blank_urls", set())
         self.columns = [
-            _compile_field(name, field, model, name in blank_urls)
-            for name, field in fields.items()
-            if not field.write_only
+            _compile_field(name, field, model, name in blank_urls) for name, field in fields.items()
         ]
+        plain = [
+            _compile_field(name, field, model, name in blank_urls, plain=True)
+            for name, field in fields.items()
+        ]
+        self.plain_columns = None if None in plain else plain
 
     def bind(self, serializer: serializers.BaseSerializer) -> Callable[[Any], dict]:
-        columns = [make(serializer) for make in self.columns]
+        return _represent([make(serializer) for make in self.columns])
 
-        def represent(instance):
-            row = {}
-            for name, get, convert in columns:
-                try:
-                    value = get(instance)
-                except SkipField:
-                    continue
-                row[name] = None if value is None else convert(value)
-            return row
-
-        return represent
+    def bind_plain_rows(self, serializer: serializers.BaseSerializer) -> Callable[[dict], dict]:
+        """How to answer a plain row of ``rows_attach``: only for a serializer whose
+        fields are all model columns (the rows of any other must be model instances)."""
+        if self.plain_columns is None:
+            raise ImproperlyConfigured(
+                f"{type(serializer).__name__} answers more than model columns: attach"
+                " model instances, not plain rows."
+            )
+        return _represent([make(serializer) for make in self.plain_columns])
 
 
 _PLANS: dict[type, _ReadPlan] = {}

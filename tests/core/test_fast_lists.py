@@ -10,10 +10,12 @@ from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import F
 from rest_framework import serializers
 
 from contacts.models import Contact, SocialIdentity, Tag
-from core.serializers import FastListSerializer, MomentoModelSerializer, rows_prefetch
+from core.serializers import FastListSerializer, MomentoModelSerializer, rows_attach
 from tests.factories import ContactFactory, SocialIdentityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,10 +94,16 @@ def contacts():
     return Contact.objects.order_by("id")
 
 
-@pytest.mark.parametrize("prefetch", ["lists", "django", "none"])
+@pytest.mark.parametrize("prefetch", ["rows", "django", "none"])
 def test_the_fast_path_answers_what_drf_answers(contacts, prefetch):
-    if prefetch == "lists":
-        rows = contacts.prefetch_related(rows_prefetch("identities"), rows_prefetch("tags"))
+    if prefetch == "rows":
+        rows = list(contacts)
+        ids = [c.pk for c in rows]
+        identities = SocialIdentity.objects.filter(contact_id__in=ids).order_by("id")
+        # Plain rows: every column of the identities, the tags' names.
+        rows_attach(rows, "identities", identities.values(), key="contact_id")
+        tags = Tag.objects.filter(contacts__in=ids).order_by("name")
+        rows_attach(rows, "tags", tags.values("id", "name", owner=F("contacts")), key="owner")
     elif prefetch == "django":
         rows = contacts.prefetch_related("identities", "tags")
     else:
@@ -114,3 +122,40 @@ def test_the_fast_path_answers_what_drf_answers(contacts, prefetch):
     assert full["who"] == "Ana sees Full <b>" and full["year"] == str(datetime.now().year)
     assert full["identities"][0]["profile_url"] == "https://example.social/@f"
     assert full["identities"][1]["profile_url"] is None
+
+
+def test_plain_rows_the_fields_cannot_be_read_from_are_refused(contacts):
+    """Rows without the slug, or for a serializer answering more than columns, are a
+    configuration error (never a made-up answer)."""
+    rows = list(contacts)
+    ids = [c.pk for c in rows]
+    tags = Contact.tags.through.objects.filter(contact_id__in=ids)
+    rows_attach(rows, "tags", tags.values("contact_id", "tag_id"), key="contact_id")
+    with pytest.raises(ImproperlyConfigured):
+        OddContactSerializer(rows, many=True, context={"who": "x"}).data  # noqa: B018
+
+    class WithMethod(MomentoModelSerializer):
+        shout = serializers.SerializerMethodField()
+
+        class Meta:
+            model = SocialIdentity
+            fields = ["id", "shout"]
+
+        def get_shout(self, identity) -> str:
+            return identity.handle.upper()
+
+    class Owner(MomentoModelSerializer):
+        identities = WithMethod(many=True, read_only=True)
+
+        class Meta:
+            model = Contact
+            fields = ["id", "identities"]
+            list_serializer_class = FastListSerializer
+
+    identities = SocialIdentity.objects.filter(contact_id__in=ids)
+    rows_attach(rows, "identities", identities.values(), key="contact_id")
+    with pytest.raises(ImproperlyConfigured):
+        Owner(rows, many=True).data  # noqa: B018
+    SocialIdentityFactory(contact=rows[1])
+    fetched = list(contacts.prefetch_related("identities"))
+    assert Owner(fetched, many=True).data[1]["identities"][0]["shout"].startswith("PERSON")
