@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partialmethod
-from operator import attrgetter, itemgetter
+from operator import attrgetter, itemgetter, methodcaller
 from typing import Any, NamedTuple
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
@@ -214,9 +214,11 @@ def _model_field(model, name: str):
         return None
 
 
-def _display_getter(model, source: str) -> _ColumnFactory | None:
-    """``get_<field>_display`` answered from a label table made once per list (in the
-    active language); a value outside the choices goes to the model's method."""
+def _display_getter(model, source: str) -> Callable[[], Callable[[Any], Any]] | None:
+    """``get_<field>_display``, called without DRF's ``inspect.signature`` of it per
+    row. Where the model keeps Django's ``_get_FIELD_display`` (which rebuilds the
+    choices and translates every label on each call), from a label table made once per
+    list in the active language, a value outside the choices going to the method."""
     if not (source.startswith("get_") and source.endswith("_display")):
         return None
     field = _model_field(model, source[4:-8])
@@ -224,6 +226,10 @@ def _display_getter(model, source: str) -> _ColumnFactory | None:
         return None
     if not isinstance(inspect.getattr_static(model, source, None), partialmethod):
         return None  # the model defines its own
+    if inspect.getattr_static(model, "_get_FIELD_display") is not _DJANGO_DISPLAY:
+        # The model answers labels its own way: ask it (cheap to call directly).
+        direct = methodcaller(source)
+        return lambda: direct
     attname = field.attname
 
     def make(table: dict) -> Callable[[Any], Any]:
@@ -238,6 +244,9 @@ def _display_getter(model, source: str) -> _ColumnFactory | None:
     return lambda: make(
         {make_hashable(k): force_str(v, strings_only=True) for k, v in field.flatchoices}
     )
+
+
+_DJANGO_DISPLAY = models.Model.__dict__["_get_FIELD_display"]
 
 
 def _compile_field(
