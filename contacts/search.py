@@ -1,5 +1,6 @@
-"""Contact search: PostgreSQL full-text search, or a folded ``contains`` on SQLite
-(accents and case ignored; no stemming: "routers" does not find "router" there).
+"""Contact search: PostgreSQL full-text search, or elsewhere (SQLite) a ``contains`` on
+the rows' stored folded copies (``core.fields.FoldedTextField``: accents and case
+ignored; no stemming: "routers" does not find "router" there).
 
 On PostgreSQL a contact matches when every word typed (as a prefix, so "carm" finds
 "Carmen", and without accents, so "lucia" finds "Lucía") is in its profile document
@@ -13,13 +14,13 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, CharField, Func, Q, QuerySet
+from django.db.models import BooleanField, Func, Q, QuerySet
 
 from contacts.models import TimelineEntry
+from lib.text import fold
 
 CONFIGS = ("simple", "english", "spanish")
 #: Search hands PostgreSQL the matching ids when there are at most this many, or
@@ -99,59 +100,22 @@ def contact_search(queryset: QuerySet, text: str) -> QuerySet:
             if len(ids) <= limit:
                 return queryset.filter(IdIn("pk", ids))
         return queryset.filter(match)
-    text = text.lstrip("@")
+    # Elsewhere (SQLite, the embedded default): a substring of the stored folded copies,
+    # accents and case ignored on both sides ("lucia" finds "Lucía", "contrasena" finds
+    # "contraseña"); stemming needs PostgreSQL. Each side scans one narrow index.
+    text = fold(text.lstrip("@"))
     if not text:
         return queryset
-    if connection.vendor != "sqlite":
-        handles = SocialIdentity.objects.filter(
-            Q(handle__icontains=text) | Q(display_name__icontains=text)
-        ).values("contact_id")
-        wrote = TimelineEntry.objects.filter(text__icontains=text).values("contact_id")
-        return queryset.filter(
-            Q(display_name__icontains=text)
-            | Q(email__icontains=text)
-            | Q(company__icontains=text)
-            | Q(pk__in=handles)
-            | Q(pk__in=wrote)
-        )
-    # The embedded default: accents and case folded on both sides ("lucia" finds
-    # "Lucía", "contrasena" finds "contraseña"); stemming needs PostgreSQL.
-    text = fold(text)
-    handles = (
-        SocialIdentity.objects.alias(h=Folded("handle"), n=Folded("display_name"))
-        .filter(Q(h__contains=text) | Q(n__contains=text))
-        .values("contact_id")
+    people = Contact.objects.filter(search_folded__isnull=False, search_folded__contains=text)
+    handles = SocialIdentity.objects.filter(
+        search_folded__isnull=False, search_folded__contains=text
     )
-    wrote = (
-        TimelineEntry.objects.alias(t=Folded("text")).filter(t__contains=text).values("contact_id")
+    wrote = TimelineEntry.objects.filter(text_folded__isnull=False, text_folded__contains=text)
+    return queryset.filter(
+        Q(pk__in=people.values("pk"))
+        | Q(pk__in=handles.values("contact_id"))
+        | Q(pk__in=wrote.values("contact_id"))
     )
-    return queryset.alias(n=Folded("display_name"), e=Folded("email"), c=Folded("company")).filter(
-        Q(n__contains=text)
-        | Q(e__contains=text)
-        | Q(c__contains=text)
-        | Q(pk__in=handles)
-        | Q(pk__in=wrote)
-    )
-
-
-def fold(text: str) -> str:
-    """``text`` without accents, case-folded: "Lucía" → "lucia", "Contraseña" →
-    "contrasena" (what SQLite's ``momento_fold`` computes)."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-class Folded(Func):
-    """``momento_fold(<column>)``: the SQLite function ``contacts.apps`` registers."""
-
-    function = "momento_fold"
-    output_field = CharField()
-
-
-def sqlite_functions_register(sender, connection, **kwargs) -> None:
-    """``connection_created`` receiver: give an SQLite connection ``momento_fold``."""
-    if connection.vendor == "sqlite":
-        connection.connection.create_function("momento_fold", 1, fold, deterministic=True)
 
 
 _ESTIMATE_SQL = """

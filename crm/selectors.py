@@ -83,7 +83,7 @@ def interaction_list_queryset() -> QuerySet[TimelineEntry]:
 
 #: Columns of a timeline entry the interactions list never answers.
 _INTERACTION_UNANSWERED = frozenset(
-    {"raw", "created_at", "sentiment_score", "content_type", "object_id"}
+    {"raw", "text_folded", "created_at", "sentiment_score", "content_type", "object_id"}
 )
 
 

@@ -11,6 +11,7 @@ from django.db.models.lookups import Exact, GreaterThan
 from django.utils.translation import gettext_lazy as _
 
 from core.choices import Network
+from core.fields import FoldedModel, FoldedTextField
 
 
 class Stage(models.IntegerChoices):
@@ -37,7 +38,7 @@ class ContactManager(models.Manager):
         return super().get_queryset().defer("search_document", "timeline_document")
 
 
-class Contact(models.Model):
+class Contact(FoldedModel):
     display_name = models.CharField(_("display name"), max_length=200)
     stage = models.PositiveSmallIntegerField(_("stage"), choices=Stage, default=Stage.DISCOVERED)
     owner = models.ForeignKey(
@@ -66,6 +67,9 @@ class Contact(models.Model):
     # Every word of the contact's timeline (stripped lexemes, no positions), appended by
     # a statement trigger on crm_timelineentry inserts; rebuilt on erase and merge.
     timeline_document = SearchVectorField(null=True, editable=False)
+    # Name, email and company without accents or case, for search off PostgreSQL
+    # (contacts.search); NULL on PostgreSQL.
+    search_folded = FoldedTextField(sources=("display_name", "email", "company"))
     last_interaction_at = models.DateTimeField(_("last interaction"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -93,6 +97,13 @@ class Contact(models.Model):
             models.Index(fields=["display_name", "id"], name="contact_name"),
             models.Index(Lower("display_name"), name="contact_name_lower"),
             models.Index(Lower("email"), name="contact_email_lower"),
+            # Off PostgreSQL, search scans this narrow index rather than the table;
+            # empty on PostgreSQL (the copy is NULL there).
+            models.Index(
+                fields=["search_folded"],
+                condition=Q(search_folded__isnull=False),
+                name="contact_search_folded",
+            ),
         ]
         permissions = [
             ("merge_contact", _("Can merge contacts")),
@@ -135,7 +146,7 @@ def _handle_key():
     )
 
 
-class SocialIdentity(models.Model):
+class SocialIdentity(FoldedModel):
     """A contact's account on one network, keyed by the network's stable user id."""
 
     contact = models.ForeignKey(
@@ -155,6 +166,8 @@ class SocialIdentity(models.Model):
         output_field=models.CharField(max_length=255),
         db_persist=True,
     )
+    # Handle and name without accents or case, for search off PostgreSQL.
+    search_folded = FoldedTextField(sources=("handle", "display_name"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -167,6 +180,12 @@ class SocialIdentity(models.Model):
         indexes = [
             models.Index(fields=["network", "handle"], name="identity_handle"),
             models.Index(fields=["handle_key"], name="identity_handle_key"),
+            # Search's "contacts with a matching handle": a scan of this index alone.
+            models.Index(
+                fields=["search_folded", "contact"],
+                condition=Q(search_folded__isnull=False),
+                name="identity_search_folded",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.choices import SOCIAL_KINDS, Direction, EntryKind, Intent, Network, Sentiment
+from core.fields import FoldedModel, FoldedTextField
 from lib.classify.core import LOW_CONFIDENCE
 
 from .people import Contact, SocialIdentity
@@ -24,7 +25,7 @@ class TimelineEntryQuerySet(models.QuerySet):
         return self.order_by("-occurred_at", "-id")
 
 
-class TimelineEntry(models.Model):
+class TimelineEntry(FoldedModel):
     """Every event on a contact: a social interaction in or out, a note, a stage change,
     a purchase, a ticket event. Events with their own model point to it."""
 
@@ -42,6 +43,8 @@ class TimelineEntry(models.Model):
     network = models.CharField(_("network"), max_length=16, choices=Network, blank=True)
     external_id = models.CharField(_("network item id"), max_length=512, blank=True)
     text = models.TextField(_("text"), blank=True)
+    # The text without accents or case, for search off PostgreSQL; NULL on PostgreSQL.
+    text_folded = FoldedTextField(sources=("text",))
     url = models.URLField(_("URL"), max_length=1000, blank=True)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction)
     # The social engine (crm, the layer above) owns accounts: a string reference, no
@@ -126,11 +129,6 @@ class TimelineEntry(models.Model):
         indexes = [
             # "The newest 50 entries of one contact": one index scan at any depth.
             models.Index(fields=["contact", "-occurred_at", "-id"], name="timeline_contact_newest"),
-            models.Index(
-                fields=["-occurred_at", "-id"],
-                condition=Q(direction=Direction.INBOUND, handled_at__isnull=True),
-                name="timeline_inbox_unhandled",
-            ),
             # "The newest 50 interactions" (the interactions API, newest first at any
             # depth): without it every page sorted all social entries.
             models.Index(
@@ -138,8 +136,20 @@ class TimelineEntry(models.Model):
                 condition=Q(kind__in=sorted(SOCIAL_KINDS)),
                 name="timeline_social_newest",
             ),
+            models.Index(
+                fields=["-occurred_at", "-id"],
+                condition=Q(direction=Direction.INBOUND, handled_at__isnull=True),
+                name="timeline_inbox_unhandled",
+            ),
             models.Index(fields=["content_type", "object_id"], name="timeline_subject"),
             models.Index(fields=["account", "-occurred_at"], name="timeline_account_newest"),
+            # Search's "contacts who wrote it": a scan of this index, not of the rows and
+            # their raw payloads; empty on PostgreSQL (the copy is NULL there).
+            models.Index(
+                fields=["text_folded", "contact"],
+                condition=Q(text_folded__isnull=False),
+                name="timeline_text_folded",
+            ),
         ]
 
     def __str__(self) -> str:

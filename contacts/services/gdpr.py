@@ -23,6 +23,7 @@ from contacts.models import (
     Tombstone,
 )
 from contacts.search import timeline_documents_rebuild
+from core.fields import FoldedTextField, folded_update_fields, folded_values
 from core.signals import contact_erased
 
 from .audit import audit_record
@@ -32,7 +33,13 @@ ERASED = "[erased]"
 
 
 def _rows_as_dicts(queryset) -> list[dict]:
-    return [{"id": row["pk"], **row["fields"]} for row in serializers.serialize("python", queryset)]
+    # A folded copy (for search) repeats its row's other fields: not exported twice.
+    copies = [f.name for f in queryset.model._meta.fields if isinstance(f, FoldedTextField)]
+    rows = [{"id": row["pk"], **row["fields"]} for row in serializers.serialize("python", queryset)]
+    for row in rows:
+        for name in copies:
+            row.pop(name, None)
+    return rows
 
 
 @transaction.atomic
@@ -93,11 +100,11 @@ def contact_erase(*, contact: Contact, actor: AbstractBaseUser | None) -> dict[s
     kind, purchases, stage changes) are kept. Locks the contact. Recorded in history."""
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     pk = contact.pk
+    erased = {"display_name": _("Erased contact #%(id)s") % {"id": pk}, "email": "", "company": ""}
     Contact.objects.filter(pk=pk).update(
-        display_name=_("Erased contact #%(id)s") % {"id": pk},
-        email="",
+        **erased,
+        **folded_values(Contact, **erased),
         phone="",
-        company="",
         language="",
         updated_at=timezone.now(),
     )
@@ -119,7 +126,17 @@ def contact_erase(*, contact: Contact, actor: AbstractBaseUser | None) -> dict[s
         identity.external_id = f"erased-{identity.pk}"
     SocialIdentity.objects.bulk_update(
         identities,
-        ["handle", "display_name", "profile_url", "avatar_url", "follower_count", "external_id"],
+        folded_update_fields(
+            identities,
+            [
+                "handle",
+                "display_name",
+                "profile_url",
+                "avatar_url",
+                "follower_count",
+                "external_id",
+            ],
+        ),
     )
     # Network ids become their keyed hashes: unique still, no longer pointing at the
     # person; the tombstones keep every write path from storing them again.
@@ -131,7 +148,14 @@ def contact_erase(*, contact: Contact, actor: AbstractBaseUser | None) -> dict[s
         ["external_id"],
         batch_size=1000,
     )
-    erased_entries = entries.update(text="", url="", raw={}, in_reply_to="", thread_id="")
+    erased_entries = entries.update(
+        text="",
+        **folded_values(TimelineEntry, text=""),
+        url="",
+        raw={},
+        in_reply_to="",
+        thread_id="",
+    )
     LabelCorrection.objects.filter(entry__contact_id=pk).delete()  # they copy the text
     timeline_documents_rebuild(pk)
     Todo.objects.filter(contact_id=pk).update(title=ERASED)

@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from contacts.models import Contact, SocialIdentity
+from core.fields import folded_update_fields
 
 from ..networks.base import Author
 from .cleaning import clean_text, fit
@@ -41,7 +42,9 @@ def authors_resolve(
         if tuple(stored) != tuple(wanted[name] for name in fields):
             changed.append(SocialIdentity(pk=pk, **wanted))
     if changed:
-        SocialIdentity.objects.bulk_update(changed, fields, batch_size=500)
+        SocialIdentity.objects.bulk_update(
+            changed, folded_update_fields(changed, fields), batch_size=500
+        )
 
     missing = [latest[key] for key in latest if key not in found]
     if missing:

@@ -95,8 +95,12 @@ def ingest_followup_run(*, batch_id: int) -> int | None:
     """Run one batch's follow-up if it is still undone and no one else holds it. Returns
     the number of stage changes made, or None when there was nothing to do."""
     with transaction.atomic():
+        # Lock the batch row only (``of``): a join's FOR UPDATE would lock the account
+        # too, and SKIP LOCKED would then pass over the batch whenever the sync's next
+        # page holds its account row (every page updates it), leaving the page to the
+        # beat sweep's grace, ~30 s late.
         batch = (
-            IngestBatch.objects.select_for_update(skip_locked=True)
+            IngestBatch.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=batch_id, done_at=None)
             .select_related("account")
             .first()

@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lib.text import fold
+
 #: Posts longer than this are truncated before analysis (keeps worst-case
 #: latency bounded; social posts are far shorter).
 MAX_CHARS = 10_000
@@ -72,15 +74,6 @@ def sanitize(value: object) -> str:
     text = _INVISIBLE_RE.sub("", text)
     text = _CONTROL_RE.sub(" ", text)
     return _SPACE_RE.sub(" ", text).strip()
-
-
-def fold(text: str) -> str:
-    """Lowercase and strip accents (``"Qué Pésimo"`` -> ``"que pesimo"``).
-
-    ``ñ`` is folded to ``n`` as well: Spanish social text often omits it.
-    """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def split_hashtag(tag: str) -> str:

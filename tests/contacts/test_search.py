@@ -1,9 +1,9 @@
-"""Full-text search on PostgreSQL (and the icontains fallback used on SQLite)."""
+"""Full-text search on PostgreSQL (and the folded copies' search used off it)."""
 
 import pytest
 from django.test import override_settings
 
-from contacts.models import Contact
+from contacts.models import Contact, SocialIdentity, TimelineEntry
 from contacts.search import contact_search, tsquery_text
 from tests.factories import ContactFactory, SocialIdentityFactory, TimelineEntryFactory
 
@@ -73,14 +73,36 @@ def test_hostile_input_is_not_a_tsquery_error(people):
     assert tsquery_text("&|!") == ""
 
 
-def test_icontains_fallback_when_not_postgresql(people):
-    lucia, bob = people
+def test_folded_copies_are_left_empty_on_postgresql(people):
+    """PostgreSQL searches its own documents: the folded copies (for search elsewhere)
+    would only double every post there, so they stay NULL."""
+    lucia, _ = people
+    assert Contact.objects.filter(pk=lucia.pk, search_folded=None).exists()
+    assert not SocialIdentity.objects.exclude(search_folded=None).exists()
+    assert not TimelineEntry.objects.exclude(text_folded=None).exists()
+
+
+def test_folded_copies_when_not_postgresql():
+    """The search used off PostgreSQL, run here with the copies written as they are
+    there: accents and case ignored, substrings, never a stem."""
     with override_settings(IS_POSTGRES=False):
-        assert ids("Pérez") == {lucia.pk}
+        lucia = ContactFactory(
+            display_name="Lucía Pérez", company="Panadería La Espiga", email="lucia@shop.example"
+        )
+        SocialIdentityFactory(contact=lucia, network="bluesky", handle="lucía.bsky.social")
+        TimelineEntryFactory(contact=lucia, text="¿Cuál es la CONTRASEÑA? Compré routers")
+        bob = ContactFactory(display_name="Bob Stone", email="bob@example.com")
+        assert Contact.objects.get(pk=lucia.pk).search_folded == (
+            "lucia perez\nlucia@shop.example\npanaderia la espiga"
+        )
+        assert ids("Pérez") == ids("perez") == ids("PEREZ") == {lucia.pk}
         assert ids("@lucia.bsky") == {lucia.pk}
-        assert ids("comprando") == {lucia.pk}
+        assert ids("contrasena") == ids("Contraseña") == {lucia.pk}
+        assert ids("router") == {lucia.pk}  # a substring of "routers"
         assert ids("shop.example") == {lucia.pk}
         assert ids("STONE") == {bob.pk}
+        assert ids("perez panaderia") == set()  # a match never spans two fields
+        assert ids("100%") == ids("a_b") == set()  # LIKE's wildcards are plain text
 
 
 def test_search_probes_the_gin_indexes_then_picks_a_plan(people, monkeypatch):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from contacts.models import Contact, SocialIdentity, StageChange, TimelineEntry
 from contacts.services import FOLLOW_RULE
@@ -209,3 +210,22 @@ def test_sync_opens_tickets_through_the_support_rules(account):
         account=account, items=[item(2, kind="dm", author=author, text="¿Alguien?")]
     )
     assert ticket.links.count() == 2
+
+
+def test_a_pages_statements_do_not_grow_with_the_page(vendor, account, settings):
+    """Storing 5 new items or 60 (new authors, identities, entries, and their follow-up)
+    takes the same statements on both paths; the portable one also with the folded
+    search copies written, as off PostgreSQL (the copies stay NULL on PostgreSQL)."""
+
+    def page_queries(first: int, size: int) -> int:
+        items = [item(n) for n in range(first, first + size)]
+        with CaptureQueriesContext(connection) as ctx:
+            ingest_interactions(account=account, items=items)
+        return len(ctx.captured_queries)
+
+    assert page_queries(0, 5) == page_queries(100, 60)
+    assert TimelineEntry.objects.get(text="hello 159").text_folded is None
+    if vendor == "portable":
+        settings.IS_POSTGRES = False  # the copies are written, as on SQLite
+        assert page_queries(200, 5) == page_queries(300, 60)
+        assert TimelineEntry.objects.get(text="hello 359").text_folded == "hello 359"

@@ -8,7 +8,10 @@ import time
 import warnings
 from datetime import timedelta
 
+import psycopg
 import pytest
+import redis
+from django.db import connection, transaction
 from django.utils import timezone
 
 from contacts.models import StageChange
@@ -82,3 +85,56 @@ def test_killed_worker_and_lost_messages_lose_no_followup(settings, tmp_path):
     assert (
         StageChange.objects.values("contact_id").distinct().count() == StageChange.objects.count()
     )
+
+
+def test_followup_runs_while_the_next_page_holds_the_account(settings, tmp_path):
+    """A sync stores page after page; each page's transaction updates its account's row
+    (counters, lease) and holds that row until it commits. The follow-up of the page
+    before must not skip its batch for it: with no sweep running, every batch is done by
+    its own task while another transaction holds the account (it used to lock the
+    account too, ``FOR UPDATE SKIP LOCKED`` over the join, found nothing and left the
+    batch to the sweep's 30 s grace)."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    account = SocialAccountFactory(network="bluesky")
+    pages = 3
+    for p in range(pages):
+        items = [item(p * 1000 + n, kind="dm" if n == 0 else "mention") for n in range(5)]
+        ingest_interactions(account=account, items=items)
+    assert IngestBatch.objects.filter(done_at=None).count() == pages
+
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"]
+    ) as next_page:
+        # What the next page's transaction does to the account, left uncommitted.
+        next_page.execute(
+            "UPDATE crm_socialaccount SET items_synced = items_synced WHERE id = %s",
+            [account.pk],
+        )
+        worker = Worker(tmp_path / "worker.log", queues="default")
+        worker.start()
+        try:
+            done = _wait(lambda: not IngestBatch.objects.filter(done_at=None).exists(), 90)
+            assert done, worker.tail()
+        finally:
+            worker.kill()
+            next_page.rollback()
+    assert Ticket.objects.count() == pages  # one DM, one ticket, per page
+
+
+def test_followup_is_published_only_when_the_page_commits(settings):
+    """A page stored inside a caller's transaction publishes its follow-up when that
+    transaction commits, never before (a worker would find no batch and leave the page
+    to the sweep); the message is on the broker's queue right after the commit."""
+    from config.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.control.purge()
+    queue = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    account = SocialAccountFactory(network="bluesky")
+    with transaction.atomic():
+        ingest_interactions(account=account, items=[item(1), item(2)])
+        assert queue.llen("default") == 0
+    assert queue.llen("default") == 1
+    assert IngestBatch.objects.filter(done_at=None).count() == 1
+    app.control.purge()

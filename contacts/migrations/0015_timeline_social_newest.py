@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contacts", "0013_identity_handle_key_whole_name"),
+        ("contacts", "0014_search_folded_copies"),
     ]
 
     operations = [
