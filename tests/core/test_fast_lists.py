@@ -159,3 +159,29 @@ def test_plain_rows_the_fields_cannot_be_read_from_are_refused(contacts):
     SocialIdentityFactory(contact=rows[1])
     fetched = list(contacts.prefetch_related("identities"))
     assert Owner(fetched, many=True).data[1]["identities"][0]["shout"].startswith("PERSON")
+
+
+def test_a_models_own_labels_are_answered(contacts, monkeypatch):
+    """A model that answers ``get_FOO_display`` its own way (its own
+    ``_get_FIELD_display``) is asked, not second-guessed by the plan's label table."""
+    from functools import partialmethod
+
+    def shouted(self, field):
+        return f"{getattr(self, field.attname)}!"
+
+    monkeypatch.setattr(Contact, "_get_FIELD_display", shouted)
+    stage = Contact._meta.get_field("stage")
+    monkeypatch.setattr(Contact, "get_stage_display", partialmethod(shouted, field=stage))
+
+    class Labels(MomentoModelSerializer):
+        stage_label = serializers.CharField(source="get_stage_display", read_only=True)
+
+        class Meta:
+            model = Contact
+            fields = ["id", "stage_label"]
+            list_serializer_class = FastListSerializer
+
+    rows = list(contacts)
+    fast = Labels(rows, many=True).data
+    assert fast == serializers.ListSerializer(child=Labels(), instance=rows).data
+    assert [row["stage_label"] for row in fast] == ["1!", "0!"]
