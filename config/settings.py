@@ -242,7 +242,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter, skipped where a request filters nothing (core/filters.py).
+    "DEFAULT_FILTER_BACKENDS": ["core.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.paging.KeysetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

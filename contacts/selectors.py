@@ -10,11 +10,22 @@ from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
 
 from contacts.models import TimelineEntry
+from core.serializers import rows_attach
 
-from .models import Contact, ContactAudit, Purchase, SocialIdentity, Stage, StageChange, Todo
+from .models import (
+    Contact,
+    ContactAudit,
+    Purchase,
+    SocialIdentity,
+    Stage,
+    StageChange,
+    Todo,
+)
 from .search import contact_search
 
 __all__ = [
+    "contact_api_list_queryset",
+    "contact_api_rows_attach",
     "contact_board_queryset",
     "contact_board_totals",
     "contact_duplicates",
@@ -29,6 +40,47 @@ def contact_list_queryset() -> QuerySet[Contact]:
     return Contact.objects.select_related("owner").prefetch_related(
         Prefetch("identities", queryset=SocialIdentity.objects.order_by("network", "id")),
         "tags",
+    )
+
+
+def contact_api_list_queryset() -> QuerySet[Contact]:
+    """The API's contact list: the contacts alone (the owner is an id, so no join);
+    a page's identities and tags come from ``contact_api_rows_attach``."""
+    return Contact.objects.all()
+
+
+#: What ContactSerializer answers of an identity.
+_API_IDENTITY_COLUMNS = (
+    "id",
+    "network",
+    "handle",
+    "external_id",
+    "display_name",
+    "profile_url",
+    "follower_count",
+)
+
+
+def contact_api_rows_attach(contacts: list[Contact]) -> None:
+    """A page of the API's contact list gets its identities (by network) and tag names
+    (by name) as plain rows for its serializer's fast path (``core.serializers``):
+    two queries whatever the page's size, no model instance per identity or tag."""
+    ids = [contact.pk for contact in contacts]
+    rows_attach(
+        contacts,
+        "identities",
+        SocialIdentity.objects.filter(contact_id__in=ids)
+        .order_by("network", "id")
+        .values("contact_id", *_API_IDENTITY_COLUMNS),
+        key="contact_id",
+    )
+    rows_attach(
+        contacts,
+        "tags",
+        Contact.tags.through.objects.filter(contact_id__in=ids)
+        .order_by("tag__name")
+        .values("contact_id", name=F("tag__name")),
+        key="contact_id",
     )
 
 

@@ -13,7 +13,7 @@ from core.choices import Direction
 from .filters import InteractionFilter
 from .models import OutboundMessage
 from .outbox import outbound_retry
-from .selectors import interaction_queryset, socialaccount_status_list
+from .selectors import interaction_list_queryset, interaction_queryset, socialaccount_status_list
 from .serializers import (
     AnswerInputSerializer,
     HandledInputSerializer,
@@ -89,6 +89,11 @@ class InteractionViewSet(MomentoReadOnlyViewSet):
     serializer_class = InteractionSerializer
     filterset_class = InteractionFilter
     keyset_fields = ("occurred_at", "id")
+
+    def get_queryset(self):
+        if self.action == "list":
+            return self.scope_queryset(interaction_list_queryset())
+        return super().get_queryset()
 
     def _inbound(self) -> TimelineEntry:
         entry = self.get_object()

@@ -65,6 +65,28 @@ def interaction_queryset() -> QuerySet[TimelineEntry]:
     )
 
 
+def interaction_list_queryset() -> QuerySet[TimelineEntry]:
+    """What the interactions API's list answers: the account is an id (no join, and no
+    decryption of its credentials per row), the author is the identity's handle or the
+    staff member's username (only those columns of theirs), and what it never answers
+    (the raw payload, the largest column) stays in the database. Read newest first
+    through the index ``timeline_social_newest``."""
+    answered = [
+        f.name for f in TimelineEntry._meta.concrete_fields if f.name not in _INTERACTION_UNANSWERED
+    ]
+    return (
+        TimelineEntry.objects.filter(kind__in=SOCIAL_KINDS)
+        .select_related("identity", "created_by")
+        .only(*answered, "identity__handle", "created_by__username")
+    )
+
+
+#: Columns of a timeline entry the interactions list never answers.
+_INTERACTION_UNANSWERED = frozenset(
+    {"raw", "text_folded", "created_at", "sentiment_score", "content_type", "object_id"}
+)
+
+
 #: Failed items shown per account on the sync status page (all are in the admin).
 RECENT_FAILURES = 20
 

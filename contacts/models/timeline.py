@@ -13,7 +13,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.choices import QUESTION_KINDS, Direction, EntryKind, Intent, Network, Sentiment
+from core.choices import (
+    QUESTION_KINDS,
+    SOCIAL_KINDS,
+    Direction,
+    EntryKind,
+    Intent,
+    Network,
+    Sentiment,
+)
 from core.fields import FoldedModel, FoldedTextField
 from core.models import ChoiceLabels
 from lib.classify.core import LOW_CONFIDENCE
@@ -135,6 +143,13 @@ class TimelineEntry(ChoiceLabels, FoldedModel):
         indexes = [
             # "The newest 50 entries of one contact": one index scan at any depth.
             models.Index(fields=["contact", "-occurred_at", "-id"], name="timeline_contact_newest"),
+            # "The newest 50 interactions" (the interactions API, newest first at any
+            # depth): without it every page sorted all social entries.
+            models.Index(
+                fields=["-occurred_at", "-id"],
+                condition=Q(kind__in=sorted(SOCIAL_KINDS)),
+                name="timeline_social_newest",
+            ),
             models.Index(
                 fields=["-occurred_at", "-id"],
                 condition=Q(direction=Direction.INBOUND, handled_at__isnull=True),
