@@ -38,7 +38,6 @@ from core.choices import Direction, EntryKind, Network
 from . import base
 from .base import (
     Author,
-    FailedItem,
     FetchResult,
     Interaction,
     Page,
@@ -219,17 +218,48 @@ class Adapter:
         return page_from_result(self._fetch, stream, state, limit=limit, network=label)
 
     def _fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
+        """One page of ``stream``'s newest-first walk back to the cursor; the walk's
+        state is the cursor (``base.cursor_walk_step``): for comments and reactions one
+        list per recent post, each back to that post's own since."""
         limit = max(1, min(limit, MAX_LIMIT))
-        since = int(cursor) if cursor and cursor.isdigit() else None
         if stream == "comments":
-            return self._per_post(since, cursor, limit, self._comments_of)
+            return self._step(cursor, self._posts, self._comments_page, self._comment, limit)
         if stream == "reactions":
-            return self._per_post(since, cursor, limit, self._reactions_of)
+            return self._step(cursor, self._posts, self._reactions_page, self._reaction, limit)
         if stream == "mentions":
-            return self._mentions(since, cursor, limit)
+            return self._step(
+                cursor,
+                lambda: [("", "")],
+                self._mentions_page,
+                lambda note, _list: self._mention(note),
+                limit,
+            )
         raise base.InvalidRequest(f"LinkedIn has no stream {stream!r}")
 
-    def _posts(self) -> list[str]:
+    def _step(self, cursor, lists, fetch_page, normalise, limit) -> FetchResult:
+        def read(walk_list: base.WalkList, token: str | None):
+            start = int(token) if token and token.isdigit() else 0
+            page = fetch_page(walk_list[0], start, limit)
+            elements = page.elements or []
+            total = page.paging.total if page.paging else None
+            end = start + len(elements)
+            more = elements and (total is None or end < total)
+            return elements, str(end) if more else None
+
+        def items(element, walk_list: base.WalkList) -> list[Interaction]:
+            item = normalise(element, walk_list[0])
+            return [item] if item is not None else []
+
+        return base.cursor_walk_step(
+            cursor,
+            lists=lists,
+            read=read,
+            normalise=items,
+            what="LinkedIn item",
+            max_pages=MAX_WALK_PAGES,
+        )
+
+    def _posts(self) -> list[base.WalkList]:
         posts = self._call(
             "finder",
             resource_path="/posts",
@@ -240,65 +270,16 @@ class Adapter:
                 "sortBy": "LAST_MODIFIED",
             },
         )
-        return [str(p["id"]) for p in posts.elements or [] if isinstance(p, dict) and p.get("id")]
+        return [
+            (str(p["id"]), "") for p in posts.elements or [] if isinstance(p, dict) and p.get("id")
+        ]
 
-    def _walk(self, fetch_page, normalise, since: int | None, failed: list[FailedItem]):
-        """Every item of a newest-first list newer than ``since``; and whether the walk
-        reached ``since`` (or the list's end)."""
-        read: list[Interaction] = []
-        start = 0
-        for _ in range(MAX_WALK_PAGES):
-            page = fetch_page(start)
-            elements = page.elements or []
-            for element in elements:
-                try:
-                    item = normalise(element)
-                except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                    failed.append(
-                        FailedItem(
-                            str(element.get("id") if isinstance(element, dict) else "")[:200]
-                            or "item",
-                            f"Malformed LinkedIn item: {exc}",
-                            element if isinstance(element, dict) else {},
-                        )
-                    )
-                    continue
-                if item is None:
-                    continue
-                if since is not None and _epoch(item) < since:
-                    return read, True
-                read.append(item)
-            total = page.paging.total if page.paging else None
-            start += len(elements)
-            if not elements or (total is not None and start >= total):
-                return read, True
-        return read, False
-
-    def _per_post(self, since, cursor, limit, of) -> FetchResult:
-        items: list[Interaction] = []
-        failed: list[FailedItem] = []
-        bound: datetime | None = None
-        for post in self._posts():
-            read, complete = of(post, since, failed)
-            items.extend(read)
-            if not complete and read:
-                oldest = min(i.occurred_at for i in read)
-                bound = oldest if bound is None else min(bound, oldest)
-        return base.oldest_first_page(
-            items, failed, cursor, limit, bound, waiting=bound is not None
-        )
-
-    def _comments_of(self, post: str, since, failed):
-        return self._walk(
-            lambda start: self._call(
-                "get_all",
-                resource_path="/socialActions/{urn}/comments",
-                path_keys={"urn": post},
-                query_params={"start": start, "count": MAX_LIMIT},
-            ),
-            lambda c: self._comment(c, post),
-            since,
-            failed,
+    def _comments_page(self, post: str, start: int, count: int):
+        return self._call(
+            "get_all",
+            resource_path="/socialActions/{urn}/comments",
+            path_keys={"urn": post},
+            query_params={"start": start, "count": count},
         )
 
     def _comment(self, comment: dict[str, Any], post: str) -> Interaction:
@@ -324,18 +305,13 @@ class Adapter:
     def _me(self) -> Author:
         return Author(external_id=self.org_urn, handle=self.handle or self._org())
 
-    def _reactions_of(self, post: str, since, failed):
-        return self._walk(
-            lambda start: self._call(
-                "finder",
-                resource_path="/reactions/(entity:{entity})",
-                path_keys={"entity": post},
-                finder_name="entity",
-                query_params={"sort": "REVERSE_CHRONOLOGICAL", "start": start, "count": MAX_LIMIT},
-            ),
-            lambda r: self._reaction(r, post),
-            since,
-            failed,
+    def _reactions_page(self, post: str, start: int, count: int):
+        return self._call(
+            "finder",
+            resource_path="/reactions/(entity:{entity})",
+            path_keys={"entity": post},
+            finder_name="entity",
+            query_params={"sort": "REVERSE_CHRONOLOGICAL", "start": start, "count": count},
         )
 
     def _reaction(self, reaction: dict[str, Any], post: str) -> Interaction | None:
@@ -353,26 +329,18 @@ class Adapter:
             raw=reaction,
         )
 
-    def _mentions(self, since, cursor, limit) -> FetchResult:
-        failed: list[FailedItem] = []
-        read, complete = self._walk(
-            lambda start: self._call(
-                "finder",
-                resource_path="/organizationalEntityNotifications",
-                finder_name="criteria",
-                query_params={
-                    "organizationalEntity": self.org_urn,
-                    "actions": ["SHARE_MENTION"],
-                    "start": start,
-                    "count": MAX_LIMIT,
-                },
-            ),
-            self._mention,
-            since,
-            failed,
+    def _mentions_page(self, _list: str, start: int, count: int):
+        return self._call(
+            "finder",
+            resource_path="/organizationalEntityNotifications",
+            finder_name="criteria",
+            query_params={
+                "organizationalEntity": self.org_urn,
+                "actions": ["SHARE_MENTION"],
+                "start": start,
+                "count": count,
+            },
         )
-        bound = None if complete or not read else min(i.occurred_at for i in read)
-        return base.oldest_first_page(read, failed, cursor, limit, bound, waiting=bound is not None)
 
     def _mention(self, note: dict[str, Any]) -> Interaction | None:
         if note.get("action") != "SHARE_MENTION":
