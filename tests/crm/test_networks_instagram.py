@@ -13,11 +13,17 @@ from django.urls import reverse
 
 from contacts.models import SocialIdentity, TimelineEntry
 from crm.models import SocialAccount
-from crm.networks.base import InvalidRequest
+from crm.networks.base import CursorWalk, InvalidRequest
 from crm.networks.instagram import Adapter
 from crm.services import socialaccount_connect
 from crm.sync import sync_account_run
-from tests.crm.meta_fake import FakePage
+from tests.crm.conftest import (
+    crash_once_in_page_commit,
+    held_against_stored,
+    stream_row,
+    time_passes,
+)
+from tests.crm.meta_fake import FakePage, graph_error
 
 CREDENTIALS = {"access_token": "EAAB-page-token", "app_secret": "s3cret", "verify_token": "vt-ig"}
 
@@ -157,3 +163,87 @@ def test_a_signed_instagram_comment_webhook_lands_once(client, account, ig):
         HTTP_X_HUB_SIGNATURE_256=signature("s3cret", wrong),
     )
     assert response.status_code == 400
+
+
+def comment_pages_read(ig) -> Counter:
+    """Each comments page Instagram served, by (medium, ``after``), and how often."""
+    from urllib.parse import parse_qs, urlsplit
+
+    reads: Counter = Counter()
+    for url in ig.requests_seen:
+        parts = urlsplit(url)
+        if parts.path.endswith("/comments"):
+            after = parse_qs(parts.query).get("after", [""])[0]
+            reads[(parts.path.split("/")[-2], after)] += 1
+    return reads
+
+
+def test_a_long_comments_walk_survives_a_429_a_500_and_a_crash_and_resumes_in_place(
+    account, ig, monkeypatch
+):
+    """More than a page waits on the first poll (three media, ten pages of comments and
+    replies); each run reads two pages and stores the walk's state with them; a 429, a
+    500 and a crash inside a page's commit each stop it mid-walk, and the next run goes
+    on from the last page stored, reading no page twice but the one that crashed; new
+    comments arrive meanwhile on a medium already walked and on one not yet walked."""
+
+    photo, reel, story = ig.post("Summer sale"), ig.post("New reel"), ig.post("Behind the scenes")
+    first = [ig.comment(reel, f"55{n % 7:02d}", f"user_{n % 7}", f"love it {n}") for n in range(38)]
+    for n in range(7):
+        ig.comment(reel, "5599", "grumpy_99", f"reply {n}", parent=first[n])
+    for n in range(27):
+        ig.comment(photo, f"56{n % 5:02d}", f"buyer_{n % 5}", f"where is my order {n}")
+    for n in range(12):
+        ig.comment(story, f"57{n % 3:02d}", f"fan_{n % 3}", f"so cool {n}")
+
+    def run() -> None:
+        sync_account_run(account_id=account.pk, max_pages=3, page_limit=10)
+
+    run()  # the story's two pages (newest medium first), the reel's first
+    walk = CursorWalk.parse(stream_row(account, "comments").cursor)
+    assert set(walk.seen) == {story} and [t[0] for t in walk.todo] == [reel, photo]
+    assert walk.token and walk.pages == 1
+    assert len(stored(account)) == 12 + 10
+
+    ig.faults.append((400, graph_error(4, "Application request limit reached"), {}))
+    run()
+    assert stream_row(account, "comments").error_code == "rate_limited"
+    assert CursorWalk.parse(stream_row(account, "comments").cursor) == walk
+    time_passes(account)
+    run()  # three more pages of the reel
+
+    # Meanwhile, a new comment and a reply under an old comment on the medium walked
+    # already, a new comment on the one being walked and on the one not walked yet.
+    ig.comment(story, "5800", "late_0", "late on a walked medium")
+    old = next(c.id for c in ig.comments if c.post_id == story and not c.parent_id)
+    ig.comment(story, "5801", "late_1", "late reply under an old comment", parent=old)
+    ig.comment(reel, "5802", "late_2", "late on the medium being walked")
+    ig.comment(photo, "5803", "late_3", "late on a medium not walked yet")
+
+    ig.faults.append(
+        (500, graph_error(2, "Service temporarily unavailable", kind="OAuthException"), {})
+    )
+    before = stream_row(account, "comments").cursor
+    run()
+    assert stream_row(account, "comments").error_code == "server_error"
+    assert stream_row(account, "comments").cursor == before
+    time_passes(account)
+
+    crashes = crash_once_in_page_commit(monkeypatch, after=1)
+    with pytest.raises(RuntimeError):
+        run()
+    assert "crashed" in crashes and stream_row(account, "comments").cursor == before
+    monkeypatch.undo()
+    sync_until_done(account, page_limit=10)  # the walk ends
+    # The first walk read each page once, but for the 429, the 500 and the crash.
+    assert sum(n - 1 for n in comment_pages_read(ig).values()) == 3
+    sync_until_done(account, page_limit=10)  # the next walk reads what came late
+
+    held = {c.id: c.created for c in ig.comments}
+    assert held_against_stored(account, held) == {
+        "missing": 0,
+        "duplicated": 0,
+        "unknown": 0,
+        "in_order": True,
+    }
+    assert stream_row(account, "comments").status == "ok"
