@@ -391,7 +391,8 @@ class CursorWalk:
     ingest stores an item once): per list in ``seen`` (the newest time stored from that
     list), else ``floor``. While the walk runs, ``todo`` holds the lists still to read
     (the first is being read), ``token`` the network's token of its next page, ``tops``
-    the newest time seen per list and ``pages`` the pages read of the current list.
+    the newest time on each list's first page (its next since) and ``pages`` the pages
+    read of the current list.
 
     Stored as: the digits of ``since`` (a one-list stream at rest, and the time cursors
     of earlier versions, read as ``floor``), else JSON."""
@@ -488,9 +489,10 @@ def cursor_walk_step(
     items, its own first (rows it cannot read are kept as failures naming ``what``).
     A list ends when it has no older page, after ``max_pages`` pages, or (``to_since``)
     at the first row older than its ``since``; without ``to_since`` every page is read
-    (Instagram puts a new reply under an old comment). Each list's ``since`` moves to the
-    newest time seen in it only when its walk ends, and a one-list stream then stores
-    plain digits again."""
+    (Instagram puts a new reply under an old comment). Each list's ``since`` moves, when
+    its walk ends, to the newest time on the first page read of it (all of which was
+    there when the walk began, so anything the walk missed is newer), and a one-list
+    stream then stores plain digits again."""
     walk = CursorWalk.parse(cursor)
     if not walk.todo:
         todo = tuple(lists())
@@ -506,7 +508,7 @@ def cursor_walk_step(
     items: list[Interaction] = []
     failed: list[FailedItem] = []
     reached = False
-    top = walk.tops.get(key)
+    top = None
     for row in rows:
         try:
             found = normalise(row, current)
@@ -527,7 +529,10 @@ def cursor_walk_step(
             break
     pages = walk.pages + 1
     tops = dict(walk.tops)
-    if top is not None:
+    if top is not None and walk.pages == 0:
+        # Only the list's first page moves its since: everything on it was there when
+        # the walk of the list began, so whatever the walk passes by later (a comment
+        # added above its position, a reply under one it read) is newer than that.
         tops[key] = top
     if not reached and next_token and pages < max_pages:
         walk = replace(walk, token=str(next_token), tops=tops, pages=pages)

@@ -32,6 +32,7 @@ from linkedin_api.clients.auth.client import AuthClient
 from linkedin_api.clients.restli.client import RestliClient
 from linkedin_api.common import constants
 from linkedin_api.common.errors import ResponseFormattingError
+from requests.adapters import HTTPAdapter
 
 from core.choices import Direction, EntryKind, Network
 
@@ -52,6 +53,7 @@ VERSION = "202411"
 POSTS_PER_POLL = 20
 MAX_LIMIT = 100
 MAX_WALK_PAGES = 20
+API_ORIGIN = "https://api.linkedin.com"
 
 
 class Adapter:
@@ -66,6 +68,12 @@ class Adapter:
         self.credentials = dict(credentials or {})
         self.org_id = org_id
         self.rest = RestliClient()
+        self.oauth_url = constants.OAUTH_BASE_URL
+        if base_url:
+            # Another address for LinkedIn's API and OAuth (a test double): the client
+            # builds api.linkedin.com URLs, its session sends them there instead.
+            self.rest.session.mount(API_ORIGIN, _Elsewhere(base_url))
+            self.oauth_url = f"{base_url.rstrip('/')}/oauth/v2"
         self.auth = AuthClient(
             client_id=self.credentials.get("client_id", ""),
             client_secret=self.credentials.get("client_secret", ""),
@@ -100,7 +108,7 @@ class Adapter:
     def _refresh(self) -> None:
         try:
             answer = self.auth.session.post(
-                f"{constants.OAUTH_BASE_URL}/accessToken",
+                f"{self.oauth_url}/accessToken",
                 data={
                     "grant_type": "refresh_token",
                     "refresh_token": self.credentials.get("refresh_token", ""),
@@ -427,6 +435,18 @@ class Adapter:
 
     def follow(self, *, author: Author) -> Sent:
         raise base.InvalidRequest("A LinkedIn page cannot follow members.")
+
+
+class _Elsewhere(HTTPAdapter):
+    """Sends what ``RestliClient`` addresses to api.linkedin.com to ``base_url``."""
+
+    def __init__(self, base_url: str):
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+
+    def send(self, request, **kwargs):
+        request.url = self.base_url + request.url.removeprefix(API_ORIGIN)
+        return super().send(request, **kwargs)
 
 
 def _json(response: Any) -> dict[str, Any]:

@@ -196,8 +196,8 @@ def test_a_long_comments_walk_survives_a_429_a_500_and_a_crash_and_resumes_in_pl
     for n in range(12):
         ig.comment(story, f"57{n % 3:02d}", f"fan_{n % 3}", f"so cool {n}")
 
-    def run() -> None:
-        sync_account_run(account_id=account.pk, max_pages=3, page_limit=10)
+    def run(pages: int = 3) -> None:
+        sync_account_run(account_id=account.pk, max_pages=pages, page_limit=10)
 
     run()  # the story's two pages (newest medium first), the reel's first
     walk = CursorWalk.parse(stream_row(account, "comments").cursor)
@@ -210,14 +210,19 @@ def test_a_long_comments_walk_survives_a_429_a_500_and_a_crash_and_resumes_in_pl
     assert stream_row(account, "comments").error_code == "rate_limited"
     assert CursorWalk.parse(stream_row(account, "comments").cursor) == walk
     time_passes(account)
-    run()  # three more pages of the reel
+    run(1)  # the reel's second page
+    walk = CursorWalk.parse(stream_row(account, "comments").cursor)
+    assert walk.todo[0][0] == reel and walk.pages == 2
 
     # Meanwhile, a new comment and a reply under an old comment on the medium walked
-    # already, a new comment on the one being walked and on the one not walked yet.
+    # already and on the one being walked (above the walk's position, and on its last
+    # page: the reply must not carry the reel's since past the comment), a new comment
+    # on the one not walked yet.
     ig.comment(story, "5800", "late_0", "late on a walked medium")
     old = next(c.id for c in ig.comments if c.post_id == story and not c.parent_id)
     ig.comment(story, "5801", "late_1", "late reply under an old comment", parent=old)
     ig.comment(reel, "5802", "late_2", "late on the medium being walked")
+    ig.comment(reel, "5804", "late_4", "late reply on the walk's last page", parent=first[0])
     ig.comment(photo, "5803", "late_3", "late on a medium not walked yet")
 
     ig.faults.append(

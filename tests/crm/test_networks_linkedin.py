@@ -12,10 +12,10 @@ from django.core.exceptions import ValidationError
 
 from contacts.models import SocialIdentity, TimelineEntry
 from crm.models import SocialAccount
+from crm.networks.base import CursorWalk
 from crm.selectors import syncstream_error_text
 from crm.services import socialaccount_connect
 from crm.sync import sync_account_run
-from crm.networks.base import CursorWalk
 from tests.crm.conftest import (
     crash_once_in_page_commit,
     held_against_stored,
@@ -213,9 +213,7 @@ def test_long_walks_survive_a_429_a_500_and_a_crash_and_resume_in_place(account,
     sync_until_done(account, page_limit=10)  # the walks end
     # The comments walk read each page once, but for the 429, the 500 and the crash
     # (the other streams' walks ended sooner, and each run since started a new one).
-    again = {
-        key: n for key, n in pages_read(org).items() if n > 1 and key[0].endswith("/comments")
-    }
+    again = {key: n for key, n in pages_read(org).items() if n > 1 and key[0].endswith("/comments")}
     assert sum(n - 1 for n in again.values()) == 3, again
     sync_until_done(account, page_limit=10)  # the next walks read what came late
 
