@@ -525,8 +525,9 @@ def cursor_walk_step(
         items += [i for i in found if since is None or _epoch(i) >= since]
         top = max([top or 0, *(_epoch(i) for i in found)]) or None
         if to_since and since is not None and _epoch(found[0]) < since:
-            reached = True  # newest first: everything after this row is older
-            break
+            # Newest first: the rows after this one are older (their new replies, on
+            # this page, are still kept), and no older page is read.
+            reached = True
     pages = walk.pages + 1
     tops = dict(walk.tops)
     if top is not None and walk.pages == 0:
@@ -537,7 +538,7 @@ def cursor_walk_step(
     if not reached and next_token and pages < max_pages:
         walk = replace(walk, token=str(next_token), tops=tops, pages=pages)
         return FetchResult(oldest_first(items), failed, walk.dump(), True)
-    # This list is done: its since moves to the newest time it showed.
+    # This list is done: its since moves to the newest time of its first page.
     known = [t for t in (tops.pop(key, None), since) if t is not None]
     done = max(known) if known else None
     todo = walk.todo[1:]
