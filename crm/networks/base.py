@@ -326,8 +326,9 @@ class NetworkAdapter(Protocol):
 
 
 def page_from_result(fetch, stream: str, state: StreamState, *, limit: int, network: str) -> Page:
-    """A page for adapters whose streams read oldest first from a cursor (Meta, and
-    YouTube's and LinkedIn's walks that keep their own state in the cursor):
+    """A page for adapters whose streams read oldest first from a cursor (Facebook, and
+    the walks of YouTube, Instagram and LinkedIn that keep their own state in the cursor,
+    ``cursor_walk_step``):
     ``fetch(stream, cursor, limit=…)`` returns a ``FetchResult`` and the stream's cursor
     moves to its cursor. An error names the network (``network``, its brand name)."""
     try:

@@ -5,10 +5,15 @@ Streams:
 
 ``comments``  comments and their replies on the account's recent media that have
               comments. Instagram serves them newest first, replies nested under their
-              comment, with no ``since``: each medium's comments are walked (a bounded
-              number of pages), and what is newer than the cursor (epoch seconds of
-              the newest item stored) is handed over oldest first.
-``mentions``  media that tag the account (``/tags``), kind mention.
+              comment, with no ``since``: each medium's comments edge is walked to its
+              end (a new reply can sit under an old comment), one Graph page per
+              stored page, and what is newer than that medium's since is kept.
+``mentions``  media that tag the account (``/tags``), kind mention, walked back to the
+              cursor.
+
+Both walks keep their state in the stream's cursor (``base.cursor_walk_step``: the media
+left, the ``after`` cursor of the next page, a since per medium), so a walk interrupted
+by a 429, a 500 or a kill goes on from the last page stored.
 ``dms``       Instagram Direct conversations (the page's conversations with
               ``platform=instagram``), as on Facebook.
 

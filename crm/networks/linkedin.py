@@ -8,10 +8,12 @@ Streams:
 ``mentions``   posts that mention the organization
                (``/organizationalEntityNotifications``, action ``SHARE_MENTION``).
 
-LinkedIn serves these newest first and has no ``since``: each post's list is walked (a
-bounded number of pages) and what is newer than the cursor — the ``created.time``
-(epoch seconds) of the newest item stored — is handed over oldest first; when a walk is
-cut short the cursor stays behind the oldest item it read. LinkedIn offers no direct
+LinkedIn serves these newest first and has no ``since``: each post's list (one list for
+mentions) is walked back to its since — the ``created.time`` (epoch seconds) of the
+newest item stored from it — one Rest.li page per stored page, and the walk's state (the
+posts left, the next ``start``, a since per post) is the stream's cursor
+(``base.cursor_walk_step``), so a walk cut short by a 429, a 500 or a kill goes on from
+the last page stored. LinkedIn offers no direct
 messages to organizations and no comment webhooks: answers are public comments, polling
 is the only path. A member is keyed by their person URN; LinkedIn does not give an
 organization its commenters' names, so the handle is the URN's id.
