@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from contacts.models import SocialIdentity, TimelineEntry
 from crm.models import SocialAccount
+from crm.networks import meta
 from crm.networks.base import CursorWalk, InvalidRequest
 from crm.networks.instagram import Adapter
 from crm.services import socialaccount_connect
@@ -252,3 +253,40 @@ def test_a_long_comments_walk_survives_a_429_a_500_and_a_crash_and_resumes_in_pl
         "in_order": True,
     }
     assert stream_row(account, "comments").status == "ok"
+
+
+def test_tagged_media_are_walked_back_to_the_cursor_across_a_429(account, ig):
+    """More than a page of media tagging the account waits; the walk stores its state
+    with each page, a 429 mid-walk leaves it where it was, and a second burst is read
+    back to the cursor only."""
+    for n in range(27):
+        ig.tag(f"77{n % 4:02d}", f"tagger_{n % 4}", f"wearing @momento.shop {n}")
+
+    def run() -> None:
+        sync_account_run(account_id=account.pk, max_pages=1, page_limit=10)
+
+    run()
+    walk = CursorWalk.parse(stream_row(account, "mentions").cursor)
+    assert walk.todo == (("", ""),) and walk.token and walk.pages == 1
+    ig.faults.extend([(400, graph_error(4, "Application request limit reached"), {})] * 3)
+    run()  # the comments, mentions and dms streams each meet one
+    assert stream_row(account, "mentions").error_code == "rate_limited"
+    assert CursorWalk.parse(stream_row(account, "mentions").cursor) == walk
+    time_passes(account)
+    sync_until_done(account, page_limit=10)
+    assert stream_row(account, "mentions").cursor.isdigit()  # the walk ended
+    for n in range(12):
+        ig.tag(f"78{n % 3:02d}", f"late_{n % 3}", f"late tag {n}")
+    sync_until_done(account, page_limit=10)
+
+    held = {m["id"]: meta.parse_meta_time(m["timestamp"]) for m in ig.tags}
+    assert held_against_stored(account, held) == {
+        "missing": 0,
+        "duplicated": 0,
+        "unknown": 0,
+        "in_order": True,
+    }
+    tags_read = [u for u in ig.requests_seen if "/tags" in u]
+    assert len(tags_read) == 3 + 1 + 2  # three pages and the 429, then two back to the cursor
+    mention = TimelineEntry.objects.get(text="late tag 4")
+    assert mention.kind == "mention" and mention.identity.handle == "late_1"
