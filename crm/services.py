@@ -89,7 +89,10 @@ def socialaccount_verify(*, network: str, handle: str, base_url: str, credential
         )
     if not handle:
         errors["handle"] = [_("Enter the account's handle.")]
-    if network in NEEDS_BASE_URL:
+    if network in NEEDS_BASE_URL or base_url:
+        # Elsewhere the adapters talk to the network's own API, unless a base URL is
+        # given (the Graph, YouTube and LinkedIn adapters honour one): it is checked the
+        # same way, so no network's requests go to an internal address.
         if not base_url:
             errors["base_url"] = [
                 _("Enter the server's URL (a Bluesky PDS or a Mastodon instance).")

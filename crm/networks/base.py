@@ -6,6 +6,7 @@ account ``needs_reconnect`` on ``AuthError``)."""
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -389,8 +390,9 @@ class NetworkAdapter(Protocol):
 
 
 def page_from_result(fetch, stream: str, state: StreamState, *, limit: int, network: str) -> Page:
-    """A page for adapters whose streams read oldest first from a cursor (Meta, and
-    YouTube's and LinkedIn's walks that keep their own state in the cursor):
+    """A page for adapters whose streams read oldest first from a cursor (Facebook, and
+    the walks of YouTube, Instagram and LinkedIn that keep their own state in the cursor,
+    ``cursor_walk_step``):
     ``fetch(stream, cursor, limit=…)`` returns a ``FetchResult`` and the stream's cursor
     moves to its cursor. An error names the network (``network``, its brand name)."""
     try:
@@ -434,3 +436,182 @@ def oldest_first_page(
     if more and next_cursor == cursor:
         more = False  # a second with more than a page of items: the next poll goes on
     return FetchResult(taken, failed, next_cursor, more)
+
+
+# -- newest-first walks whose state lives in the stream's cursor -------------------------------
+
+#: One list of a walk: its key (a medium's or post's id; "" for a stream that is one
+#: list) and what the adapter needs to read it (a permalink), both strings.
+WalkList = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class CursorWalk:
+    """Where a newest-first walk stands, kept in the stream's cursor so that each page
+    commits it with its items and a walk of any length goes on across runs, after a
+    429, a 500 or a kill, from the last page stored.
+
+    A stream is one list (YouTube's threads, mentions) or several (the comments of each
+    recent medium or post). Items are new from ``since`` on (epoch seconds, inclusive;
+    ingest stores an item once): per list in ``seen`` (the newest time stored from that
+    list), else ``floor``. While the walk runs, ``todo`` holds the lists still to read
+    (the first is being read), ``token`` the network's token of its next page, ``tops``
+    the newest time on each list's first page (its next since) and ``pages`` the pages
+    read of the current list.
+
+    Stored as: the digits of ``since`` (a one-list stream at rest, and the time cursors
+    of earlier versions, read as ``floor``), else JSON."""
+
+    floor: int | None = None
+    seen: dict[str, int] = field(default_factory=dict)
+    todo: tuple[WalkList, ...] = ()
+    token: str | None = None
+    tops: dict[str, int] = field(default_factory=dict)
+    pages: int = 0
+
+    @classmethod
+    def parse(cls, cursor: str | None) -> CursorWalk:
+        if not cursor:
+            return cls()
+        if cursor.isdigit():
+            return cls(floor=int(cursor))
+        try:
+            data = json.loads(cursor)
+        except ValueError:
+            return cls()
+        if not isinstance(data, dict):
+            return cls()
+        if "todo" not in data and "seen" not in data:
+            # A one-list walk as YouTube stored it: since, token, top, pages.
+            top = data.get("top")
+            return cls(
+                floor=_int_or_none(data.get("since")),
+                todo=(("", ""),) if data.get("token") else (),
+                token=data.get("token") or None,
+                tops={"": top} if isinstance(top, int) else {},
+                pages=_int_or_none(data.get("pages")) or 0,
+            )
+        return cls(
+            floor=_int_or_none(data.get("floor")),
+            seen=_epochs(data.get("seen")),
+            todo=tuple(
+                (str(t[0]), str(t[1]))
+                for t in data.get("todo") or []
+                if isinstance(t, list) and len(t) == 2
+            ),
+            token=data.get("token") or None,
+            tops=_epochs(data.get("tops")),
+            pages=_int_or_none(data.get("pages")) or 0,
+        )
+
+    def dump(self) -> str | None:
+        if not self.todo and not self.seen:
+            return str(self.floor) if self.floor is not None else None
+        data: dict[str, Any] = {"floor": self.floor, "seen": self.seen}
+        if self.todo:
+            data.update(
+                todo=[list(t) for t in self.todo],
+                token=self.token,
+                tops=self.tops,
+                pages=self.pages,
+            )
+        return json.dumps(data, separators=(",", ":"))
+
+    def since(self, key: str) -> int | None:
+        return self.seen.get(key, self.floor)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _epochs(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items() if _int_or_none(v) is not None}
+
+
+def _epoch(item: Interaction) -> int:
+    return int(item.occurred_at.timestamp())
+
+
+def cursor_walk_step(
+    cursor: str | None,
+    *,
+    lists,
+    read,
+    normalise,
+    what: str,
+    max_pages: int,
+    to_since: bool = True,
+) -> FetchResult:
+    """ONE network page of a newest-first walk whose state is the cursor (see
+    :class:`CursorWalk`), its new items oldest first and the cursor to store with them.
+
+    ``lists()`` gives the lists to walk when a walk starts (``[("", "")]`` for a stream
+    that is one list); ``read(walk_list, token)`` one page of a list: its rows and the
+    token of the next (older) page, or None; ``normalise(row, walk_list)`` a row's
+    items, its own first (rows it cannot read are kept as failures naming ``what``).
+    A list ends when it has no older page, after ``max_pages`` pages, or (``to_since``)
+    at the first row older than its ``since``; without ``to_since`` every page is read
+    (Instagram puts a new reply under an old comment). Each list's ``since`` moves, when
+    its walk ends, to the newest time on the first page read of it (all of which was
+    there when the walk began, so anything the walk missed is newer), and a one-list
+    stream then stores plain digits again."""
+    walk = CursorWalk.parse(cursor)
+    if not walk.todo:
+        todo = tuple(lists())
+        if not todo:
+            return FetchResult([], [], walk.dump(), False)
+        # Lists the network no longer shows (the oldest media) are forgotten.
+        seen = {k: v for k, v in walk.seen.items() if k in {t[0] for t in todo}}
+        walk = replace(walk, seen=seen, todo=todo, token=None, tops={}, pages=0)
+    current = walk.todo[0]
+    key = current[0]
+    since = walk.since(key)
+    rows, next_token = read(current, walk.token)
+    items: list[Interaction] = []
+    failed: list[FailedItem] = []
+    reached = False
+    top = None
+    for row in rows:
+        try:
+            found = normalise(row, current)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            ident = str(row.get("id") if isinstance(row, dict) else "") or what
+            failed.append(
+                FailedItem(
+                    ident[:200], f"Malformed {what}: {exc}", row if isinstance(row, dict) else {}
+                )
+            )
+            continue
+        if not found:
+            continue
+        items += [i for i in found if since is None or _epoch(i) >= since]
+        top = max([top or 0, *(_epoch(i) for i in found)]) or None
+        if to_since and since is not None and _epoch(found[0]) < since:
+            # Newest first: the rows after this one are older (their new replies, on
+            # this page, are still kept), and no older page is read.
+            reached = True
+    pages = walk.pages + 1
+    tops = dict(walk.tops)
+    if top is not None and walk.pages == 0:
+        # Only the list's first page moves its since: everything on it was there when
+        # the walk of the list began, so whatever the walk passes by later (a comment
+        # added above its position, a reply under one it read) is newer than that.
+        tops[key] = top
+    if not reached and next_token and pages < max_pages:
+        walk = replace(walk, token=str(next_token), tops=tops, pages=pages)
+        return FetchResult(oldest_first(items), failed, walk.dump(), True)
+    # This list is done: its since moves to the newest time of its first page.
+    known = [t for t in (tops.pop(key, None), since) if t is not None]
+    done = max(known) if known else None
+    todo = walk.todo[1:]
+    if current == ("", "") and not todo and not walk.seen:
+        walk = CursorWalk(floor=done)  # a one-list stream at rest: its since, as digits
+    else:
+        seen = dict(walk.seen)
+        if done is not None:
+            seen[key] = done
+        walk = replace(walk, seen=seen, todo=todo, token=None, tops=tops, pages=0)
+    return FetchResult(oldest_first(items), failed, walk.dump(), bool(todo))

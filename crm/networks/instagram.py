@@ -5,10 +5,15 @@ Streams:
 
 ``comments``  comments and their replies on the account's recent media that have
               comments. Instagram serves them newest first, replies nested under their
-              comment, with no ``since``: each medium's comments are walked (a bounded
-              number of pages), and what is newer than the cursor (epoch seconds of
-              the newest item stored) is handed over oldest first.
-``mentions``  media that tag the account (``/tags``), kind mention.
+              comment, with no ``since``: each medium's comments edge is walked to its
+              end (a new reply can sit under an old comment), one Graph page per
+              stored page, and what is newer than that medium's since is kept.
+``mentions``  media that tag the account (``/tags``), kind mention, walked back to the
+              cursor.
+
+Both walks keep their state in the stream's cursor (``base.cursor_walk_step``: the media
+left, the ``after`` cursor of the next page, a since per medium), so a walk interrupted
+by a 429, a 500 or a kill goes on from the last page stored.
 ``dms``       Instagram Direct conversations (the page's conversations with
               ``platform=instagram``), as on Facebook.
 
@@ -29,7 +34,6 @@ from core.choices import Direction, EntryKind, Network
 from . import base, facebook, meta
 from .base import (
     Author,
-    FailedItem,
     FetchResult,
     Interaction,
     Sent,
@@ -85,89 +89,63 @@ class Adapter(facebook.Adapter):
 
     def _fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
         limit = max(1, min(limit, facebook.MAX_LIMIT))
-        since = facebook._since(cursor)
         if stream == "comments":
-            return self._ig_comments(since, cursor, limit)
+            return self._ig_comments(cursor, limit)
         if stream == "mentions":
-            return self._ig_mentions(since, cursor, limit)
+            return self._ig_mentions(cursor, limit)
         if stream == "dms":
-            return self._dms(since, cursor, limit)
+            return self._dms(facebook._since(cursor), cursor, limit)
         raise base.InvalidRequest(f"Instagram has no stream {stream!r}")
 
-    def _ig_comments(self, since: int | None, cursor: str | None, limit: int) -> FetchResult:
-        account = self._page()
-        media = meta.rows(
-            self.graph.get(
-                f"{account}/media",
-                fields="id,caption,timestamp,permalink,comments_count",
-                limit=MEDIA_PER_POLL,
+    def _ig_comments(self, cursor: str | None, limit: int) -> FetchResult:
+        """One page of the comments walk: the recent media with comments, each medium's
+        comments edge read page by page to its end (a new reply can sit under an old
+        comment on the last page), what is newer than the medium's own since handed
+        over; the walk's state is the cursor (``base.cursor_walk_step``)."""
+
+        def media() -> list[base.WalkList]:
+            found = meta.rows(
+                self.graph.get(
+                    f"{self._page()}/media",
+                    fields="id,caption,timestamp,permalink,comments_count",
+                    limit=MEDIA_PER_POLL,
+                )
             )
+            return [
+                (str(m["id"]), text_of(m.get("permalink")))
+                for m in found
+                if isinstance(m, dict) and m.get("id") and m.get("comments_count")
+            ]
+
+        def read(medium: base.WalkList, after: str | None):
+            params: dict[str, Any] = {
+                "fields": f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}",
+                "limit": limit,
+            }
+            if after:
+                params["after"] = after
+            payload = self.graph.get(f"{medium[0]}/comments", **params)
+            return meta.rows(payload), meta.next_after(payload)
+
+        return base.cursor_walk_step(
+            cursor,
+            lists=media,
+            read=read,
+            normalise=lambda comment, medium: self._comment_and_replies(comment, *medium),
+            what="comment",
+            max_pages=facebook.MAX_WALK_PAGES,
+            to_since=False,
         )
-        items: list[Interaction] = []
-        failed: list[FailedItem] = []
-        bound: datetime | None = None
-        for medium in media:
-            if not isinstance(medium, dict) or not medium.get("id"):
-                continue
-            if not medium.get("comments_count"):
-                continue
-            media_id = str(medium["id"])
-            payload = self.graph.get(
-                f"{media_id}/comments",
-                fields=f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}",
-                limit=limit,
-            )
-            read: list[Interaction] = []
-            complete = False
-            # A new reply can sit under an old comment on the last page, so the whole
-            # edge is walked (a bounded number of pages), not only back to the cursor.
-            for _ in range(facebook.MAX_WALK_PAGES):
-                for comment in meta.rows(payload):
-                    try:
-                        found = self._comment_and_replies(comment, media_id, medium)
-                    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                        failed.append(
-                            FailedItem(
-                                str(comment.get("id") if isinstance(comment, dict) else "")
-                                or "comment",
-                                f"Malformed comment: {exc}",
-                                comment if isinstance(comment, dict) else {},
-                            )
-                        )
-                        continue
-                    read += [
-                        item
-                        for item in found
-                        if since is None or int(item.occurred_at.timestamp()) >= since
-                    ]
-                following = meta.next_url(payload)
-                if not following:
-                    complete = True
-                    break
-                payload = self.graph.get(following)
-            items.extend(read)
-            if not complete and read:
-                # More pages than one walk reads: the comments older than the oldest
-                # read are unread, so the cursor must not pass them.
-                oldest = min(i.occurred_at for i in read)
-                bound = oldest if bound is None else min(bound, oldest)
-        if bound is not None:
-            # Comments older than ``bound`` on that medium were not read: hand over only
-            # up to it; the cursor stays behind them and the next poll walks further.
-            items = [i for i in items if i.occurred_at <= bound]
-        return base.oldest_first_page(items, failed, cursor, limit, None, waiting=bound is not None)
 
     def _comment_and_replies(
-        self, comment: dict[str, Any], media_id: str, medium: dict[str, Any]
+        self, comment: dict[str, Any], media_id: str, permalink: str
     ) -> list[Interaction]:
-        found = [self._ig_comment(comment, media_id, medium)]
+        found = [self._ig_comment(comment, media_id, permalink)]
         for reply in meta.rows(comment.get("replies") or {}):
-            found.append(self._ig_comment(reply, str(comment["id"]), medium))
+            found.append(self._ig_comment(reply, str(comment["id"]), permalink))
         return found
 
-    def _ig_comment(
-        self, comment: dict[str, Any], parent: str, medium: dict[str, Any]
-    ) -> Interaction:
+    def _ig_comment(self, comment: dict[str, Any], parent: str, permalink: str) -> Interaction:
         if not isinstance(comment, dict) or not comment.get("id"):
             raise ValueError("comment without an id")
         author = comment.get("from") or {
@@ -182,7 +160,7 @@ class Adapter(facebook.Adapter):
             author=self._me_as_author() if ours else self.person(author),
             occurred_at=meta.parse_meta_time(comment.get("timestamp")),
             text=text_of(comment.get("text")),
-            url=text_of(medium.get("permalink")),
+            url=permalink,
             in_reply_to=str(comment.get("parent_id") or parent),
             direction=Direction.OUTBOUND if ours else Direction.INBOUND,
             like_count=comment.get("like_count")
@@ -191,42 +169,28 @@ class Adapter(facebook.Adapter):
             raw=comment,
         )
 
-    def _ig_mentions(self, since: int | None, cursor: str | None, limit: int) -> FetchResult:
-        account = self._page()
-        payload = self.graph.get(
-            f"{account}/tags",
-            fields="id,caption,timestamp,permalink,username,owner{id,username}",
-            limit=limit,
+    def _ig_mentions(self, cursor: str | None, limit: int) -> FetchResult:
+        """One page of the media that tag the account (``/tags``, newest first), walked
+        back to the cursor; the walk's state is the cursor (``base.cursor_walk_step``)."""
+
+        def read(_list: base.WalkList, after: str | None):
+            params: dict[str, Any] = {
+                "fields": "id,caption,timestamp,permalink,username,owner{id,username}",
+                "limit": limit,
+            }
+            if after:
+                params["after"] = after
+            payload = self.graph.get(f"{self._page()}/tags", **params)
+            return meta.rows(payload), meta.next_after(payload)
+
+        return base.cursor_walk_step(
+            cursor,
+            lists=lambda: [("", "")],
+            read=read,
+            normalise=lambda medium, _list: [self._mention(medium)],
+            what="mention",
+            max_pages=facebook.MAX_WALK_PAGES,
         )
-        items: list[Interaction] = []
-        failed: list[FailedItem] = []
-        complete = False
-        for _ in range(facebook.MAX_WALK_PAGES):
-            for medium in meta.rows(payload):
-                try:
-                    item = self._mention(medium)
-                except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                    failed.append(
-                        FailedItem(
-                            str(medium.get("id") if isinstance(medium, dict) else "") or "media",
-                            f"Malformed mention: {exc}",
-                            medium if isinstance(medium, dict) else {},
-                        )
-                    )
-                    continue
-                if since is None or int(item.occurred_at.timestamp()) >= since:
-                    items.append(item)
-                else:
-                    complete = True
-            following = meta.next_url(payload)
-            if complete or not following:
-                complete = True
-                break
-            payload = self.graph.get(following)
-        bound = min((i.occurred_at for i in items), default=None) if not complete else None
-        if bound is not None:
-            items = [i for i in items if i.occurred_at <= bound]
-        return base.oldest_first_page(items, failed, cursor, limit, None, waiting=bound is not None)
 
     def _mention(self, medium: dict[str, Any]) -> Interaction:
         if not isinstance(medium, dict) or not medium.get("id"):

@@ -8,10 +8,12 @@ Streams:
 ``mentions``   posts that mention the organization
                (``/organizationalEntityNotifications``, action ``SHARE_MENTION``).
 
-LinkedIn serves these newest first and has no ``since``: each post's list is walked (a
-bounded number of pages) and what is newer than the cursor — the ``created.time``
-(epoch seconds) of the newest item stored — is handed over oldest first; when a walk is
-cut short the cursor stays behind the oldest item it read. LinkedIn offers no direct
+LinkedIn serves these newest first and has no ``since``: each post's list (one list for
+mentions) is walked back to its since — the ``created.time`` (epoch seconds) of the
+newest item stored from it — one Rest.li page per stored page, and the walk's state (the
+posts left, the next ``start``, a since per post) is the stream's cursor
+(``base.cursor_walk_step``), so a walk cut short by a 429, a 500 or a kill goes on from
+the last page stored. LinkedIn offers no direct
 messages to organizations and no comment webhooks: answers are public comments, polling
 is the only path. A member is keyed by their person URN; LinkedIn does not give an
 organization its commenters' names, so the handle is the URN's id.
@@ -32,13 +34,13 @@ from linkedin_api.clients.auth.client import AuthClient
 from linkedin_api.clients.restli.client import RestliClient
 from linkedin_api.common import constants
 from linkedin_api.common.errors import ResponseFormattingError
+from requests.adapters import HTTPAdapter
 
 from core.choices import Direction, EntryKind, Network
 
 from . import base
 from .base import (
     Author,
-    FailedItem,
     FetchResult,
     Interaction,
     Page,
@@ -53,6 +55,7 @@ VERSION = "202411"
 POSTS_PER_POLL = 20
 MAX_LIMIT = 100
 MAX_WALK_PAGES = 20
+API_ORIGIN = "https://api.linkedin.com"
 
 
 class Adapter:
@@ -67,6 +70,12 @@ class Adapter:
         self.credentials = dict(credentials or {})
         self.org_id = org_id
         self.rest = RestliClient()
+        self.oauth_url = constants.OAUTH_BASE_URL
+        if base_url:
+            # Another address for LinkedIn's API and OAuth (a test double): the client
+            # builds api.linkedin.com URLs, its session sends them there instead.
+            self.rest.session.mount(API_ORIGIN, _Elsewhere(base_url))
+            self.oauth_url = f"{base_url.rstrip('/')}/oauth/v2"
         self.auth = AuthClient(
             client_id=self.credentials.get("client_id", ""),
             client_secret=self.credentials.get("client_secret", ""),
@@ -101,7 +110,7 @@ class Adapter:
     def _refresh(self) -> None:
         try:
             answer = self.auth.session.post(
-                f"{constants.OAUTH_BASE_URL}/accessToken",
+                f"{self.oauth_url}/accessToken",
                 data={
                     "grant_type": "refresh_token",
                     "refresh_token": self.credentials.get("refresh_token", ""),
@@ -219,17 +228,48 @@ class Adapter:
         return page_from_result(self._fetch, stream, state, limit=limit, network=label)
 
     def _fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
+        """One page of ``stream``'s newest-first walk back to the cursor; the walk's
+        state is the cursor (``base.cursor_walk_step``): for comments and reactions one
+        list per recent post, each back to that post's own since."""
         limit = max(1, min(limit, MAX_LIMIT))
-        since = int(cursor) if cursor and cursor.isdigit() else None
         if stream == "comments":
-            return self._per_post(since, cursor, limit, self._comments_of)
+            return self._step(cursor, self._posts, self._comments_page, self._comment, limit)
         if stream == "reactions":
-            return self._per_post(since, cursor, limit, self._reactions_of)
+            return self._step(cursor, self._posts, self._reactions_page, self._reaction, limit)
         if stream == "mentions":
-            return self._mentions(since, cursor, limit)
+            return self._step(
+                cursor,
+                lambda: [("", "")],
+                self._mentions_page,
+                lambda note, _list: self._mention(note),
+                limit,
+            )
         raise base.InvalidRequest(f"LinkedIn has no stream {stream!r}")
 
-    def _posts(self) -> list[str]:
+    def _step(self, cursor, lists, fetch_page, normalise, limit) -> FetchResult:
+        def read(walk_list: base.WalkList, token: str | None):
+            start = int(token) if token and token.isdigit() else 0
+            page = fetch_page(walk_list[0], start, limit)
+            elements = page.elements or []
+            total = page.paging.total if page.paging else None
+            end = start + len(elements)
+            more = elements and (total is None or end < total)
+            return elements, str(end) if more else None
+
+        def items(element, walk_list: base.WalkList) -> list[Interaction]:
+            item = normalise(element, walk_list[0])
+            return [item] if item is not None else []
+
+        return base.cursor_walk_step(
+            cursor,
+            lists=lists,
+            read=read,
+            normalise=items,
+            what="LinkedIn item",
+            max_pages=MAX_WALK_PAGES,
+        )
+
+    def _posts(self) -> list[base.WalkList]:
         posts = self._call(
             "finder",
             resource_path="/posts",
@@ -240,65 +280,16 @@ class Adapter:
                 "sortBy": "LAST_MODIFIED",
             },
         )
-        return [str(p["id"]) for p in posts.elements or [] if isinstance(p, dict) and p.get("id")]
+        return [
+            (str(p["id"]), "") for p in posts.elements or [] if isinstance(p, dict) and p.get("id")
+        ]
 
-    def _walk(self, fetch_page, normalise, since: int | None, failed: list[FailedItem]):
-        """Every item of a newest-first list newer than ``since``; and whether the walk
-        reached ``since`` (or the list's end)."""
-        read: list[Interaction] = []
-        start = 0
-        for _ in range(MAX_WALK_PAGES):
-            page = fetch_page(start)
-            elements = page.elements or []
-            for element in elements:
-                try:
-                    item = normalise(element)
-                except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                    failed.append(
-                        FailedItem(
-                            str(element.get("id") if isinstance(element, dict) else "")[:200]
-                            or "item",
-                            f"Malformed LinkedIn item: {exc}",
-                            element if isinstance(element, dict) else {},
-                        )
-                    )
-                    continue
-                if item is None:
-                    continue
-                if since is not None and _epoch(item) < since:
-                    return read, True
-                read.append(item)
-            total = page.paging.total if page.paging else None
-            start += len(elements)
-            if not elements or (total is not None and start >= total):
-                return read, True
-        return read, False
-
-    def _per_post(self, since, cursor, limit, of) -> FetchResult:
-        items: list[Interaction] = []
-        failed: list[FailedItem] = []
-        bound: datetime | None = None
-        for post in self._posts():
-            read, complete = of(post, since, failed)
-            items.extend(read)
-            if not complete and read:
-                oldest = min(i.occurred_at for i in read)
-                bound = oldest if bound is None else min(bound, oldest)
-        return base.oldest_first_page(
-            items, failed, cursor, limit, bound, waiting=bound is not None
-        )
-
-    def _comments_of(self, post: str, since, failed):
-        return self._walk(
-            lambda start: self._call(
-                "get_all",
-                resource_path="/socialActions/{urn}/comments",
-                path_keys={"urn": post},
-                query_params={"start": start, "count": MAX_LIMIT},
-            ),
-            lambda c: self._comment(c, post),
-            since,
-            failed,
+    def _comments_page(self, post: str, start: int, count: int):
+        return self._call(
+            "get_all",
+            resource_path="/socialActions/{urn}/comments",
+            path_keys={"urn": post},
+            query_params={"start": start, "count": count},
         )
 
     def _comment(self, comment: dict[str, Any], post: str) -> Interaction:
@@ -324,18 +315,13 @@ class Adapter:
     def _me(self) -> Author:
         return Author(external_id=self.org_urn, handle=self.handle or self._org())
 
-    def _reactions_of(self, post: str, since, failed):
-        return self._walk(
-            lambda start: self._call(
-                "finder",
-                resource_path="/reactions/(entity:{entity})",
-                path_keys={"entity": post},
-                finder_name="entity",
-                query_params={"sort": "REVERSE_CHRONOLOGICAL", "start": start, "count": MAX_LIMIT},
-            ),
-            lambda r: self._reaction(r, post),
-            since,
-            failed,
+    def _reactions_page(self, post: str, start: int, count: int):
+        return self._call(
+            "finder",
+            resource_path="/reactions/(entity:{entity})",
+            path_keys={"entity": post},
+            finder_name="entity",
+            query_params={"sort": "REVERSE_CHRONOLOGICAL", "start": start, "count": count},
         )
 
     def _reaction(self, reaction: dict[str, Any], post: str) -> Interaction | None:
@@ -353,26 +339,18 @@ class Adapter:
             raw=reaction,
         )
 
-    def _mentions(self, since, cursor, limit) -> FetchResult:
-        failed: list[FailedItem] = []
-        read, complete = self._walk(
-            lambda start: self._call(
-                "finder",
-                resource_path="/organizationalEntityNotifications",
-                finder_name="criteria",
-                query_params={
-                    "organizationalEntity": self.org_urn,
-                    "actions": ["SHARE_MENTION"],
-                    "start": start,
-                    "count": MAX_LIMIT,
-                },
-            ),
-            self._mention,
-            since,
-            failed,
+    def _mentions_page(self, _list: str, start: int, count: int):
+        return self._call(
+            "finder",
+            resource_path="/organizationalEntityNotifications",
+            finder_name="criteria",
+            query_params={
+                "organizationalEntity": self.org_urn,
+                "actions": ["SHARE_MENTION"],
+                "start": start,
+                "count": count,
+            },
         )
-        bound = None if complete or not read else min(i.occurred_at for i in read)
-        return base.oldest_first_page(read, failed, cursor, limit, bound, waiting=bound is not None)
 
     def _mention(self, note: dict[str, Any]) -> Interaction | None:
         if note.get("action") != "SHARE_MENTION":
@@ -459,6 +437,18 @@ class Adapter:
 
     def follow(self, *, author: Author) -> Sent:
         raise base.InvalidRequest("A LinkedIn page cannot follow members.")
+
+
+class _Elsewhere(HTTPAdapter):
+    """Sends what ``RestliClient`` addresses to api.linkedin.com to ``base_url``."""
+
+    def __init__(self, base_url: str):
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+
+    def send(self, request, **kwargs):
+        request.url = self.base_url + request.url.removeprefix(API_ORIGIN)
+        return super().send(request, **kwargs)
 
 
 def _json(response: Any) -> dict[str, Any]:

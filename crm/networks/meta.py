@@ -217,6 +217,15 @@ def next_url(payload: dict[str, Any]) -> str | None:
     return None
 
 
+def next_after(payload: dict[str, Any]) -> str | None:
+    """The ``after`` cursor of an edge's next page when there is one. Only the cursor
+    is kept between pages, never ``paging.next`` (its URL carries the access token)."""
+    if not next_url(payload):
+        return None
+    after = ((payload.get("paging") or {}).get("cursors") or {}).get("after")
+    return after if isinstance(after, str) and after else None
+
+
 def rows(payload: Any) -> list[dict[str, Any]]:
     """The ``data`` list of an edge (``[]`` when absent); non-objects are dropped by the
     caller as malformed."""

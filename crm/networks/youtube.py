@@ -173,6 +173,12 @@ class Adapter:
         return page_from_result(self._fetch, stream, state, limit=limit, network=label)
 
     def _fetch(self, stream: str, cursor: str | None, *, limit: int = 50) -> FetchResult:
+        """One page of a newest-first walk back to the cursor (``base.cursor_walk_step``):
+        the ``publishedAt`` (epoch seconds) of the newest item stored, or, while a walk
+        is under way, the walk's state (the stop, the next page token, the newest time
+        seen), stored with each page so a walk of any length goes on across runs and
+        after a kill; the cursor moves to the newest time only once the walk reached
+        the stop (or YouTube served no older page)."""
         limit = max(1, min(limit, MAX_LIMIT))
         if stream == "comments":
             return self._walk(
@@ -203,38 +209,18 @@ class Adapter:
         raise base.InvalidRequest(f"YouTube has no stream {stream!r}")
 
     def _walk(self, cursor: str | None, request, normalise, what: str) -> FetchResult:
-        """One page of a newest-first walk back to the cursor.
+        def read(_list, token):
+            page = self._call(request(token))
+            return page.get("items") or [], page.get("nextPageToken")
 
-        The cursor is either the ``publishedAt`` (epoch seconds) of the newest item
-        stored, or — while a walk is under way — the walk's own state as JSON: the
-        stop (``since``), the next page token, and the newest time seen (``top``). It is
-        stored with each page, so a walk of any length goes on across runs and after a
-        kill, and the cursor moves to ``top`` only once the walk reached the stop (or
-        YouTube served no older page)."""
-        state = _walk_state(cursor)
-        since, top = state["since"], state["top"]
-        page = self._call(request(state["token"]))
-        items: list[Interaction] = []
-        failed: list[FailedItem] = []
-        reached = False
-        for row in page.get("items") or []:
-            try:
-                found = normalise(row)
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                failed.append(_failed(row, f"Malformed {what}: {exc}"))
-                continue
-            items += [i for i in found if since is None or _epoch(i) >= since]
-            if since is not None and _epoch(found[0]) < since:
-                reached = True  # newest first: everything after this is older
-            top = max([top or 0, *(_epoch(i) for i in found)]) or None
-        token = page.get("nextPageToken")
-        pages = state["pages"] + 1
-        if reached or not token or pages >= MAX_WALK_PAGES:
-            done = top if top is not None else since
-            next_cursor = str(done) if done is not None else None
-            return FetchResult(base.oldest_first(items), failed, next_cursor, False)
-        walking = {"since": since, "token": token, "top": top, "pages": pages}
-        return FetchResult(base.oldest_first(items), failed, json.dumps(walking), True)
+        return base.cursor_walk_step(
+            cursor,
+            lists=lambda: [("", "")],
+            read=read,
+            normalise=lambda row, _list: normalise(row),
+            what=what,
+            max_pages=MAX_WALK_PAGES,
+        )
 
     def _thread(self, thread: dict[str, Any]) -> list[Interaction]:
         snippet = thread.get("snippet") or {}
@@ -451,22 +437,3 @@ def _epoch(item: Interaction) -> int:
 def _failed(row: Any, reason: str) -> FailedItem:
     ident = str(row.get("id") if isinstance(row, dict) else "") or "item"
     return FailedItem(ident[:200], reason, row if isinstance(row, dict) else {})
-
-
-def _walk_state(cursor: str | None) -> dict[str, Any]:
-    """A stored cursor as walk state: digits are a finished walk's ``since``."""
-    if cursor and cursor.isdigit():
-        return {"since": int(cursor), "token": None, "top": int(cursor), "pages": 0}
-    if cursor:
-        try:
-            state = json.loads(cursor)
-        except ValueError:
-            state = None
-        if isinstance(state, dict):
-            return {
-                "since": state.get("since"),
-                "token": state.get("token"),
-                "top": state.get("top"),
-                "pages": int(state.get("pages") or 0),
-            }
-    return {"since": None, "token": None, "top": None, "pages": 0}

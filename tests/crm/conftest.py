@@ -38,3 +38,49 @@ def _post_answer(client, user, entry, text, *, private: bool):
             f"answer{entry.pk}-idempotency_key": f"k-{len(text)}-{text[:20]}",
         },
     )
+
+
+def held_against_stored(account, held: dict) -> dict:
+    """What a fake holds (external id → the time the network gives it) against what
+    Momento stored for ``account``: how many are missing, how many stored twice, how many
+    stored that the fake does not hold, and whether the timeline (its order: time, then
+    arrival) lists them in the network's order with the network's times."""
+    from collections import Counter
+
+    from contacts.models import TimelineEntry
+
+    rows = list(
+        TimelineEntry.objects.filter(account=account)
+        .exclude(external_id="")
+        .order_by("occurred_at", "id")
+        .values_list("external_id", "occurred_at")
+    )
+    counts = Counter(eid for eid, _ in rows)
+    network_order = sorted(held, key=lambda eid: (held[eid], eid))
+    stored_order = [eid for eid, _ in rows]
+    return {
+        "missing": len(set(held) - set(counts)),
+        "duplicated": sum(n - 1 for n in counts.values()),
+        "unknown": len(set(counts) - set(held)),
+        "in_order": stored_order == network_order and all(when == held[eid] for eid, when in rows),
+    }
+
+
+def crash_once_in_page_commit(monkeypatch, *, after: int) -> list[str]:
+    """The sync crashes (an exception inside a page's transaction, after its items were
+    written) on the ``after``-th page committed from now; the list it returns says when it
+    did."""
+    from crm import sync
+
+    real = sync._renew
+    seen: list[str] = []
+
+    def renew(*args, **kwargs):
+        seen.append("page")
+        if len(seen) == after:
+            seen.append("crashed")
+            raise RuntimeError("the worker died mid-page")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sync, "_renew", renew)
+    return seen

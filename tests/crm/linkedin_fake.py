@@ -10,6 +10,7 @@ import itertools
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import responses
@@ -36,6 +37,8 @@ class FakeOrg:
     created: list[dict] = field(default_factory=list)
     faults: list[tuple[int, dict, dict]] = field(default_factory=list)
     refreshes: int = 0
+    #: Every list page asked for, as (path, start), faults included.
+    reads: list[tuple[str, int]] = field(default_factory=list)
     clock_ms: int = START_MS
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
 
@@ -149,13 +152,30 @@ class FakeOrg:
             return status, {"Content-Type": "application/json", **headers}, json.dumps(body)
         return None
 
+    def times(self) -> dict[str, datetime]:
+        """Each item's id and the time LinkedIn gives it."""
+
+        def at(ms: int) -> datetime:
+            return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+        found = {
+            c["commentUrn"]: at(c["created"]["time"]) for cs in self.comments.values() for c in cs
+        }
+        found |= {r["id"]: at(r["created"]["time"]) for rs in self.reactions.values() for r in rs}
+        found |= {
+            m["decoratedSourcePost"]["entity"]: at(m["lastModifiedAt"]) for m in self.mentions
+        }
+        return found
+
     def _get(self, request):
-        refused = self._auth(request)
-        if refused:
-            return refused
         url = urlsplit(request.url)
         path = unquote(url.path.removeprefix("/rest/"))
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if "start" in query:
+            self.reads.append((path, int(query["start"])))
+        refused = self._auth(request)
+        if refused:
+            return refused
         if path == "organizationAcls":
             return _json(
                 200,

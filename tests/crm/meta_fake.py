@@ -58,6 +58,7 @@ class FakePage:
     posts: list[dict] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
     messages: dict[str, list[dict]] = field(default_factory=dict)  # psid -> messages
+    tags: list[dict] = field(default_factory=list)  # media tagging the account, newest first
     sent: list[dict] = field(default_factory=list)
     #: Queue of (status, body, headers) answered instead of the next GET.
     faults: list[tuple[int, dict | str, dict]] = field(default_factory=list)
@@ -94,6 +95,22 @@ class FakePage:
             )
         )
         return comment_id
+
+    def tag(self, user_id: str, username: str, caption: str) -> str:
+        """Someone's medium that tags the Instagram account (``/tags``)."""
+        media_id = f"179{next(self._ids):014d}"
+        self.tags.insert(
+            0,
+            {
+                "id": media_id,
+                "caption": caption,
+                "timestamp": graph_time(self.tick()),
+                "permalink": f"https://www.instagram.com/p/{media_id}/",
+                "username": username,
+                "owner": {"id": user_id, "username": username},
+            },
+        )
+        return media_id
 
     def dm(self, psid: str, name: str, text: str) -> str:
         mid = f"m_{next(self._ids):010d}"
@@ -154,6 +171,8 @@ class FakePage:
             return _json(200, self._feed(query))
         if len(parts) == 2 and parts[1] == "comments":
             return _json(200, self._comments(parts[0], query, request.url))
+        if parts[1:] == ["tags"] and self.instagram and parts[0] == owner:
+            return _json(200, self._paged(self.tags, query, path))
         if parts[1:] == ["conversations"]:
             return _json(200, self._conversations(query))
         return _json(404, graph_error(803, f"Unknown path {path}", kind="GraphMethodException"))
@@ -195,21 +214,24 @@ class FakePage:
                 since = datetime.fromtimestamp(int(query["since"]), tz=UTC)
                 found = [c for c in found if c.created >= since]
             found.sort(key=lambda c: c.created, reverse=query.get("order") != "chronological")
+        return self._paged([self._comment_row(c) for c in found], query, f"{post_id}/comments")
+
+    def _paged(self, rows: list[dict], query: dict, path: str) -> dict:
+        """An edge's page in Graph's cursor paging (``after``, ``paging.next``)."""
         offset = int(base64.b64decode(query["after"]).decode()) if "after" in query else 0
         limit = int(query.get("limit", 25))
-        page = found[offset : offset + limit]
-        data = [self._comment_row(c) for c in page]
+        data = rows[offset : offset + limit]
         body = {"data": data}
         if data:
             body["paging"] = {
                 "cursors": {
                     "before": base64.b64encode(str(offset).encode()).decode(),
-                    "after": base64.b64encode(str(offset + len(page)).encode()).decode(),
+                    "after": base64.b64encode(str(offset + len(data)).encode()).decode(),
                 }
             }
-            if offset + len(page) < len(found):
+            if offset + len(data) < len(rows):
                 nxt = {**query, "after": body["paging"]["cursors"]["after"]}
-                body["paging"]["next"] = f"{GRAPH}/{post_id}/comments?{urlencode(nxt)}"
+                body["paging"]["next"] = f"{GRAPH}/{path}?{urlencode(nxt)}"
         return body
 
     def _comment_row(self, c: Comment) -> dict:

@@ -97,3 +97,21 @@ def test_an_error_never_echoes_the_remote_body(manager, status):
     assert "INTERNAL-SECRET" not in response.content.decode()
     assert "root:x" not in response.content.decode()
     assert not SocialAccount.objects.exists()
+
+
+@pytest.mark.parametrize("network", ["linkedin", "youtube", "instagram", "facebook"])
+def test_a_base_url_given_for_a_network_with_one_api_is_checked_too(manager, settings, network):
+    """Those adapters send their requests (and tokens) to a base URL when one is given."""
+    from crm.services import socialaccount_verify
+
+    settings.MOMENTO_ALLOW_PRIVATE_NETWORKS = False
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        socialaccount_verify(
+            network=network,
+            handle="momento",
+            base_url="http://169.254.169.254/latest/meta-data",
+            credentials={},
+        )
+    assert "base_url" in refused.value.message_dict

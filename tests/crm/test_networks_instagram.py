@@ -13,11 +13,18 @@ from django.urls import reverse
 
 from contacts.models import SocialIdentity, TimelineEntry
 from crm.models import SocialAccount
-from crm.networks.base import InvalidRequest
+from crm.networks import meta
+from crm.networks.base import CursorWalk, InvalidRequest
 from crm.networks.instagram import Adapter
 from crm.services import socialaccount_connect
 from crm.sync import sync_account_run
-from tests.crm.meta_fake import FakePage
+from tests.crm.conftest import (
+    crash_once_in_page_commit,
+    held_against_stored,
+    stream_row,
+    time_passes,
+)
+from tests.crm.meta_fake import FakePage, graph_error
 
 CREDENTIALS = {"access_token": "EAAB-page-token", "app_secret": "s3cret", "verify_token": "vt-ig"}
 
@@ -157,3 +164,129 @@ def test_a_signed_instagram_comment_webhook_lands_once(client, account, ig):
         HTTP_X_HUB_SIGNATURE_256=signature("s3cret", wrong),
     )
     assert response.status_code == 400
+
+
+def comment_pages_read(ig) -> Counter:
+    """Each comments page Instagram served, by (medium, ``after``), and how often."""
+    from urllib.parse import parse_qs, urlsplit
+
+    reads: Counter = Counter()
+    for url in ig.requests_seen:
+        parts = urlsplit(url)
+        if parts.path.endswith("/comments"):
+            after = parse_qs(parts.query).get("after", [""])[0]
+            reads[(parts.path.split("/")[-2], after)] += 1
+    return reads
+
+
+def test_a_long_comments_walk_survives_a_429_a_500_and_a_crash_and_resumes_in_place(
+    account, ig, monkeypatch
+):
+    """More than a page waits on the first poll (three media, ten pages of comments and
+    replies); each run reads two pages and stores the walk's state with them; a 429, a
+    500 and a crash inside a page's commit each stop it mid-walk, and the next run goes
+    on from the last page stored, reading no page twice but the one that crashed; new
+    comments arrive meanwhile on a medium already walked and on one not yet walked."""
+
+    photo, reel, story = ig.post("Summer sale"), ig.post("New reel"), ig.post("Behind the scenes")
+    first = [ig.comment(reel, f"55{n % 7:02d}", f"user_{n % 7}", f"love it {n}") for n in range(38)]
+    for n in range(7):
+        ig.comment(reel, "5599", "grumpy_99", f"reply {n}", parent=first[n])
+    for n in range(27):
+        ig.comment(photo, f"56{n % 5:02d}", f"buyer_{n % 5}", f"where is my order {n}")
+    for n in range(12):
+        ig.comment(story, f"57{n % 3:02d}", f"fan_{n % 3}", f"so cool {n}")
+
+    def run(pages: int = 3) -> None:
+        sync_account_run(account_id=account.pk, max_pages=pages, page_limit=10)
+
+    run()  # the story's two pages (newest medium first), the reel's first
+    walk = CursorWalk.parse(stream_row(account, "comments").cursor)
+    assert set(walk.seen) == {story} and [t[0] for t in walk.todo] == [reel, photo]
+    assert walk.token and walk.pages == 1
+    assert len(stored(account)) == 12 + 10
+
+    ig.faults.append((400, graph_error(4, "Application request limit reached"), {}))
+    run()
+    assert stream_row(account, "comments").error_code == "rate_limited"
+    assert CursorWalk.parse(stream_row(account, "comments").cursor) == walk
+    time_passes(account)
+    run(1)  # the reel's second page
+    walk = CursorWalk.parse(stream_row(account, "comments").cursor)
+    assert walk.todo[0][0] == reel and walk.pages == 2
+
+    # Meanwhile, a new comment and a reply under an old comment on the medium walked
+    # already and on the one being walked (above the walk's position, and on its last
+    # page: the reply must not carry the reel's since past the comment), a new comment
+    # on the one not walked yet.
+    ig.comment(story, "5800", "late_0", "late on a walked medium")
+    old = next(c.id for c in ig.comments if c.post_id == story and not c.parent_id)
+    ig.comment(story, "5801", "late_1", "late reply under an old comment", parent=old)
+    ig.comment(reel, "5802", "late_2", "late on the medium being walked")
+    ig.comment(reel, "5804", "late_4", "late reply on the walk's last page", parent=first[0])
+    ig.comment(photo, "5803", "late_3", "late on a medium not walked yet")
+
+    ig.faults.append(
+        (500, graph_error(2, "Service temporarily unavailable", kind="OAuthException"), {})
+    )
+    before = stream_row(account, "comments").cursor
+    run()
+    assert stream_row(account, "comments").error_code == "server_error"
+    assert stream_row(account, "comments").cursor == before
+    time_passes(account)
+
+    crashes = crash_once_in_page_commit(monkeypatch, after=1)
+    with pytest.raises(RuntimeError):
+        run()
+    assert "crashed" in crashes and stream_row(account, "comments").cursor == before
+    monkeypatch.undo()
+    sync_until_done(account, page_limit=10)  # the walk ends
+    # The first walk read each page once, but for the 429, the 500 and the crash.
+    assert sum(n - 1 for n in comment_pages_read(ig).values()) == 3
+    sync_until_done(account, page_limit=10)  # the next walk reads what came late
+
+    held = {c.id: c.created for c in ig.comments}
+    assert held_against_stored(account, held) == {
+        "missing": 0,
+        "duplicated": 0,
+        "unknown": 0,
+        "in_order": True,
+    }
+    assert stream_row(account, "comments").status == "ok"
+
+
+def test_tagged_media_are_walked_back_to_the_cursor_across_a_429(account, ig):
+    """More than a page of media tagging the account waits; the walk stores its state
+    with each page, a 429 mid-walk leaves it where it was, and a second burst is read
+    back to the cursor only."""
+    for n in range(27):
+        ig.tag(f"77{n % 4:02d}", f"tagger_{n % 4}", f"wearing @momento.shop {n}")
+
+    def run() -> None:
+        sync_account_run(account_id=account.pk, max_pages=1, page_limit=10)
+
+    run()
+    walk = CursorWalk.parse(stream_row(account, "mentions").cursor)
+    assert walk.todo == (("", ""),) and walk.token and walk.pages == 1
+    ig.faults.extend([(400, graph_error(4, "Application request limit reached"), {})] * 3)
+    run()  # the comments, mentions and dms streams each meet one
+    assert stream_row(account, "mentions").error_code == "rate_limited"
+    assert CursorWalk.parse(stream_row(account, "mentions").cursor) == walk
+    time_passes(account)
+    sync_until_done(account, page_limit=10)
+    assert stream_row(account, "mentions").cursor.isdigit()  # the walk ended
+    for n in range(12):
+        ig.tag(f"78{n % 3:02d}", f"late_{n % 3}", f"late tag {n}")
+    sync_until_done(account, page_limit=10)
+
+    held = {m["id"]: meta.parse_meta_time(m["timestamp"]) for m in ig.tags}
+    assert held_against_stored(account, held) == {
+        "missing": 0,
+        "duplicated": 0,
+        "unknown": 0,
+        "in_order": True,
+    }
+    tags_read = [u for u in ig.requests_seen if "/tags" in u]
+    assert len(tags_read) == 3 + 1 + 2  # three pages and the 429, then two back to the cursor
+    mention = TimelineEntry.objects.get(text="late tag 4")
+    assert mention.kind == "mention" and mention.identity.handle == "late_1"

@@ -63,3 +63,34 @@ def test_rows_without_a_key_are_kept_and_never_move_the_cursor():
         state, [Keyed({"bad": 1}), *_rows(4, 3)], next_position=None, order_of=int
     )
     assert keep == [{"bad": 1}, {"id": 4}] and state.cursor == "4"
+
+
+def test_a_cursor_walk_reads_earlier_cursors_and_keeps_its_state_round_trip():
+    from crm.networks.base import CursorWalk
+
+    # A time cursor of an earlier version is the since of every list.
+    assert CursorWalk.parse("1795000000") == CursorWalk(floor=1795000000)
+    assert CursorWalk.parse("1795000000").since("any medium") == 1795000000
+    # A walk YouTube stored mid-way goes on where it was.
+    legacy = CursorWalk.parse(
+        '{"since": 1795000000, "token": "CDIQAA", "top": 1795000900, "pages": 3}'
+    )
+    assert (legacy.floor, legacy.todo, legacy.token, legacy.tops, legacy.pages) == (
+        1795000000,
+        (("", ""),),
+        "CDIQAA",
+        {"": 1795000900},
+        3,
+    )
+    walk = CursorWalk(
+        floor=None,
+        seen={"m1": 1795000100},
+        todo=(("m2", "https://www.instagram.com/p/B/"),),
+        token="QVFI",
+        tops={"m2": 1795000200},
+        pages=2,
+    )
+    assert CursorWalk.parse(walk.dump()) == walk
+    assert CursorWalk(floor=5).dump() == "5" and CursorWalk().dump() is None
+    for junk in ("not json", "[1, 2]", '{"todo": "x", "seen": []}'):
+        assert CursorWalk.parse(junk).todo == ()
