@@ -123,7 +123,14 @@ def _classify(text: object, model: Model | None = None) -> Classification:
             score=score,
             confidence=0.5,
         )
-    p_intent, p_sentiment = model.predict_parts(*feature_parts(prepared, language, view))
+    return decide_with(model, prepared, language, view)
+
+
+def decide_with(model: Model, prepared: Prepared, language: str, view: RuleView) -> Classification:
+    """The model's labels for a prepared post and the rule layer's view of it."""
+    p_intent, p_sentiment = model.predict_parts(
+        *feature_parts(prepared, language, view, model.shape)
+    )
     best = max(range(len(p_intent)), key=p_intent.__getitem__)
     intent = model.intents[best]
     confidence = p_intent[best]

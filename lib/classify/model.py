@@ -45,7 +45,14 @@ DEFAULTS: dict[str, float] = {
     # complaint is a missed ticket. Chosen by 4-fold cross-validation on the corpus'
     # hand-written rows: +2 points of complaint recall, the same accuracy.
     "complaint_bias": 1.0,
+    # Feature shape: word n-grams up to this length, character n-grams of these lengths.
+    "word_n": 2,
+    "char_lo": 3,
+    "char_hi": 4,
 }
+
+#: The shape of artefacts that predate these settings.
+_SHAPE_KEYS = ("word_n", "char_lo", "char_hi")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +80,16 @@ def _bucket(value: float) -> str:
 
 
 def feature_parts(
-    prepared: Prepared, language: str, rules: RuleView
+    prepared: Prepared,
+    language: str,
+    rules: RuleView,
+    shape: tuple[int, int, int] = (2, 3, 4),
 ) -> tuple[list[str], list[str]]:
     """The post's named features and its character n-grams (without their ``c:``
-    prefix), each in a stable order, possibly repeated."""
+    prefix), each in a stable order, possibly repeated.
+
+    ``shape`` is (longest word n-gram, shortest and longest character n-gram)."""
+    word_n, char_lo, char_hi = shape
     folded = prepared.folded
     tokens = [t.replace("’", "'") for t in WORD_RE.findall(folded)]
     tokens = ["0" if t[0].isdigit() else t for t in tokens]
@@ -109,16 +122,22 @@ def feature_parts(
     if tokens:
         out.append(f"first:{tokens[0]}")
     out.extend(f"w:{token}" for token in tokens)
-    out.extend(f"b:{a} {b}" for a, b in pairwise(tokens))
+    if word_n >= 2:
+        out.extend(f"b:{a} {b}" for a, b in pairwise(tokens))
+    if word_n >= 3:
+        out.extend(f"t:{' '.join(tokens[i : i + 3])}" for i in range(len(tokens) - 2))
     padded = " " + " ".join(tokens) + " "
-    grams = [padded[i : i + 3] for i in range(len(padded) - 2)]
-    grams += [padded[i : i + 4] for i in range(len(padded) - 3)]
+    grams: list[str] = []
+    for n in range(char_lo, char_hi + 1):
+        grams += [padded[i : i + n] for i in range(len(padded) - n + 1)]
     return out, grams
 
 
-def features(prepared: Prepared, language: str, rules: RuleView) -> list[str]:
+def features(
+    prepared: Prepared, language: str, rules: RuleView, shape: tuple[int, int, int] = (2, 3, 4)
+) -> list[str]:
     """The sparse binary features of one post (deduplicated, in a stable order)."""
-    named, grams = feature_parts(prepared, language, rules)
+    named, grams = feature_parts(prepared, language, rules, shape)
     return list(dict.fromkeys([*named, *(f"c:{g}" for g in grams)]))
 
 
@@ -150,10 +169,12 @@ class Model:
             if name.startswith("c:"):
                 self.grams[name[2:]] = values
         self.width = width
-        self.intent_bias = [0.0] * len(self.intents)
-        if "complaint" in self.intents:
-            bias = float(self.meta.get("settings", {}).get("complaint_bias", 0.0))
-            self.intent_bias[self.intents.index("complaint")] = bias
+        settings = self.meta.get("settings", {})
+        # Added to an intent's logit when deciding: "<intent>_bias" in the settings.
+        self.intent_bias = [float(settings.get(f"{i}_bias", 0.0)) for i in self.intents]
+        self.shape: tuple[int, int, int] = tuple(  # type: ignore[assignment]
+            int(settings.get(k, v)) for k, v in zip(_SHAPE_KEYS, (2, 3, 4), strict=True)
+        )
 
     def _probabilities(self, rows: list[tuple[float, ...]]) -> tuple[list[float], list[float]]:
         # fsum: exact, so the result does not depend on the order of the features
@@ -211,27 +232,34 @@ def reset_model() -> None:
 # --- training ---------------------------------------------------------------
 
 
-def train(samples: Sequence[tuple[list[str], str, str]], **settings: float) -> dict:
-    """Fit both heads on ``(features, intent, sentiment)`` samples.
+def train(samples: Sequence[tuple], **settings: float) -> dict:
+    """Fit both heads on ``(features, intent, sentiment)`` samples, optionally with a
+    fourth item, the sample's weight (default 1).
 
-    Returns the artefact as a JSON-ready dict. Deterministic for a given
-    input order and settings.
+    ``balance`` (0..1) weighs each intent class by (mean class size / its size) to
+    that power. Returns the artefact as a JSON-ready dict. Deterministic for a
+    given input order and settings.
     """
     opts = {**DEFAULTS, **settings}
     counts: Counter[str] = Counter()
-    for feats, _i, _s in samples:
+    for feats, *_labels in samples:
         counts.update(feats)
     vocab = sorted(f for f, c in counts.items() if c >= opts["min_count"] or f == "bias")
     index = {f: i for i, f in enumerate(vocab)}
     k_i, k_s = len(INTENTS), len(SENTIMENTS)
     width = k_i + k_s
+    per_class = Counter(s[1] for s in samples)
+    balance = float(opts.get("balance", 0.0))
+    mean = len(samples) / max(1, len(per_class))
+    class_weight = {c: (mean / n) ** balance for c, n in per_class.items()}
     rows = [
         (
-            [index[f] for f in feats if f in index],
-            INTENTS.index(intent),
-            SENTIMENTS.index(sentiment),
+            [index[f] for f in s[0] if f in index],
+            INTENTS.index(s[1]),
+            SENTIMENTS.index(s[2]),
+            (s[3] if len(s) > 3 else 1.0) * class_weight[s[1]],
         )
-        for feats, intent, sentiment in samples
+        for s in samples
     ]
     weights = [[0.0] * width for _ in vocab]
     squares = [[1e-8] * width for _ in vocab]
@@ -241,7 +269,7 @@ def train(samples: Sequence[tuple[list[str], str, str]], **settings: float) -> d
     for _epoch in range(int(opts["epochs"])):
         rng.shuffle(order)
         for r in order:
-            ids, gold_i, gold_s = rows[r]
+            ids, gold_i, gold_s, weight = rows[r]
             logits = [0.0] * width
             for f in ids:
                 w = weights[f]
@@ -252,6 +280,8 @@ def train(samples: Sequence[tuple[list[str], str, str]], **settings: float) -> d
             grad[k_i + gold_s] -= 1.0
             if max(abs(g) for g in grad) < skip:
                 continue  # already fitted: the update would be noise
+            if weight != 1.0:
+                grad = [g * weight for g in grad]
             for f in ids:
                 w, sq = weights[f], squares[f]
                 for j in range(width):
