@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 from .intent import decide, gather
@@ -131,7 +132,19 @@ def decide_with(model: Model, prepared: Prepared, language: str, view: RuleView)
     p_intent, p_sentiment = model.predict_parts(
         *feature_parts(prepared, language, view, model.shape)
     )
-    best = max(range(len(p_intent)), key=p_intent.__getitem__)
+    if model.joint:
+        # Decide both at once: a complaint must also be a negative post and praise a
+        # positive one, so the sentiment head's evidence counts for the intent too.
+        fixed = {"complaint": "negative", "praise": "positive"}
+
+        def joint(i: int) -> float:
+            tied = fixed.get(model.intents[i])
+            p_s = p_sentiment[model.sentiments.index(tied)] if tied else max(p_sentiment)
+            return math.log(p_intent[i] + 1e-12) + model.joint * math.log(p_s + 1e-12)
+
+        best = max(range(len(p_intent)), key=joint)
+    else:
+        best = max(range(len(p_intent)), key=p_intent.__getitem__)
     intent = model.intents[best]
     confidence = p_intent[best]
     # A complaint is negative and praise positive by definition; otherwise the

@@ -27,7 +27,7 @@ from .text import Prepared, prepare
 from .training import CORPUS, HAND, load_rows, shape_of, source_weight, summary
 
 #: The held-out groups: each writer's file (by stem).
-FOLDS = ("hand_wa", "hand_wb", "hand_wc", "classification_dev")
+FOLDS = (*(path.stem for path in HAND), "classification_dev")
 
 
 @dataclass

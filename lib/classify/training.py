@@ -32,7 +32,7 @@ from .text import prepare
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS_DIR = ROOT / "lib" / "classify" / "corpus"
 #: The blind writers' hand-written posts (see corpus/README.md), one file per writer.
-HAND = tuple(CORPUS_DIR / f"hand_{w}.csv" for w in ("wa", "wb", "wc"))
+HAND = tuple(sorted(CORPUS_DIR.glob("hand_*.csv")))
 CORPUS = (
     CORPUS_DIR / "train_en.csv",
     CORPUS_DIR / "train_es.csv",
