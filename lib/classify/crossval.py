@@ -42,7 +42,7 @@ class Row:
     view: RuleView
 
 
-def load(paths: Sequence = (*CORPUS, *HAND)) -> list[Row]:
+def load(paths: Sequence = CORPUS) -> list[Row]:
     """The corpus rows with the expensive part (language, rule layer) done once."""
     out = []
     for row in load_rows(paths):

@@ -1,8 +1,8 @@
 """Retrain the model from the labelled corpus and evaluate it.
 
-The corpus is ``corpus/train_en.csv`` and ``corpus/train_es.csv`` (see
-``corpus/README.md``) plus the development set ``tests/data/classification_dev.csv``
-and any exported agent corrections. ``tests/data/classification_holdout.csv``
+The corpus is ``corpus/train_en.csv``, ``corpus/train_es.csv`` and the blind
+writers' ``corpus/hand_*.csv`` (see ``corpus/README.md``) plus the development set
+``tests/data/classification_dev.csv`` and any exported agent corrections. ``tests/data/classification_holdout.csv``
 and the frozen blind set ``tests/data/classification_blind.csv`` are never
 trained on: they are only evaluated.
 """
@@ -36,6 +36,7 @@ HAND = tuple(sorted(CORPUS_DIR.glob("hand_*.csv")))
 CORPUS = (
     CORPUS_DIR / "train_en.csv",
     CORPUS_DIR / "train_es.csv",
+    *HAND,
     ROOT / "tests" / "data" / "classification_dev.csv",
 )
 EVALUATION = {
