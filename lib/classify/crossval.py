@@ -40,6 +40,7 @@ class Row:
     prepared: Prepared
     detected: str
     view: RuleView
+    score: float
 
 
 def load(paths: Sequence = CORPUS) -> list[Row]:
@@ -50,7 +51,7 @@ def load(paths: Sequence = CORPUS) -> list[Row]:
             continue
         prepared = prepare(row["text"])
         detected = detect_language(prepared.text)
-        view, _score = analyse(prepared, detected)
+        view, score = analyse(prepared, detected)
         out.append(
             Row(
                 row["text"],
@@ -61,6 +62,7 @@ def load(paths: Sequence = CORPUS) -> list[Row]:
                 prepared,
                 detected,
                 view,
+                score,
             )
         )
     return out
@@ -85,7 +87,7 @@ def cross_writer(
             continue
         model = Model(train(train_set, **settings))
         held = [r for r in rows if r.source == fold]
-        got = {r.text: decide_with(model, r.prepared, r.detected, r.view) for r in held}
+        got = {r.text: decide_with(model, r.prepared, r.detected, r.view, r.score) for r in held}
         gold = [
             {"text": r.text, "language": r.language, "intent": r.intent, "sentiment": r.sentiment}
             for r in held

@@ -56,6 +56,11 @@ DEFAULTS: dict[str, float] = {
     # weight: +1.8 points of intent in cross-writer validation (docs/classification.md).
     "nb": 0.3,
     "nb_alpha": 0.3,
+    # 1: the rule layer's complaint cues in a clearly negative post overrule praise/other,
+    # a post without words takes its sentiment from the emoji lexicon, and a short post
+    # called a complaint with no rule evidence is marked unsure (see core.decide_with).
+    # Costs 0.8 points of cross-writer intent; fixes negated compliments ("no me gusta").
+    "guard": 1,
 }
 
 #: The shape of artefacts that predate these settings.
@@ -184,6 +189,8 @@ class Model:
         self.intent_bias = [float(settings.get(f"{i}_bias", 0.0)) for i in self.intents]
         #: Weight of the sentiment head in the intent decision (0: intent head alone).
         self.joint = float(settings.get("joint", 0.0))
+        #: Let the rule layer's complaint cues and emoji sentiment overrule (see core).
+        self.guard = int(settings.get("guard", 0))
         self.shape: tuple[int, int, int] = tuple(  # type: ignore[assignment]
             int(settings.get(k, v)) for k, v in zip(_SHAPE_KEYS, (2, 3, 4), strict=True)
         )

@@ -21,8 +21,8 @@ BLIND_SHA256 = "807018f4e0d07dfee0575f7bb64b07f5334453cd4d11e8bd9205d1eeb952b96f
 # Measured on the blind set (433 posts written apart from the code, frozen before
 # training; see docs/classification.md). The aim of issue 13 is intent and sentiment
 # >= 0.90 per language and complaint recall >= 0.95: NOT reached; these are the
-# figures the shipped model reaches (intent 0.887/0.890, sentiment 0.877/0.871,
-# complaint recall 0.882), asserted so that they cannot silently drop.
+# figures the shipped model reaches (intent 0.887/0.895, sentiment 0.877/0.871,
+# complaint recall 0.901), asserted so that they cannot silently drop.
 BLIND_FLOORS = {
     "language:all": 0.99,
     "intent:all": 0.89,
@@ -31,7 +31,7 @@ BLIND_FLOORS = {
     "intent:es": 0.89,
     "sentiment:en": 0.87,
     "sentiment:es": 0.87,
-    "complaint_recall": 0.88,
+    "complaint_recall": 0.90,
 }
 
 
