@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 from .intent import decide, gather
@@ -123,16 +124,61 @@ def _classify(text: object, model: Model | None = None) -> Classification:
             score=score,
             confidence=0.5,
         )
-    p_intent, p_sentiment = model.predict_parts(*feature_parts(prepared, language, view))
-    best = max(range(len(p_intent)), key=p_intent.__getitem__)
+    return decide_with(model, prepared, language, view, score)
+
+
+def decide_with(
+    model: Model, prepared: Prepared, language: str, view: RuleView, score: float = 0.0
+) -> Classification:
+    """The model's labels for a prepared post and the rule layer's view of it (``score``:
+    the rule layer's final compound)."""
+    p_intent, p_sentiment = model.predict_parts(
+        *feature_parts(prepared, language, view, model.shape)
+    )
+    if model.joint:
+        # Decide both at once: a complaint must also be a negative post and praise a
+        # positive one, so the sentiment head's evidence counts for the intent too.
+        fixed = {"complaint": "negative", "praise": "positive"}
+
+        def joint(i: int) -> float:
+            tied = fixed.get(model.intents[i])
+            p_s = p_sentiment[model.sentiments.index(tied)] if tied else max(p_sentiment)
+            return math.log(p_intent[i] + 1e-12) + model.joint * math.log(p_s + 1e-12)
+
+        best = max(range(len(p_intent)), key=joint)
+    else:
+        best = max(range(len(p_intent)), key=p_intent.__getitem__)
     intent = model.intents[best]
     confidence = p_intent[best]
+    if (
+        model.guard
+        and intent in ("praise", "other")
+        and view.intent == "complaint"
+        and view.compound <= -NEUTRAL_BAND
+    ):
+        # The rule layer found complaint cues in a clearly negative post (a negated
+        # compliment, "broken", "outage"...): the model's n-grams do not overrule that.
+        intent, confidence = "complaint", min(confidence, 0.79)
+    if (
+        model.guard
+        and intent == "complaint"
+        and view.scores.get("complaint", 0.0) <= 0
+        and view.compound >= 0
+        and len(prepared.text.split()) <= 5
+    ):
+        # A short post in which the rule layer sees no complaint and nothing negative
+        # ("the app"): the model may be right (implicit complaints), but it is a guess.
+        confidence = min(confidence, 0.79)
     # A complaint is negative and praise positive by definition; otherwise the
     # sentiment head decides.
     if intent == "complaint":
         sentiment = "negative"
     elif intent == "praise":
         sentiment = "positive"
+    elif model.guard and not prepared.text:
+        # No words (emoji, handles, a URL): the emoji lexicon knows more than the corpus,
+        # whose writers labelled nearly every such post neutral.
+        sentiment = _label(score)
     else:
         s = max(range(len(p_sentiment)), key=p_sentiment.__getitem__)
         sentiment = model.sentiments[s]

@@ -1,8 +1,8 @@
 """Retrain the model from the labelled corpus and evaluate it.
 
-The corpus is ``corpus/train_en.csv`` and ``corpus/train_es.csv`` (see
-``corpus/README.md``) plus the development set ``tests/data/classification_dev.csv``
-and any exported agent corrections. ``tests/data/classification_holdout.csv``
+The corpus is ``corpus/train_en.csv``, ``corpus/train_es.csv`` and the blind
+writers' ``corpus/hand_*.csv`` (see ``corpus/README.md``) plus the development set
+``tests/data/classification_dev.csv`` and any exported agent corrections. ``tests/data/classification_holdout.csv``
 and the frozen blind set ``tests/data/classification_blind.csv`` are never
 trained on: they are only evaluated.
 """
@@ -17,6 +17,7 @@ from .core import analyse, classify_with
 from .language import detect_language
 from .metrics import FIELDS, Metrics, measure
 from .model import (
+    DEFAULTS,
     INTENTS,
     MODEL_PATH,
     SENTIMENTS,
@@ -29,9 +30,13 @@ from .model import (
 from .text import prepare
 
 ROOT = Path(__file__).resolve().parents[2]
+CORPUS_DIR = ROOT / "lib" / "classify" / "corpus"
+#: The blind writers' hand-written posts (see corpus/README.md), one file per writer.
+HAND = tuple(sorted(CORPUS_DIR.glob("hand_*.csv")))
 CORPUS = (
-    ROOT / "lib" / "classify" / "corpus" / "train_en.csv",
-    ROOT / "lib" / "classify" / "corpus" / "train_es.csv",
+    CORPUS_DIR / "train_en.csv",
+    CORPUS_DIR / "train_es.csv",
+    *HAND,
     ROOT / "tests" / "data" / "classification_dev.csv",
 )
 EVALUATION = {
@@ -41,32 +46,49 @@ EVALUATION = {
 
 
 def load_rows(paths: Iterable[Path | str]) -> list[dict[str, str]]:
+    """The rows of CSV files; each row also says which file it came from (``source``)."""
     rows: list[dict[str, str]] = []
     for path in paths:
         with Path(path).open(encoding="utf-8", newline="") as fh:
-            rows.extend(csv.DictReader(fh))
+            rows.extend({**row, "source": Path(path).stem} for row in csv.DictReader(fh))
     return rows
 
 
-def sample(text: str) -> list[str]:
+def shape_of(settings: dict) -> tuple[int, int, int]:
+    opts = {**DEFAULTS, **settings}
+    return (int(opts["word_n"]), int(opts["char_lo"]), int(opts["char_hi"]))
+
+
+def sample(text: str, shape: tuple[int, int, int] = (2, 3, 4)) -> list[str]:
     prepared = prepare(text)
     language = detect_language(prepared.text)
     view, _score = analyse(prepared, language)
-    return features(prepared, language, view)
+    return features(prepared, language, view, shape)
 
 
-def samples_from(rows: Sequence[dict[str, str]]) -> list[tuple[list[str], str, str]]:
-    """(features, intent, sentiment) of each valid row; rows with unknown labels skipped."""
+def source_weight(source: str, settings: dict) -> float:
+    """A row's training weight: ``weight_<file stem>`` in the settings, else 1."""
+    return float({**DEFAULTS, **settings}.get(f"weight_{source}", 1.0))
+
+
+def samples_from(
+    rows: Sequence[dict[str, str]], settings: dict | None = None
+) -> list[tuple[list[str], str, str, float]]:
+    """(features, intent, sentiment, weight) of each valid row; rows with unknown labels
+    skipped."""
+    settings = settings or {}
+    shape = shape_of(settings)
     out = []
     for row in rows:
         intent, sentiment = row.get("intent", ""), row.get("sentiment", "")
         if intent in INTENTS and sentiment in SENTIMENTS and row.get("text"):
-            out.append((sample(row["text"]), intent, sentiment))
+            weight = source_weight(row.get("source", ""), settings)
+            out.append((sample(row["text"], shape), intent, sentiment, weight))
     return out
 
 
 def train_from(paths: Iterable[Path | str] = CORPUS, **settings: float) -> dict:
-    return train(samples_from(load_rows(paths)), **settings)
+    return train(samples_from(load_rows(paths), settings), **settings)
 
 
 def evaluate_model(model: Model) -> dict[str, Metrics]:

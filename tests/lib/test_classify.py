@@ -207,7 +207,10 @@ def test_emoji_shift_sentiment() -> None:
     neutral = classify("my parcel arrived today")
     happy = classify("my parcel arrived today 😍🙏")
     angry = classify("my parcel arrived today 😡👎")
-    assert angry.score < neutral.score < happy.score
+    # Since the second round of issue 13 the model reads the bare post as a complaint,
+    # marked unsure (a known limit, docs/classification.md): the emoji still shift it.
+    assert neutral.uncertain
+    assert angry.score <= neutral.score < happy.score
     assert happy.sentiment == "positive"
     assert angry.sentiment == "negative"
     # skin-tone and ZWJ variants are normalised to their base emoji

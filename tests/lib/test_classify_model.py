@@ -21,16 +21,17 @@ BLIND_SHA256 = "807018f4e0d07dfee0575f7bb64b07f5334453cd4d11e8bd9205d1eeb952b96f
 # Measured on the blind set (433 posts written apart from the code, frozen before
 # training; see docs/classification.md). The aim of issue 13 is intent and sentiment
 # >= 0.90 per language and complaint recall >= 0.95: NOT reached; these are the
-# figures the shipped model reaches, asserted so that they cannot silently drop.
+# figures the shipped model reaches (intent 0.887/0.895, sentiment 0.877/0.871,
+# complaint recall 0.901), asserted so that they cannot silently drop.
 BLIND_FLOORS = {
     "language:all": 0.99,
-    "intent:all": 0.81,
-    "sentiment:all": 0.78,
-    "intent:en": 0.80,
-    "intent:es": 0.80,
-    "sentiment:en": 0.78,
-    "sentiment:es": 0.78,
-    "complaint_recall": 0.86,
+    "intent:all": 0.89,
+    "sentiment:all": 0.87,
+    "intent:en": 0.88,
+    "intent:es": 0.89,
+    "sentiment:en": 0.87,
+    "sentiment:es": 0.87,
+    "complaint_recall": 0.90,
 }
 
 
@@ -77,7 +78,7 @@ def test_the_training_command_reproduces_the_shipped_model(tmp_path: Path) -> No
 
 
 def test_artefact_is_small_and_loaded_once() -> None:
-    assert model.MODEL_PATH.stat().st_size < 2_000_000
+    assert model.MODEL_PATH.stat().st_size < 4_000_000
     model.reset_model()
     first = model.get_model()
     assert first is not None and model.get_model() is first
