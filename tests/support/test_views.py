@@ -255,6 +255,9 @@ def test_support_desk_in_spanish(client, support, customer, account):
     assert ticket.opened_by_rule == "Complaint from a customer"
     assert "abierto por la regla: Queja de un cliente" in html
     assert "Complaint from a customer" not in html
+    # So does the "ticket opened" event on the contact's timeline (and the inbox thread).
+    html = client.get(f"/contacts/{customer.pk}/").content.decode()
+    assert "regla: Queja de un cliente" in html and "Complaint from a customer" not in html
 
 
 BIDI_NAME = "Ana \u202egnp.exe\u202c \u2066Gómez\u2069 \u202a\u202b\u202d"
