@@ -249,6 +249,8 @@ def test_support_desk_in_spanish(client, support, customer, account):
     ticket = _ticket(customer, account)
     html = client.get("/support/").content.decode()
     assert "Cola" in html and "Tiempo restante" in html and "quedan" in html
+    # One word for a ticket in Spanish: "caso" (the queue's header said "Ticket").
+    assert "<th>Caso</th>" in html and "Ticket" not in html
     html = client.get(f"/support/tickets/{ticket.pk}/").content.decode()
     assert "Pasar a mensaje directo" in html and "Queja" in html
     # The built-in rule that opened it, named in Spanish (it is stored in English).
