@@ -102,6 +102,11 @@ def test_the_browsable_api_pages_alone_allow_inline_styles(client, manager, sett
     )
     assert directives["style-src"] == "'self' 'unsafe-inline'"
     assert "unsafe-inline" not in directives["script-src"]
+    # The root describes Momento's API, in the reader's language, not DRF's default.
+    assert "The default basic root view" not in html.content.decode()
+    spanish = client.get("/api/v1/", HTTP_ACCEPT="text/html", HTTP_ACCEPT_LANGUAGE="es")
+    assert "La API REST de Momento" in spanish.content.decode()
+    assert client.options("/api/v1/").json()["name"] == "Momento API"
 
     json = client.get("/api/v1/", HTTP_ACCEPT="application/json")
     assert "unsafe-inline" not in json["Content-Security-Policy"]
