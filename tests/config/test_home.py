@@ -140,6 +140,17 @@ def test_manager_home_sla_today_accounts_and_incidents(client, manager):
     assert "Outage in Madrid" in section
 
 
+def test_manager_home_does_not_claim_every_account_is_connected(client, manager):
+    """With no account to reconnect the list said "Every account is connected." — on
+    the demo data, whose three accounts are paused without credentials. It says what
+    it checked instead."""
+    SocialAccountFactory(handle="demo", state=SocialAccount.State.PAUSED)
+    client.force_login(manager)
+    section = _section(client.get(reverse("home")).content.decode(), "manager")
+    assert "Every account is connected" not in section
+    assert "No account needs reconnecting, and none is failing." in section
+
+
 def test_home_queries_stay_constant(client, support):
     team = team_default()
     client.force_login(support)
