@@ -149,6 +149,13 @@ def test_manager_home_does_not_claim_every_account_is_connected(client, manager)
     section = _section(client.get(reverse("home")).content.decode(), "manager")
     assert "Every account is connected" not in section
     assert "No account needs reconnecting, and none is failing." in section
+    # Nor "no tickets yet" beside "Opened today: 1": the attainment counts tickets
+    # answered (resolved) or past their target, and there are none of those yet.
+    _ticket(team_default(), due_in_minutes=30)
+    section = _section(client.get(reverse("home")).content.decode(), "manager")
+    assert "no tickets yet" not in section
+    assert '<dd class="sla-first"><span class="muted">none answered or overdue yet' in section
+    assert '<dd class="sla-resolution"><span class="muted">none resolved or overdue yet' in section
 
 
 def test_home_queries_stay_constant(client, support):
