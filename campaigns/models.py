@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from contacts.models import TimelineEntry
 from core.choices import Network
@@ -151,7 +152,8 @@ class CampaignMatch(models.Model):
     TimelineEntry on its author's timeline)."""
 
     class State(models.TextChoices):
-        NEW = "new", _("New")
+        # A match is a post ("publicación", feminine in Spanish, like its other states).
+        NEW = "new", pgettext_lazy("campaign match", "New")
         ENGAGED = "engaged", _("Engaged")
         DISMISSED = "dismissed", _("Dismissed")
 

@@ -263,7 +263,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         *(
-            ["rest_framework.renderers.BrowsableAPIRenderer"]
+            ["core.renderers.BrowsableAPIRenderer"]
             if env.bool("API_BROWSABLE", default=DEBUG)
             else []
         ),

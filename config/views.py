@@ -25,7 +25,13 @@ def home(request: HttpRequest) -> HttpResponse:
     if MANAGER in roles:
         context["manager"] = home_data.home_manager()
     if SALES in roles or MANAGER in roles or not roles:
-        counts = dict(Contact.objects.values_list("stage").annotate(n=Count("id")).order_by())
+        # A salesperson's figures are their own contacts ("Your pipeline"); a manager's
+        # are everyone's.
+        contacts = Contact.objects.all()
+        context["stages_mine"] = SALES in roles and MANAGER not in roles
+        if context["stages_mine"]:
+            contacts = contacts.filter(owner=request.user)
+        counts = dict(contacts.values_list("stage").annotate(n=Count("id")).order_by())
         context["stages"] = [(stage, counts.get(stage.value, 0)) for stage in Stage]
     return render(request, "home.html", context)
 

@@ -120,6 +120,24 @@ def socialaccount_backfill_percent(account: SocialAccount) -> int:
     return min(99, 100 * account.backfill_pages // max(1, backfill_page_budget(account)))
 
 
+def socialaccount_problem_text(account: SocialAccount) -> str:
+    """What is wrong with the account as a whole, in the user's language, or "".
+    ``last_error`` keeps the network's own words (English, technical) for the
+    "Technical detail" under it; this sentence is what the page leads with."""
+    state = SocialAccount.State
+    if account.state == state.NEEDS_RECONNECT:
+        return _("The network no longer accepts Momento's sign-in: connect the account again.")
+    if account.backfill_state == BackfillState.FAILED:
+        return _("Loading the account's history failed; “Sync now” tries again.")
+    if account.state == state.ERROR:
+        return _("Every stream failed several syncs in a row; Momento keeps trying.")
+    if not account.credentials:
+        return _("No credentials are stored: connect the account to sync it.")
+    if account.last_error:
+        return _("The last sync failed; Momento tries again at the next one.")
+    return ""
+
+
 # -- streams: what the status page, the API and the admin say about each ------------------
 
 

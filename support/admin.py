@@ -205,12 +205,15 @@ class TicketAdminForm(forms.ModelForm):
         model = Ticket
         fields = ["subject", "contact", "priority", "status", "assignee", "team", "incident"]
 
+    # A new ticket opens through ticket_open: no status to pick, nothing to send yet.
+    CHANGE_ONLY = ("reply_kind", "reply_text", "resolve", "status")
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = support_staff()
         if not self.instance.pk:
-            for name in ("reply_kind", "reply_text", "resolve", "status"):
-                self.fields.pop(name)
+            for name in self.CHANGE_ONLY:
+                self.fields.pop(name, None)
 
     def clean(self):
         cleaned = super().clean()
@@ -251,6 +254,14 @@ class TicketAdmin(admin.ModelAdmin):
         "escalated_at",
         "created_at",
     ]
+
+    def get_fields(self, request, obj=None):
+        """The add page lists only the fields its form keeps (a field the form drops
+        would break the page)."""
+        fields = super().get_fields(request, obj)
+        if obj is None:
+            fields = [f for f in fields if f not in TicketAdminForm.CHANGE_ONLY]
+        return fields
 
     def save_model(self, request, obj, form, change):
         """Creation, assignment, status, priority and messages all go through the

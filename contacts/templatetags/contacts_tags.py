@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import gettext as _
 
 from contacts.scoring import reason_label
 
@@ -66,3 +67,17 @@ def stage_name(value) -> str:
         return str(Stage(int(value)).label)
     except (TypeError, ValueError):
         return str(value)
+
+
+@register.filter
+def stage_rule_name(name: str) -> str:
+    """The name of the stage rule that moved a contact, in the reader's language: the
+    four rules Momento ships with store English names (migration 0004); a rule someone
+    named is shown as named."""
+    labels = {
+        "Follow of our account": _("Follow of our account"),
+        "Repeated engagement": _("Repeated engagement"),
+        "Direct message to us": _("Direct message to us"),
+        "Purchase": _("Purchase"),
+    }
+    return labels.get(name, name)

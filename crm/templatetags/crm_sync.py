@@ -7,6 +7,7 @@ from django import template
 
 from crm.selectors import (
     socialaccount_backfill_percent,
+    socialaccount_problem_text,
     syncstream_error_text,
     syncstream_gap_text,
     syncstream_history_text,
@@ -19,6 +20,11 @@ register = template.Library()
 @register.filter
 def backfill_percent(account) -> int:
     return socialaccount_backfill_percent(account)
+
+
+@register.filter
+def account_problem(account) -> str:
+    return socialaccount_problem_text(account)
 
 
 @register.filter

@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -168,13 +169,30 @@ Array.from(document.querySelectorAll("body *"))
 """
 
 
+CSP_REPORTS = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective));
+"""
+
+
 def test_main_pages_fit_a_phone(page, live_server, login):
-    """At 390×844 nothing scrolls sideways; the menu collapses behind a button; the
-    inbox shows the list, then the thread."""
+    """At 390×844, in Spanish, nothing scrolls sideways, no page logs a console error or
+    a CSP report, no link on a page answers an error; the error pages and the accounts
+    page speak Spanish; the menu collapses behind a button; the inbox shows the list,
+    then the thread."""
     manager = UserFactory(username="marta", role="Manager", is_staff=True)
+    from support.models import CsatSurvey
+    from support.services import csat_link
     from tests.factories import SocialAccountFactory
 
-    account = SocialAccountFactory(network="mastodon", base_url="http://127.0.0.1:1")
+    account = SocialAccountFactory(
+        network="mastodon",
+        base_url="http://127.0.0.1:1",
+        credentials={"access_token": "t"},
+        state="needs_reconnect",
+        last_error="401 Client Error: Unauthorized for url: https://mastodon.example/"
+        + "api/v1/" * 30,
+    )
     identity = SocialIdentityFactory(
         network="mastodon", handle="a.very.long.handle.that.never.ends@mastodon.example.org"
     )
@@ -197,7 +215,14 @@ def test_main_pages_fit_a_phone(page, live_server, login):
     )
     for _ in range(3):
         ContactFactory(company="Acme Incorporated International Holdings")
+    survey = CsatSurvey.objects.create(ticket=ticket, nonce="n" * 16)
     page.set_viewport_size({"width": 390, "height": 844})
+    page.context.add_cookies([{"name": "django_language", "value": "es", "url": live_server.url}])
+    page.add_init_script(CSP_REPORTS)
+    errors = []
+    page.on(
+        "console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None
+    )
     login(manager.username)
 
     menu = page.locator(".menu-toggle")
@@ -219,16 +244,41 @@ def test_main_pages_fit_a_phone(page, live_server, login):
         f"/support/tickets/{ticket.pk}/",
         "/campaigns/",
         "/reports/",
+        "/support/reports/",
+        "/notifications/",
         "/social-accounts/",
+        "/admin/",
+        csat_link(survey).removeprefix(settings.SITE_URL),
     ]
-    too_wide = {}
+    too_wide, csp, broken, checked = {}, {}, {}, set()
     for path in pages:
         page.goto(f"{live_server.url}{path}")
         scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         if scroll > inner:
             # Name the elements that stick out, for the failure message.
             too_wide[path] = page.evaluate(WIDER_THAN_THE_SCREEN)
+        if reports := page.evaluate("window.__csp"):
+            csp[path] = reports
+        hrefs = page.evaluate("Array.from(document.querySelectorAll('a[href]'), (a) => a.href)")
+        for href in {h.split("#")[0] for h in hrefs if h.startswith(live_server.url)} - checked:
+            checked.add(href)
+            status = page.request.get(href, max_redirects=0).status
+            if status >= 400:
+                broken[href] = (path, status)
     assert too_wide == {}
+    assert csp == {}
+    assert broken == {}
+    assert errors == []
+
+    # What the accounts page says leads in Spanish; the raw error is folded away.
+    page.goto(f"{live_server.url}/social-accounts/")
+    expect(page.locator(".account .error").first).to_contain_text("vuelve a conectar la cuenta")
+    expect(page.locator("details.technical pre")).to_be_hidden()
+    # A page that does not exist, in Spanish and the app's layout, at phone width.
+    response = page.goto(f"{live_server.url}/no-such-page/")
+    assert response.status == 404
+    expect(page.locator("h1")).to_have_text("Página no encontrada")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     # The inbox: the list first, then the thread alone (with a way back).
     page.goto(f"{live_server.url}/conversations/")

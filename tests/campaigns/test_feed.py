@@ -218,6 +218,10 @@ def test_every_campaign_page_renders(client, sales, campaign):
     assert client.get("/campaigns/new/").status_code == 200
     nav = client.get("/campaigns/").content.decode()
     assert "not built yet" not in nav
+    # The feed's states agree in Spanish (a "publicación": nueva, atendida, descartada).
+    feed = client.get(f"/campaigns/{campaign.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert ">Nueva</option>" in feed and ">Nuevo</option>" not in feed
+    assert "Nueva" in feed.split('id="match-')[1]
 
 
 def test_admin_lists_and_schedules_through_the_outbox(

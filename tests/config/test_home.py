@@ -1,5 +1,6 @@
 """The home page per role: each says what to do next and links to where it is done."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -93,6 +94,35 @@ def test_sales_home_tasks_due_stale_leads_and_feeds(client, sales):
     assert "Quiet one" not in section
 
 
+def _stage_figures(html):
+    stats = html.split('id="home-stages"')[1].split("</div>\n</div>")[0]
+    return [int(n) for n in re.findall(r'<div class="figure">(\d+)</div>', stats)]
+
+
+def test_the_pipeline_figures_are_the_salespersons_own_and_everyones_for_a_manager(
+    client, sales, manager
+):
+    """Sales' home said "Your pipeline" over the whole company's counts (117 / 58 / 25
+    on the demo data, for Ana who owns a fraction): now it counts and links to the
+    contacts they own; a manager's is headed "Pipeline" and counts everyone's."""
+    ContactFactory.create_batch(2, owner=sales, stage=1)
+    ContactFactory(owner=sales, stage=2)
+    ContactFactory.create_batch(3, owner=UserFactory(), stage=1)
+    ContactFactory.create_batch(4, stage=0)
+
+    client.force_login(sales)
+    html = client.get(reverse("home")).content.decode()
+    assert "<h2>Your pipeline</h2>" in html
+    assert _stage_figures(html) == [0, 2, 1]
+    assert 'href="/contacts/?stage=1&amp;owner=me"' in html
+
+    client.force_login(manager)
+    html = client.get(reverse("home")).content.decode()
+    assert "<h2>Pipeline</h2>" in html
+    assert _stage_figures(html) == [4, 5, 1]
+    assert 'href="/contacts/?stage=1"' in html
+
+
 def test_manager_home_sla_today_accounts_and_incidents(client, manager):
     team = team_default()
     ticket = _ticket(team, due_in_minutes=30)
@@ -108,6 +138,24 @@ def test_manager_home_sla_today_accounts_and_incidents(client, manager):
     assert f'href="/social-accounts/#account-{broken.pk}"' in section and "fine" not in section
     assert f'href="/support/incidents/{incident.pk}/"' in section
     assert "Outage in Madrid" in section
+
+
+def test_manager_home_does_not_claim_every_account_is_connected(client, manager):
+    """With no account to reconnect the list said "Every account is connected." — on
+    the demo data, whose three accounts are paused without credentials. It says what
+    it checked instead."""
+    SocialAccountFactory(handle="demo", state=SocialAccount.State.PAUSED)
+    client.force_login(manager)
+    section = _section(client.get(reverse("home")).content.decode(), "manager")
+    assert "Every account is connected" not in section
+    assert "No account needs reconnecting, and none is failing." in section
+    # Nor "no tickets yet" beside "Opened today: 1": the attainment counts tickets
+    # answered (resolved) or past their target, and there are none of those yet.
+    _ticket(team_default(), due_in_minutes=30)
+    section = _section(client.get(reverse("home")).content.decode(), "manager")
+    assert "no tickets yet" not in section
+    assert '<dd class="sla-first"><span class="muted">none answered or overdue yet' in section
+    assert '<dd class="sla-resolution"><span class="muted">none resolved or overdue yet' in section
 
 
 def test_home_queries_stay_constant(client, support):

@@ -186,6 +186,23 @@ def test_history_and_timeline_name_stages_and_last_interaction_says_ago(client, 
     )
 
 
+def test_the_shipped_stage_rules_are_named_in_spanish_on_the_timeline(client, sales):
+    """The rules Momento ships store English names: the Spanish timeline said
+    "regla: Follow of our account". A rule someone named keeps its name."""
+    from contacts.services import FOLLOW_RULE, contact_change_stage
+
+    client.force_login(sales)
+    followed = ContactFactory(stage=0)
+    contact_change_stage(contact=followed, stage=1, rule=FOLLOW_RULE)
+    html = client.get(f"/contacts/{followed.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "regla: Sigue a nuestra cuenta" in html
+    assert "regla: Follow of our account" not in html
+    custom = ContactFactory(stage=0)
+    contact_change_stage(contact=custom, stage=1, rule="Vino a la feria")
+    html = client.get(f"/contacts/{custom.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "regla: Vino a la feria" in html
+
+
 def test_a_task_due_in_the_past_is_refused(client, sales):
     client.force_login(sales)
     contact = ContactFactory()

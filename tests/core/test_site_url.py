@@ -79,4 +79,34 @@ def test_the_browsable_api_is_off_in_production():
         API_BROWSABLE="",
     )
     assert production == ["rest_framework.renderers.JSONRenderer"]
-    assert "rest_framework.renderers.BrowsableAPIRenderer" in _renderers(DEBUG="1")
+    assert "core.renderers.BrowsableAPIRenderer" in _renderers(DEBUG="1")
+
+
+def test_the_browsable_api_pages_alone_allow_inline_styles(client, manager, settings):
+    """In development (make run) the browsable API is on; its <style> element and
+    style attributes were blocked by the CSP (a console error on the API root). Its
+    HTML pages now allow inline styles, never inline script; JSON keeps the strict policy."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_RENDERER_CLASSES": [
+            "rest_framework.renderers.JSONRenderer",
+            "core.renderers.BrowsableAPIRenderer",
+        ],
+    }
+    client.force_login(manager)
+    html = client.get("/api/v1/", HTTP_ACCEPT="text/html")
+    assert html.status_code == 200
+    assert b"<style>" in html.content
+    directives = dict(
+        d.strip().split(" ", 1) for d in html["Content-Security-Policy"].split(";") if d.strip()
+    )
+    assert directives["style-src"] == "'self' 'unsafe-inline'"
+    assert "unsafe-inline" not in directives["script-src"]
+    # The root describes Momento's API, in the reader's language, not DRF's default.
+    assert "The default basic root view" not in html.content.decode()
+    spanish = client.get("/api/v1/", HTTP_ACCEPT="text/html", HTTP_ACCEPT_LANGUAGE="es")
+    assert "La API REST de Momento" in spanish.content.decode()
+    assert client.options("/api/v1/").json()["name"] == "Momento API"
+
+    json = client.get("/api/v1/", HTTP_ACCEPT="application/json")
+    assert "unsafe-inline" not in json["Content-Security-Policy"]

@@ -236,3 +236,28 @@ def test_sync_action_queues_a_task_after_commit(manager, django_capture_on_commi
     assert response.status_code == 202
     assert len(response.json()["task_id"]) == 32
     assert len(callbacks) == 1
+
+
+def test_sync_status_says_what_is_wrong_in_the_users_language(client, support):
+    """The account's last_error is the network's own English (an exception's text, or
+    the demo's note); the page leads with a sentence in the user's language and folds
+    the raw text under "Technical detail"."""
+    SocialAccountFactory(
+        handle="refused",
+        credentials={"access_token": SECRET},
+        state="needs_reconnect",
+        last_error="401 Client Error: Unauthorized for url: https://bsky.social/xrpc/x",
+    )
+    SocialAccountFactory(
+        handle="demo",
+        state="paused",
+        last_error="Demo account without credentials: connect a real one to sync.",
+    )
+    SocialAccountFactory(handle="fine", credentials={"access_token": SECRET})
+    client.force_login(support)
+    html = client.get("/social-accounts/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "La red ya no acepta el inicio de sesión de Momento" in html
+    assert "No hay credenciales guardadas: conecta la cuenta para sincronizarla." in html
+    assert html.count('<details class="technical"><summary>Detalle técnico</summary>') == 2
+    assert "<dt>Problema</dt>" in html and html.count("<dt>Problema</dt>") == 2
+    assert '<pre dir="ltr">401 Client Error: Unauthorized for url' in html

@@ -249,8 +249,17 @@ def test_support_desk_in_spanish(client, support, customer, account):
     ticket = _ticket(customer, account)
     html = client.get("/support/").content.decode()
     assert "Cola" in html and "Tiempo restante" in html and "quedan" in html
+    # One word for a ticket in Spanish: "caso" (the queue's header said "Ticket").
+    assert "<th>Caso</th>" in html and "Ticket" not in html
     html = client.get(f"/support/tickets/{ticket.pk}/").content.decode()
     assert "Pasar a mensaje directo" in html and "Queja" in html
+    # The built-in rule that opened it, named in Spanish (it is stored in English).
+    assert ticket.opened_by_rule == "Complaint from a customer"
+    assert "abierto por la regla: Queja de un cliente" in html
+    assert "Complaint from a customer" not in html
+    # So does the "ticket opened" event on the contact's timeline (and the inbox thread).
+    html = client.get(f"/contacts/{customer.pk}/").content.decode()
+    assert "regla: Queja de un cliente" in html and "Complaint from a customer" not in html
 
 
 BIDI_NAME = "Ana \u202egnp.exe\u202c \u2066Gómez\u2069 \u202a\u202b\u202d"
