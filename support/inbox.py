@@ -99,7 +99,7 @@ def conversation_rows(conversations, current: tuple[int, str] | None = None) -> 
                 "network": c.network_label,
                 "handle": latest.identity.handle if latest and latest.identity else "",
                 "iso": timezone.localtime(c.last_at).isoformat(),
-                "since": timesince(c.last_at, now),
+                "since": _("%(since)s ago") % {"since": timesince(c.last_at, now)},
                 "tag": mine if c.mine else ("" if c.assigned else unassigned),
                 "kind": latest.get_kind_display() if latest else "",
                 "preview": Truncator(latest.text).chars(120) if latest else "",

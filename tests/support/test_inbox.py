@@ -506,3 +506,17 @@ def test_counts_agree_with_counting_every_item(support, account):
             "mine": BoundedCount(len(mine)),
             "unassigned": BoundedCount(len(pairs - taken)),
         }
+
+
+@pytest.mark.parametrize(
+    ("language", "ago"),
+    [("en", "3\xa0hours, 1\xa0minute ago"), ("es", "hace 3\xa0horas, 1\xa0minuto")],
+)
+def test_a_rows_time_says_ago_in_the_readers_language(
+    client, support, account, customer, language, ago
+):
+    """ "3 hours" alone reads as a duration; the row says when the person last wrote."""
+    _say(account, customer.identities.get(), minutes_ago=181, text="hello?")
+    client.force_login(support)
+    response = client.get(reverse("inbox:list"), HTTP_ACCEPT_LANGUAGE=language)
+    assert ago in response.content.decode()
