@@ -1,6 +1,7 @@
 """Fill Spanish translations into locale/es/LC_MESSAGES/django.po from a JSON file of
 {"msgid": "msgstr"} pairs (plural entries: {"msgid": ["singular", "plural"]}), then
-list the msgids still untranslated. Run after ``manage.py makemessages -l es``.
+list the msgids still untranslated. Run after ``manage.py makemessages -l es``. Entries
+already translated, and entries with a context, are left as they are.
 
     python scripts/po_fill.py translations.json
 """
@@ -22,7 +23,11 @@ def main(argv: list[str]) -> int:
     for path in argv:
         pairs.update(json.loads(Path(path).read_text()))
     for entry in po:
-        if entry.msgid in pairs:
+        # Fill only what is untranslated (or fuzzy) and has no context: a translation in
+        # the catalogue (a reviewed wording, a context's gender) is never overwritten.
+        if entry.translated() and "fuzzy" not in entry.flags:
+            continue
+        if entry.msgid in pairs and not entry.msgctxt:
             value = pairs[entry.msgid]
             if entry.msgid_plural:
                 entry.msgstr_plural = {0: value[0], 1: value[1]}
