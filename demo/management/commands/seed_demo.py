@@ -104,7 +104,10 @@ class Command(BaseCommand):
             ).decode() + str(n)
             handle = NETWORK_BASE[network][2].format(handle=handle_base)
             external_id = f"demo-{network}-{n}"
-            stage = 2 if n % 8 == 0 else 1 if n % 3 == 0 else 0
+            # The stage is drawn on its own (not from n, which also picks the
+            # network), so each network's funnel has its own mix.
+            roll = random.Random(f"stage-{n}").random()
+            stage = 2 if roll < 0.15 else 1 if roll < 0.45 else 0
             entry_count = rng.randint(4, 16)
             if external_id in existing:
                 continue
@@ -135,9 +138,10 @@ class Command(BaseCommand):
                     contact_ids=[contact.pk], campaign=campaign, via="listening", account=account
                 )
             entries = []
-            for k, (kind, direction, intent, text, when) in enumerate(
-                demo.entry_plan(rng, p["lang"], stage, entry_count, now, accounts["bluesky"].handle)
-            ):
+            plan = demo.entry_plan(
+                rng, p["lang"], stage, entry_count, now, accounts["bluesky"].handle
+            )
+            for k, (kind, direction, intent, text, when) in enumerate(plan):
                 entries.append(
                     TimelineEntry(
                         contact=contact,
@@ -168,6 +172,8 @@ class Command(BaseCommand):
                     if target == 2
                     else names["followed"].format(handle=account.handle),
                 )
+            if plan:
+                self._history_dates(rng, contact, stage, plan[0][4], now, names, users)
             new_contacts += 1
 
         # last_interaction_at from the timeline, in one statement.
@@ -183,6 +189,8 @@ class Command(BaseCommand):
         ).update(last_interaction_at=Subquery(newest_social))
 
         self._support(users, now, names)
+        self._todos(users, now, names)
+        self._follow_language(accounts, names)
         # Scores from the engagement just loaded (sync refreshes them after each page).
         from contacts.scoring import contacts_score_refresh
 
@@ -201,6 +209,103 @@ class Command(BaseCommand):
                 f"{entries} timeline entries. Log in as manager / ana / sofia with password {DEMO_PASSWORD!r}."
             )
         )
+
+    def _history_dates(self, rng, contact, stage, first, now, names, users):
+        """Date the contact's journey: found by the campaign at its first message, a
+        lead days later, a customer days after that (always before now), with its
+        purchases on the day it became one and the month after. The stage changes
+        were just recorded at load time; they move back to those days."""
+        from datetime import timedelta
+        from decimal import Decimal
+
+        from campaigns.models import Attribution
+        from contacts.models import Purchase, StageChange
+        from core.choices import EntryKind
+
+        Attribution.objects.filter(contact=contact).update(at=first)
+        span = (now - first).total_seconds()
+        reached = {}
+        at = first
+        for target in range(1, stage + 1):
+            left = (now - at).total_seconds()
+            at = at + timedelta(seconds=left * rng.uniform(0.15, 0.6))
+            reached[target] = at
+            StageChange.objects.filter(contact=contact, to_stage=target).update(created_at=at)
+            TimelineEntry.objects.filter(
+                contact=contact, kind=EntryKind.STAGE_CHANGE, raw__to=target
+            ).update(occurred_at=at)
+        if stage == 2 and span > 0:
+            bought = reached[2]
+            products = names["products"]
+            count = 1 + (rng.random() < 0.4)
+            Purchase.objects.bulk_create(
+                [
+                    Purchase(
+                        contact=contact,
+                        product=products[i][0],
+                        amount=Decimal(products[i][1]),
+                        currency="EUR",
+                        source="demo",
+                        external_ref=f"demo-{contact.pk}-{i}",
+                        purchased_at=min(bought + timedelta(days=30 * i), now),
+                        created_by=users["ana"],
+                    )
+                    for i in range(count)
+                ],
+                ignore_conflicts=True,
+            )
+
+    def _todos(self, users, now, names):
+        """The sales demo user's tasks: two due today, one overdue, two later (once)."""
+        from datetime import timedelta
+
+        from contacts.models import Todo
+
+        ana = users["ana"]
+        if Todo.objects.filter(assignee=ana, created_by=users["manager"]).exists():
+            return
+        contacts = list(Contact.objects.filter(owner=ana).order_by("-stage", "id")[:5])
+        today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        dues = [
+            today + timedelta(hours=17),
+            today + timedelta(hours=23, minutes=30),
+            now - timedelta(days=2),
+            now + timedelta(days=3),
+            now + timedelta(days=8),
+        ]
+        Todo.objects.bulk_create(
+            [
+                Todo(
+                    contact=contact,
+                    title=title.format(name=contact.display_name),
+                    due_at=due,
+                    assignee=ana,
+                    created_by=users["manager"],
+                )
+                for contact, title, due in zip(contacts, names["todos"], dues, strict=False)
+            ]
+        )
+
+    def _follow_language(self, accounts, names):
+        """The demo campaign's goal and the stage changes' reasons in ``--language``
+        while they keep a default text of another language (as the team's name)."""
+        from campaigns.models import Campaign
+        from contacts.models import StageChange
+        from core.choices import EntryKind
+
+        others = [n for n in demo.NAMES.values() if n is not names]
+        Campaign.objects.filter(
+            name__in=[n["campaign"] for n in others], goal__in=[n["goal"] for n in others]
+        ).update(name=names["campaign"], goal=names["goal"])
+        renames = {n["bought"]: names["bought"] for n in others}
+        for account in accounts.values():
+            for n in others:
+                renames[n["followed"].format(handle=account.handle)] = names["followed"].format(
+                    handle=account.handle
+                )
+        for old, new in renames.items():
+            StageChange.objects.filter(reason=old).update(reason=new)
+            TimelineEntry.objects.filter(kind=EntryKind.STAGE_CHANGE, text=old).update(text=new)
 
     def _demo_server(self, *, wait: float) -> None:
         """Connect the demo brand Mastodon account to the local demo server (make run's
