@@ -379,9 +379,68 @@ class Command(BaseCommand):
             occurred_at__gte=now - timedelta(days=14),
             ticket_link__isnull=True,
         ).order_by("occurred_at")
+        self._recent_messages(recent)
         opening = timezone.now()
-        tickets_open_for_entries(entries=recent)
-        self._backdate(Ticket.objects.filter(created_at__gte=opening))
+        tickets_open_for_entries(entries=recent.select_related("contact"))
+        opened = Ticket.objects.filter(
+            pk__in=list(Ticket.objects.filter(created_at__gte=opening).values_list("pk", flat=True))
+        )
+        self._backdate(opened)
+        self._ticket_progress(list(opened.order_by("created_at", "pk")), opening)
+
+    def _recent_messages(self, recent):
+        """Three of the fortnight's DMs (each its contact's only one) came in the last
+        hours, so the queue has tickets with time left, not only breached ones."""
+        from datetime import timedelta
+
+        dms = [e for e in recent.select_related("contact") if e.kind == "dm"]
+        per_contact = {}
+        for e in dms:
+            per_contact.setdefault(e.contact_id, []).append(e)
+        singles = [es[0] for es in per_contact.values() if len(es) == 1]
+        moment = timezone.now()
+        for entry, ago in zip(
+            sorted(singles, key=lambda e: e.occurred_at, reverse=True),
+            (timedelta(minutes=25), timedelta(hours=3), timedelta(hours=9)),
+            strict=False,
+        ):
+            TimelineEntry.objects.filter(pk=entry.pk).update(
+                occurred_at=moment - ago, handled_at=None
+            )
+            Contact.objects.filter(pk=entry.contact_id).update(last_interaction_at=moment - ago)
+
+    def _ticket_progress(self, tickets, now):
+        """Where the demo's tickets stand: the older ones answered and resolved (the
+        support report's first-response and resolution medians have numbers), the ones
+        of the last hours answered and open (hours left to resolve) or still new
+        (minutes left), the rest unanswered past their target. Through the SLA clock's
+        own helpers, so due times and business hours are the product's."""
+        from datetime import timedelta
+
+        from support.models.tickets import Status
+        from support.services.sla import save_clock, set_status, sla_plan, ticket_schedule
+
+        rng = random.Random(len(tickets))
+        resolved = len(tickets) * 2 // 5
+        for i, ticket in enumerate(tickets):
+            age = now - ticket.created_at
+            if i < resolved:
+                answered = ticket.created_at + timedelta(minutes=rng.randint(8, 75))
+                closed = min(answered + timedelta(hours=rng.uniform(1, 30)), now)
+                status = Status.RESOLVED
+            elif age > timedelta(hours=1):
+                if age > timedelta(hours=12):
+                    continue  # unanswered: breached
+                answered = ticket.created_at + timedelta(minutes=rng.randint(10, 40))
+                closed, status = None, Status.OPEN
+            else:
+                continue  # new, minutes left to answer
+            schedule = ticket_schedule(ticket)
+            ticket.first_response_at = answered
+            ticket.first_response_seconds = ticket.sla_elapsed(answered, schedule)
+            sla_plan(ticket, schedule)
+            set_status(ticket, status, now=closed or answered, schedule=schedule)
+            save_clock(ticket, "status")
 
     def _backdate(self, tickets):
         """Each ticket just opened for a message of the last fortnight reads as opened
