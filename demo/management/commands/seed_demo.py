@@ -29,6 +29,7 @@ USERS = [
     ("sofia", "Sofía", "Support", "Support", False),
     ("diego", "Diego", "Support", "Support", False),
 ]
+DEMO_HANDLES = ("momentofibra.bsky.social", "ana@mastodon.social", "bruno_momento")
 NETWORK_BASE = {
     "bluesky": ("https://bsky.social", "https://bsky.app/profile/{handle}", "{handle}.bsky.social"),
     "mastodon": ("https://mastodon.social", "https://mastodon.social/@{handle}", "{handle}"),
@@ -211,7 +212,7 @@ class Command(BaseCommand):
         )
 
     def _history_dates(self, rng, contact, stage, first, now, names, users):
-        """Date the contact's journey: found by the campaign at its first message, a
+        """Date the contact's journey: known and found by the campaign at its first message, a
         lead days later, a customer days after that (always before now), with its
         purchases on the day it became one and the month after. The stage changes
         were just recorded at load time; they move back to those days."""
@@ -222,6 +223,8 @@ class Command(BaseCommand):
         from contacts.models import Purchase, StageChange
         from core.choices import EntryKind
 
+        # Known since its first message (the board's age of a discovered contact).
+        Contact.objects.filter(pk=contact.pk).update(created_at=first)
         Attribution.objects.filter(contact=contact).update(at=first)
         span = (now - first).total_seconds()
         reached = {}
@@ -265,10 +268,12 @@ class Command(BaseCommand):
         if Todo.objects.filter(assignee=ana, created_by=users["manager"]).exists():
             return
         contacts = list(Contact.objects.filter(owner=ana).order_by("-stage", "id")[:5])
-        today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        now = timezone.now()
+        local = timezone.localtime(now)
+        left_today = local.replace(hour=23, minute=59, second=0, microsecond=0) - local
         dues = [
-            today + timedelta(hours=17),
-            today + timedelta(hours=23, minutes=30),
+            now + left_today / 3,  # later today, whatever the hour
+            now + left_today * 2 / 3,
             now - timedelta(days=2),
             now + timedelta(days=3),
             now + timedelta(days=8),
@@ -379,7 +384,7 @@ class Command(BaseCommand):
             occurred_at__gte=now - timedelta(days=14),
             ticket_link__isnull=True,
         ).order_by("occurred_at")
-        self._recent_messages(recent)
+        self._recent_messages(now - timedelta(days=14))
         opening = timezone.now()
         tickets_open_for_entries(entries=recent.select_related("contact"))
         opened = Ticket.objects.filter(
@@ -388,26 +393,55 @@ class Command(BaseCommand):
         self._backdate(opened)
         self._ticket_progress(list(opened.order_by("created_at", "pk")), opening)
 
-    def _recent_messages(self, recent):
-        """Three of the fortnight's DMs (each its contact's only one) came in the last
-        hours, so the queue has tickets with time left, not only breached ones."""
+    def _recent_messages(self, since):
+        """Three customers or leads quiet for the fortnight wrote a DM in the last hours
+        (once), so the queue has tickets with time left, not only breached ones."""
         from datetime import timedelta
 
-        dms = [e for e in recent.select_related("contact") if e.kind == "dm"]
-        per_contact = {}
-        for e in dms:
-            per_contact.setdefault(e.contact_id, []).append(e)
-        singles = [es[0] for es in per_contact.values() if len(es) == 1]
-        moment = timezone.now()
-        for entry, ago in zip(
-            sorted(singles, key=lambda e: e.occurred_at, reverse=True),
-            (timedelta(minutes=25), timedelta(hours=3), timedelta(hours=9)),
-            strict=False,
-        ):
-            TimelineEntry.objects.filter(pk=entry.pk).update(
-                occurred_at=moment - ago, handled_at=None
+        from django.db.models import Exists
+
+        if TimelineEntry.objects.filter(external_id__startswith="demo-recent-").exists():
+            return
+        spoke = TimelineEntry.objects.filter(
+            contact=OuterRef("contact"), direction="in", occurred_at__gte=since
+        )
+        quiet = (
+            SocialIdentity.objects.filter(
+                external_id__startswith="demo-", contact__stage__gte=1, network__in=NETWORK_BASE
             )
-            Contact.objects.filter(pk=entry.contact_id).update(last_interaction_at=moment - ago)
+            .exclude(Exists(spoke))
+            .select_related("contact")
+            .order_by("contact_id")
+        )
+        accounts = {a.network: a for a in SocialAccount.objects.filter(handle__in=DEMO_HANDLES)}
+        moment = timezone.now()
+        entries = []
+        for k, (identity, ago) in enumerate(
+            zip(
+                quiet[:3],
+                (timedelta(minutes=25), timedelta(hours=3), timedelta(hours=9)),
+                strict=False,
+            )
+        ):
+            contact = identity.contact
+            texts = demo.TEXTS[contact.language or "en"]["dm"]
+            entries.append(
+                TimelineEntry(
+                    contact=contact,
+                    kind="dm",
+                    network=identity.network,
+                    direction="in",
+                    external_id=f"demo-recent-{k}",
+                    text=texts[k % len(texts)],
+                    account=accounts.get(identity.network),
+                    identity=identity,
+                    occurred_at=moment - ago,
+                    language=contact.language,
+                    raw={"demo": True},
+                )
+            )
+            Contact.objects.filter(pk=contact.pk).update(last_interaction_at=moment - ago)
+        TimelineEntry.objects.bulk_create(entries, ignore_conflicts=True)
 
     def _ticket_progress(self, tickets, now):
         """Where the demo's tickets stand: the older ones answered and resolved (the
@@ -502,9 +536,9 @@ class Command(BaseCommand):
 
     def _accounts(self, users, names):
         specs = [
-            ("bluesky", "brand", None, "momentofibra.bsky.social"),
-            ("mastodon", "personal", users["ana"], "ana@mastodon.social"),
-            ("x", "personal", users["bruno"], "bruno_momento"),
+            ("bluesky", "brand", None, DEMO_HANDLES[0]),
+            ("mastodon", "personal", users["ana"], DEMO_HANDLES[1]),
+            ("x", "personal", users["bruno"], DEMO_HANDLES[2]),
         ]
         accounts = {}
         for network, kind, user, handle in specs:
