@@ -245,6 +245,13 @@ def test_seed_demo_numbers_tell_a_plausible_story(settings):
         assert t.created_at < t.first_response_at < t.resolved_at < now
         assert t.first_response_seconds > 0 and t.resolution_seconds > t.first_response_seconds
     assert len({t.first_response_seconds for t in resolved}) == len(resolved)
+    from support.selectors import support_report
+
+    report = support_report(start=(now - timedelta(days=20)).date(), end=now.date())
+    assert report["median_first_response_minutes"] > 0
+    assert report["median_resolution_minutes"] > report["median_first_response_minutes"]
+    for target in ("first_response", "resolution"):  # a late one each, not a flat 100 %
+        assert 0 < report["sla"][target]["breached"] < report["sla"][target]["tickets"]
 
     # 3. Every customer bought once or twice, in euros, after becoming one.
     customers = Contact.objects.filter(stage=2).annotate(n=Count("purchases"))

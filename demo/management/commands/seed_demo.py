@@ -451,17 +451,35 @@ class Command(BaseCommand):
         own helpers, so due times and business hours are the product's."""
         from datetime import timedelta
 
-        from support.models.tickets import Status
+        from support.models.tickets import SlaEvent, Status
         from support.services.sla import save_clock, set_status, sla_plan, ticket_schedule
 
         rng = random.Random(len(tickets))
         resolved = len(tickets) * 2 // 5
+        breaches = []
         for i, ticket in enumerate(tickets):
             age = now - ticket.created_at
             if i < resolved:
-                answered = ticket.created_at + timedelta(minutes=rng.randint(8, 75))
-                closed = min(answered + timedelta(hours=rng.uniform(1, 30)), now)
+                # The first one answered late, the second resolved late: the report's
+                # attainment is not a flat 100 %.
+                late = (80, 95) if i == 0 else (8, 55)
+                answered = ticket.created_at + timedelta(minutes=rng.randint(*late))
+                hours = (26, 40) if i == 1 else (1, 20)
+                closed = min(answered + timedelta(hours=rng.uniform(*hours)), now)
                 status = Status.RESOLVED
+                for target, due, met in (
+                    (SlaEvent.Target.FIRST_RESPONSE, ticket.first_response_due_at, answered),
+                    (SlaEvent.Target.RESOLUTION, ticket.resolution_due_at, closed),
+                ):
+                    if due is not None and met > due:
+                        breaches.append(
+                            SlaEvent(
+                                ticket=ticket,
+                                target=target,
+                                level=SlaEvent.Level.BREACH,
+                                created_at=due,
+                            )
+                        )
             elif age > timedelta(hours=1):
                 if age > timedelta(hours=12):
                     continue  # unanswered: breached
@@ -475,6 +493,7 @@ class Command(BaseCommand):
             sla_plan(ticket, schedule)
             set_status(ticket, status, now=closed or answered, schedule=schedule)
             save_clock(ticket, "status")
+        SlaEvent.objects.bulk_create(breaches, ignore_conflicts=True)
 
     def _backdate(self, tickets):
         """Each ticket just opened for a message of the last fortnight reads as opened
