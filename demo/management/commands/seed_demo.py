@@ -97,6 +97,7 @@ class Command(BaseCommand):
             )
         )
         new_contacts = 0
+        journeys = {}
         for n in range(contacts):
             p = demo.person(rng, n)
             network = ("bluesky", "mastodon", "x")[n % 3]
@@ -174,8 +175,10 @@ class Command(BaseCommand):
                     else names["followed"].format(handle=account.handle),
                 )
             if plan:
-                self._history_dates(rng, contact, stage, plan[0][4], now, names, users)
+                self._history_dates(rng, contact, stage, plan[0][4], now, names, users, journeys)
             new_contacts += 1
+
+        self._journeys_save(journeys)
 
         # last_interaction_at from the timeline, in one statement.
         newest_social = (
@@ -211,52 +214,79 @@ class Command(BaseCommand):
             )
         )
 
-    def _history_dates(self, rng, contact, stage, first, now, names, users):
-        """Date the contact's journey: known and found by the campaign at its first message, a
-        lead days later, a customer days after that (always before now), with its
-        purchases on the day it became one and the month after. The stage changes
-        were just recorded at load time; they move back to those days."""
+    def _history_dates(self, rng, contact, stage, first, now, names, users, journeys):
+        """Plan the contact's journey: known and found by the campaign at its first
+        message, a lead days later, a customer days after that (always before now),
+        with its purchases on the day it became one and the month after. Written for
+        all contacts at once by ``_journeys_save``."""
         from datetime import timedelta
         from decimal import Decimal
 
-        from campaigns.models import Attribution
-        from contacts.models import Purchase, StageChange
-        from core.choices import EntryKind
+        from contacts.models import Purchase
 
-        # Known since its first message (the board's age of a discovered contact).
-        Contact.objects.filter(pk=contact.pk).update(created_at=first)
-        Attribution.objects.filter(contact=contact).update(at=first)
-        span = (now - first).total_seconds()
         reached = {}
         at = first
         for target in range(1, stage + 1):
             left = (now - at).total_seconds()
             at = at + timedelta(seconds=left * rng.uniform(0.15, 0.6))
             reached[target] = at
-            StageChange.objects.filter(contact=contact, to_stage=target).update(created_at=at)
-            TimelineEntry.objects.filter(
-                contact=contact, kind=EntryKind.STAGE_CHANGE, raw__to=target
-            ).update(occurred_at=at)
-        if stage == 2 and span > 0:
-            bought = reached[2]
+        purchases = []
+        if stage == 2:
             products = names["products"]
-            count = 1 + (rng.random() < 0.4)
-            Purchase.objects.bulk_create(
-                [
-                    Purchase(
-                        contact=contact,
-                        product=products[i][0],
-                        amount=Decimal(products[i][1]),
-                        currency="EUR",
-                        source="demo",
-                        external_ref=f"demo-{contact.pk}-{i}",
-                        purchased_at=min(bought + timedelta(days=30 * i), now),
-                        created_by=users["ana"],
-                    )
-                    for i in range(count)
-                ],
-                ignore_conflicts=True,
+            purchases = [
+                Purchase(
+                    contact=contact,
+                    product=products[i][0],
+                    amount=Decimal(products[i][1]),
+                    currency="EUR",
+                    source="demo",
+                    external_ref=f"demo-{contact.pk}-{i}",
+                    purchased_at=min(reached[2] + timedelta(days=30 * i), now),
+                    created_by=users["ana"],
+                )
+                for i in range(1 + (rng.random() < 0.4))
+            ]
+        journeys[contact.pk] = (first, reached, purchases)
+
+    def _journeys_save(self, journeys):
+        """The stage changes were recorded at load time: move them (and their timeline
+        entries), the contacts' creation and the campaign's first sight back to the
+        planned days, and store the purchases, in a few statements."""
+        from campaigns.models import Attribution
+        from contacts.models import Purchase, StageChange
+        from core.choices import EntryKind
+
+        if not journeys:
+            return
+        ids = list(journeys)
+        # Known since its first message (the board's age of a discovered contact).
+        Contact.objects.bulk_update(
+            [Contact(pk=pk, created_at=first) for pk, (first, _r, _p) in journeys.items()],
+            ["created_at"],
+            batch_size=500,
+        )
+        attributions = list(Attribution.objects.filter(contact_id__in=ids).only("id", "contact"))
+        for a in attributions:
+            a.at = journeys[a.contact_id][0]
+        Attribution.objects.bulk_update(attributions, ["at"], batch_size=500)
+        changes = list(
+            StageChange.objects.filter(contact_id__in=ids).only("id", "contact", "to_stage")
+        )
+        for c in changes:
+            c.created_at = journeys[c.contact_id][1][c.to_stage]
+        StageChange.objects.bulk_update(changes, ["created_at"], batch_size=500)
+        events = list(
+            TimelineEntry.objects.filter(contact_id__in=ids, kind=EntryKind.STAGE_CHANGE).only(
+                "id", "contact", "raw"
             )
+        )
+        for e in events:
+            e.occurred_at = journeys[e.contact_id][1][e.raw["to"]]
+        TimelineEntry.objects.bulk_update(events, ["occurred_at"], batch_size=500)
+        Purchase.objects.bulk_create(
+            [p for _f, _r, purchases in journeys.values() for p in purchases],
+            ignore_conflicts=True,
+        )
 
     def _todos(self, users, now, names):
         """The sales demo user's tasks: two due today, one overdue, two later (once)."""
