@@ -126,11 +126,23 @@ TEXTS = {
             "Hi, my account number is on the invoice, can you check why my bill went up?",
             "Thanks for moving this to DM. The router serial is on the back, right?",
         ],
-        "reply_out": [
-            "Sorry about that! We're on it — please DM us your postcode and we'll check the line.",
-            "Thanks for the kind words, we'll pass them on to the team!",
-            "Yes! Call 900 123 456 or fill in momento.example/move and we keep your number.",
-        ],
+        # Our reply to each kind of message (a question's answer is at its index).
+        "reply_out": {
+            "complaint": [
+                "Sorry about that! We're on it — please DM us your postcode and we'll check the line.",
+            ],
+            "praise": ["Thanks for the kind words, we'll pass them on to the team!"],
+            "question": [
+                "Yes, Riverside has fibre: check your street at momento.example/coverage.",
+                "Open 192.168.1.1, log in with the password on the router's label, then Wi-Fi.",
+                "Yes: 20% off the 300Mb plan with a valid student card, at momento.example/students.",
+                "Yes! Call 900 123 456 or fill in momento.example/move and we keep your number.",
+            ],
+            "dm": [
+                "Thanks! We've checked: the promotion ended this month. We'll DM you the options.",
+                "Yes, it's on the sticker at the back. Send us a photo and we'll take it from there.",
+            ],
+        },
     },
     "es": {
         "complaint": [
@@ -159,11 +171,22 @@ TEXTS = {
             "Hola, el número de cliente está en la factura, ¿podéis ver por qué ha subido?",
             "Gracias por pasarlo a privado. El número de serie del router está detrás, ¿no?",
         ],
-        "reply_out": [
-            "¡Lo sentimos! Ya lo estamos mirando: envíanos tu código postal por MD y revisamos la línea.",
-            "¡Gracias por tus palabras! Se lo pasamos al equipo.",
-            "¡Sí! Llama al 900 123 456 o rellena momento.example/portabilidad y conservas tu número.",
-        ],
+        "reply_out": {
+            "complaint": [
+                "¡Lo sentimos! Ya lo estamos mirando: envíanos tu código postal por MD y revisamos la línea.",
+            ],
+            "praise": ["¡Gracias por tus palabras! Se lo pasamos al equipo."],
+            "question": [
+                "Sí, en Chamberí hay fibra: comprueba tu calle en momento.example/cobertura.",
+                "Entra en 192.168.1.1 con la contraseña de la etiqueta del router y ve a Wi-Fi.",
+                "Sí: un 20 % en la tarifa de 300 megas con carné de estudiante, en momento.example/estudiantes.",
+                "¡Sí! Llama al 900 123 456 o rellena momento.example/portabilidad y conservas tu número.",
+            ],
+            "dm": [
+                "¡Gracias! Lo hemos mirado: terminó la promoción este mes. Te pasamos las opciones por MD.",
+                "Sí, está en la pegatina de detrás. Mándanos una foto y seguimos desde ahí.",
+            ],
+        },
     },
 }
 
@@ -187,6 +210,14 @@ NAMES = {
         "bought": "Bought the 600Mb fibre plan",
         "followed": "Followed @{handle}",
         "no_credentials": "Demo account without credentials: connect a real one to sync.",
+        "products": [("Fibre 600Mb · first month", "35.00"), ("Wi-Fi mesh extender", "59.90")],
+        "todos": [
+            "Call {name} about the 600Mb plan",
+            "Send {name} the business quote",
+            "Check {name}'s installation went well",
+            "Follow up {name}'s coverage question",
+            "Offer {name} the router upgrade",
+        ],
     },
     "es": {
         "team": "Soporte",
@@ -203,6 +234,14 @@ NAMES = {
         "bought": "Contrató la fibra de 600 Mb",
         "followed": "Siguió a @{handle}",
         "no_credentials": "Cuenta de demostración sin credenciales: conecta una real para sincronizar.",
+        "products": [("Fibra 600 Mb · primer mes", "35.00"), ("Amplificador wifi mesh", "59.90")],
+        "todos": [
+            "Llamar a {name} por la tarifa de 600 Mb",
+            "Enviar a {name} el presupuesto para empresa",
+            "Comprobar que la instalación de {name} fue bien",
+            "Responder a {name} sobre la cobertura",
+            "Ofrecer a {name} el cambio de router",
+        ],
     },
 }
 
@@ -214,11 +253,22 @@ SENTIMENT = {
 }
 
 
+def _names(lang: str) -> list[str]:
+    """Every first name with every surname, in a fixed shuffled order (then with a
+    second surname), so no two demo contacts of a language share a name."""
+    first, last = (FIRST_ES, LAST_ES) if lang == "es" else (FIRST_EN, LAST_EN)
+    pairs = [f"{f} {s}" for f in first for s in last]
+    random.Random(f"names-{lang}").shuffle(pairs)
+    longer = [f"{p} {s}" for p in pairs for s in last if not p.endswith(s)]
+    return pairs + longer
+
+
+_NAMES = {lang: _names(lang) for lang in ("en", "es")}
+
+
 def person(rng: random.Random, n: int) -> dict:
     lang = "es" if n % 2 else "en"
-    first = rng.choice(FIRST_ES if lang == "es" else FIRST_EN)
-    last = rng.choice(LAST_ES if lang == "es" else LAST_EN)
-    return {"lang": lang, "name": f"{first} {last}", "company": rng.choice(COMPANIES)}
+    return {"lang": lang, "name": _NAMES[lang][n // 2], "company": rng.choice(COMPANIES)}
 
 
 def entry_plan(rng: random.Random, lang: str, stage: int, count: int, now, brand: str):
@@ -241,18 +291,22 @@ def entry_plan(rng: random.Random, lang: str, stage: int, count: int, now, brand
             intent = "praise"
         else:
             intent = "dm"
+        index = rng.randrange(len(texts[intent]))
         if intent == "dm":
-            plan.append(("dm", "in", "", rng.choice(texts["dm"]), when))
+            plan.append(("dm", "in", "", texts["dm"][index], when))
         else:
             kind = rng.choice(["mention", "mention", "reply", "quote"])
-            plan.append((kind, "in", intent, rng.choice(texts[intent]).format(brand=brand), when))
-        if rng.random() < 0.3 and len(plan) < count:
+            plan.append((kind, "in", intent, texts[intent][index].format(brand=brand), when))
+        answers = texts["reply_out"].get(intent)
+        if answers and rng.random() < 0.3 and len(plan) < count:
+            # The reply answers this message: a question's own answer, an apology for a
+            # complaint, thanks for praise.
             plan.append(
                 (
                     "reply",
                     "out",
                     "",
-                    rng.choice(texts["reply_out"]),
+                    answers[index] if len(answers) > 1 else answers[0],
                     when + timedelta(minutes=rng.randint(3, 90)),
                 )
             )

@@ -178,3 +178,144 @@ def test_seed_demo_refuses_a_language_it_has_no_demo_in():
     with pytest.raises(CommandError, match="No demo in 'fr'"):
         call_command("seed_demo", contacts=1, language="fr")
     assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_numbers_tell_a_plausible_story(settings):
+    """What a new user's `make run` shows must not look broken (issue 12): stage ages
+    and funnel medians vary, tickets stand at different points, customers bought
+    something, the sales user has tasks, the stage does not follow the network, and
+    every name is unique and without numbers."""
+    import itertools
+    import re
+    import statistics
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count, Min
+    from django.utils import timezone
+
+    from campaigns.models import Campaign
+    from campaigns.selectors import campaign_funnel
+    from contacts.models import Purchase, Todo
+    from contacts.selectors import contact_board_queryset
+    from support.models import Ticket
+
+    settings.MOMENTO_DEMO_LANGUAGE = "es"
+    call_command("seed_demo", contacts=120)
+    now = timezone.now()
+
+    # 1. Stage changes come after the contact's first message, days apart, before now.
+    firsts = dict(
+        TimelineEntry.objects.exclude(kind="stage_change")
+        .values_list("contact")
+        .annotate(m=Min("occurred_at"))
+        .order_by()
+    )
+    leads = 0
+    for contact in Contact.objects.filter(stage__gte=1).prefetch_related("stage_changes"):
+        changes = sorted(contact.stage_changes.all(), key=lambda c: c.to_stage)
+        assert [c.to_stage for c in changes] == list(range(1, contact.stage + 1))
+        moments = [firsts[contact.pk], *(c.created_at for c in changes)]
+        assert moments == sorted(moments) and moments[-1] < now
+        assert moments[1] - moments[0] > timedelta(days=1)
+        leads += 1
+    assert leads > 20
+    ages = [now - c.stage_since for c in contact_board_queryset()]
+    assert min(ages) > timedelta(days=1) and len({a.days for a in ages}) > 20
+    funnel = campaign_funnel(Campaign.objects.get())
+    assert funnel.total.median_days_to_lead > 1 and funnel.total.median_days_to_customer > 1
+    assert len({row.median_days_to_lead for row in funnel.accounts}) == 3
+
+    # 2. Tickets opened at different times: some breached, some with time left, some
+    # answered and resolved (the report's medians have numbers).
+    tickets = list(Ticket.objects.all())
+    assert len({t.created_at for t in tickets}) == len(tickets) > 6
+    breached = [t for t in tickets if t.first_response_due_at and t.first_response_due_at < now]
+    ahead = [t for t in tickets if t.status in ("new", "open") and t not in breached]
+    resolved = [t for t in tickets if t.status == "resolved"]
+    assert breached and resolved and len(ahead) >= 2
+    assert {t.status for t in ahead} == {"new", "open"}
+    for t in ahead:  # new: minutes left to answer; answered: hours left to resolve
+        if t.status == "new":
+            assert now < t.first_response_due_at < now + timedelta(hours=1)
+        else:
+            assert t.first_response_at < now and t.resolution_due_at > now + timedelta(hours=2)
+    for t in resolved:
+        assert t.created_at < t.first_response_at < t.resolved_at < now
+        assert t.first_response_seconds > 0 and t.resolution_seconds > t.first_response_seconds
+    assert len({t.first_response_seconds for t in resolved}) == len(resolved)
+    from support.selectors import support_report
+
+    report = support_report(start=(now - timedelta(days=20)).date(), end=now.date())
+    assert report["median_first_response_minutes"] > 0
+    assert report["median_resolution_minutes"] > report["median_first_response_minutes"]
+    for target in ("first_response", "resolution"):  # a late one each, not a flat 100 %
+        assert 0 < report["sla"][target]["breached"] < report["sla"][target]["tickets"]
+
+    # 3. Every customer bought once or twice, in euros, after becoming one.
+    customers = Contact.objects.filter(stage=2).annotate(n=Count("purchases"))
+    assert customers and {c.n for c in customers} <= {1, 2}
+    assert not Purchase.objects.exclude(contact__stage=2).exists()
+    assert set(Purchase.objects.values_list("currency", flat=True)) == {"EUR"}
+    for p in Purchase.objects.select_related("contact"):
+        became = p.contact.stage_changes.get(to_stage=2).created_at
+        assert became <= p.purchased_at <= now and p.amount > 0
+    assert funnel.total.purchases > 0 and funnel.total.revenue["EUR"] != "0.00"
+
+    # 4. The sales user's tasks: due later today, overdue, later on.
+    ana = get_user_model().objects.get(username="ana")
+    todos = list(Todo.objects.filter(assignee=ana))
+    today = timezone.localdate()
+    assert len(todos) >= 4
+    assert any(t.due_at > now and timezone.localtime(t.due_at).date() == today for t in todos)
+    assert any(t.is_overdue for t in todos)
+    assert any(timezone.localtime(t.due_at).date() > today for t in todos)
+    assert all(t.contact.owner_id == ana.pk for t in todos)
+    assert not any("{" in t.title for t in todos)
+
+    # 5. The stage is not a function of the network: each network has every stage.
+    by_network = {}
+    for network, stage in Contact.objects.values_list("identities__network", "stage"):
+        by_network.setdefault(network, set()).add(stage)
+    assert by_network == {n: {0, 1, 2} for n in ("bluesky", "mastodon", "x")}
+    rates = [row.lead_rate for row in funnel.accounts]
+    assert max(rates) < 1 and min(rates) > 0
+    assert all(0 < row.customer_rate < 1 for row in funnel.accounts)
+
+    # 6. Names unique and without numbers; a reply answers the message before it.
+    names = list(Contact.objects.values_list("display_name", flat=True))
+    assert len(set(names)) == len(names)
+    assert not any(re.search(r"\d", n) for n in names)
+    from demo.data import TEXTS
+
+    pairs = 0
+    for contact in Contact.objects.all():
+        entries = list(
+            contact.timeline.exclude(kind="stage_change")
+            .exclude(kind="ticket")
+            .order_by("occurred_at", "id")
+        )
+        for before, reply in itertools.pairwise(entries):
+            if reply.direction != "out":
+                continue
+            texts = TEXTS[contact.language]
+            key = "dm" if before.kind == "dm" else before.intent
+            answers = texts["reply_out"][key]
+            if len(answers) > 1:
+                asked = texts[key].index(before.text.replace("momentofibra.bsky.social", "{brand}"))
+                assert reply.text == answers[asked]
+            else:
+                assert reply.text == answers[0]
+            pairs += 1
+    assert pairs > 20
+    assert statistics.mean(len(n.split()) for n in names) >= 2
+
+    # 7. The goal and the reasons follow --language, also over an English demo.
+    assert Campaign.objects.get().goal.startswith("Ayudar")
+    call_command("seed_demo", contacts=120, language="en")
+    assert Campaign.objects.get().goal.startswith("Help")
+    reasons = set(StageChange.objects.values_list("reason", flat=True))
+    assert "Bought the 600Mb fibre plan" in reasons
+    assert not any("Siguió" in r or "Contrató" in r for r in reasons)
+    assert Todo.objects.filter(assignee=ana).count() == len(todos)  # once

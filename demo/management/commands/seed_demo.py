@@ -29,6 +29,7 @@ USERS = [
     ("sofia", "Sofía", "Support", "Support", False),
     ("diego", "Diego", "Support", "Support", False),
 ]
+DEMO_HANDLES = ("momentofibra.bsky.social", "ana@mastodon.social", "bruno_momento")
 NETWORK_BASE = {
     "bluesky": ("https://bsky.social", "https://bsky.app/profile/{handle}", "{handle}.bsky.social"),
     "mastodon": ("https://mastodon.social", "https://mastodon.social/@{handle}", "{handle}"),
@@ -96,6 +97,7 @@ class Command(BaseCommand):
             )
         )
         new_contacts = 0
+        journeys = {}
         for n in range(contacts):
             p = demo.person(rng, n)
             network = ("bluesky", "mastodon", "x")[n % 3]
@@ -104,7 +106,10 @@ class Command(BaseCommand):
             ).decode() + str(n)
             handle = NETWORK_BASE[network][2].format(handle=handle_base)
             external_id = f"demo-{network}-{n}"
-            stage = 2 if n % 8 == 0 else 1 if n % 3 == 0 else 0
+            # The stage is drawn on its own (not from n, which also picks the
+            # network), so each network's funnel has its own mix.
+            roll = random.Random(f"stage-{n}").random()
+            stage = 2 if roll < 0.15 else 1 if roll < 0.45 else 0
             entry_count = rng.randint(4, 16)
             if external_id in existing:
                 continue
@@ -135,9 +140,10 @@ class Command(BaseCommand):
                     contact_ids=[contact.pk], campaign=campaign, via="listening", account=account
                 )
             entries = []
-            for k, (kind, direction, intent, text, when) in enumerate(
-                demo.entry_plan(rng, p["lang"], stage, entry_count, now, accounts["bluesky"].handle)
-            ):
+            plan = demo.entry_plan(
+                rng, p["lang"], stage, entry_count, now, accounts["bluesky"].handle
+            )
+            for k, (kind, direction, intent, text, when) in enumerate(plan):
                 entries.append(
                     TimelineEntry(
                         contact=contact,
@@ -168,7 +174,11 @@ class Command(BaseCommand):
                     if target == 2
                     else names["followed"].format(handle=account.handle),
                 )
+            if plan:
+                self._history_dates(rng, contact, stage, plan[0][4], now, names, users, journeys)
             new_contacts += 1
+
+        self._journeys_save(journeys)
 
         # last_interaction_at from the timeline, in one statement.
         newest_social = (
@@ -183,6 +193,8 @@ class Command(BaseCommand):
         ).update(last_interaction_at=Subquery(newest_social))
 
         self._support(users, now, names)
+        self._todos(users, now, names)
+        self._follow_language(accounts, names)
         # Scores from the engagement just loaded (sync refreshes them after each page).
         from contacts.scoring import contacts_score_refresh
 
@@ -201,6 +213,134 @@ class Command(BaseCommand):
                 f"{entries} timeline entries. Log in as manager / ana / sofia with password {DEMO_PASSWORD!r}."
             )
         )
+
+    def _history_dates(self, rng, contact, stage, first, now, names, users, journeys):
+        """Plan the contact's journey: known and found by the campaign at its first
+        message, a lead days later, a customer days after that (always before now),
+        with its purchases on the day it became one and the month after. Written for
+        all contacts at once by ``_journeys_save``."""
+        from datetime import timedelta
+        from decimal import Decimal
+
+        from contacts.models import Purchase
+
+        reached = {}
+        at = first
+        for target in range(1, stage + 1):
+            left = (now - at).total_seconds()
+            at = at + timedelta(seconds=left * rng.uniform(0.15, 0.6))
+            reached[target] = at
+        purchases = []
+        if stage == 2:
+            products = names["products"]
+            purchases = [
+                Purchase(
+                    contact=contact,
+                    product=products[i][0],
+                    amount=Decimal(products[i][1]),
+                    currency="EUR",
+                    source="demo",
+                    external_ref=f"demo-{contact.pk}-{i}",
+                    purchased_at=min(reached[2] + timedelta(days=30 * i), now),
+                    created_by=users["ana"],
+                )
+                for i in range(1 + (rng.random() < 0.4))
+            ]
+        journeys[contact.pk] = (first, reached, purchases)
+
+    def _journeys_save(self, journeys):
+        """The stage changes were recorded at load time: move them (and their timeline
+        entries), the contacts' creation and the campaign's first sight back to the
+        planned days, and store the purchases, in a few statements."""
+        from campaigns.models import Attribution
+        from contacts.models import Purchase, StageChange
+        from core.choices import EntryKind
+
+        if not journeys:
+            return
+        ids = list(journeys)
+        # Known since its first message (the board's age of a discovered contact).
+        Contact.objects.bulk_update(
+            [Contact(pk=pk, created_at=first) for pk, (first, _r, _p) in journeys.items()],
+            ["created_at"],
+            batch_size=500,
+        )
+        attributions = list(Attribution.objects.filter(contact_id__in=ids).only("id", "contact"))
+        for a in attributions:
+            a.at = journeys[a.contact_id][0]
+        Attribution.objects.bulk_update(attributions, ["at"], batch_size=500)
+        changes = list(
+            StageChange.objects.filter(contact_id__in=ids).only("id", "contact", "to_stage")
+        )
+        for c in changes:
+            c.created_at = journeys[c.contact_id][1][c.to_stage]
+        StageChange.objects.bulk_update(changes, ["created_at"], batch_size=500)
+        events = list(
+            TimelineEntry.objects.filter(contact_id__in=ids, kind=EntryKind.STAGE_CHANGE).only(
+                "id", "contact", "raw"
+            )
+        )
+        for e in events:
+            e.occurred_at = journeys[e.contact_id][1][e.raw["to"]]
+        TimelineEntry.objects.bulk_update(events, ["occurred_at"], batch_size=500)
+        Purchase.objects.bulk_create(
+            [p for _f, _r, purchases in journeys.values() for p in purchases],
+            ignore_conflicts=True,
+        )
+
+    def _todos(self, users, now, names):
+        """The sales demo user's tasks: two due today, one overdue, two later (once)."""
+        from datetime import timedelta
+
+        from contacts.models import Todo
+
+        ana = users["ana"]
+        if Todo.objects.filter(assignee=ana, created_by=users["manager"]).exists():
+            return
+        contacts = list(Contact.objects.filter(owner=ana).order_by("-stage", "id")[:5])
+        now = timezone.now()
+        local = timezone.localtime(now)
+        left_today = local.replace(hour=23, minute=59, second=0, microsecond=0) - local
+        dues = [
+            now + left_today / 3,  # later today, whatever the hour
+            now + left_today * 2 / 3,
+            now - timedelta(days=2),
+            now + timedelta(days=3),
+            now + timedelta(days=8),
+        ]
+        Todo.objects.bulk_create(
+            [
+                Todo(
+                    contact=contact,
+                    title=title.format(name=contact.display_name),
+                    due_at=due,
+                    assignee=ana,
+                    created_by=users["manager"],
+                )
+                for contact, title, due in zip(contacts, names["todos"], dues, strict=False)
+            ]
+        )
+
+    def _follow_language(self, accounts, names):
+        """The demo campaign's goal and the stage changes' reasons in ``--language``
+        while they keep a default text of another language (as the team's name)."""
+        from campaigns.models import Campaign
+        from contacts.models import StageChange
+        from core.choices import EntryKind
+
+        others = [n for n in demo.NAMES.values() if n is not names]
+        Campaign.objects.filter(
+            name__in=[n["campaign"] for n in others], goal__in=[n["goal"] for n in others]
+        ).update(name=names["campaign"], goal=names["goal"])
+        renames = {n["bought"]: names["bought"] for n in others}
+        for account in accounts.values():
+            for n in others:
+                renames[n["followed"].format(handle=account.handle)] = names["followed"].format(
+                    handle=account.handle
+                )
+        for old, new in renames.items():
+            StageChange.objects.filter(reason=old).update(reason=new)
+            TimelineEntry.objects.filter(kind=EntryKind.STAGE_CHANGE, text=old).update(text=new)
 
     def _demo_server(self, *, wait: float) -> None:
         """Connect the demo brand Mastodon account to the local demo server (make run's
@@ -274,9 +414,116 @@ class Command(BaseCommand):
             occurred_at__gte=now - timedelta(days=14),
             ticket_link__isnull=True,
         ).order_by("occurred_at")
+        self._recent_messages(now - timedelta(days=14))
         opening = timezone.now()
-        tickets_open_for_entries(entries=recent)
-        self._backdate(Ticket.objects.filter(created_at__gte=opening))
+        tickets_open_for_entries(entries=recent.select_related("contact"))
+        opened = Ticket.objects.filter(
+            pk__in=list(Ticket.objects.filter(created_at__gte=opening).values_list("pk", flat=True))
+        )
+        self._backdate(opened)
+        self._ticket_progress(list(opened.order_by("created_at", "pk")), opening)
+
+    def _recent_messages(self, since):
+        """Three customers or leads quiet for the fortnight wrote a DM in the last hours
+        (once), so the queue has tickets with time left, not only breached ones."""
+        from datetime import timedelta
+
+        from django.db.models import Exists
+
+        if TimelineEntry.objects.filter(external_id__startswith="demo-recent-").exists():
+            return
+        spoke = TimelineEntry.objects.filter(
+            contact=OuterRef("contact"), direction="in", occurred_at__gte=since
+        )
+        quiet = (
+            SocialIdentity.objects.filter(
+                external_id__startswith="demo-", contact__stage__gte=1, network__in=NETWORK_BASE
+            )
+            .exclude(Exists(spoke))
+            .select_related("contact")
+            .order_by("contact_id")
+        )
+        accounts = {a.network: a for a in SocialAccount.objects.filter(handle__in=DEMO_HANDLES)}
+        moment = timezone.now()
+        entries = []
+        for k, (identity, ago) in enumerate(
+            zip(
+                quiet[:3],
+                (timedelta(minutes=25), timedelta(hours=3), timedelta(hours=9)),
+                strict=False,
+            )
+        ):
+            contact = identity.contact
+            texts = demo.TEXTS[contact.language or "en"]["dm"]
+            entries.append(
+                TimelineEntry(
+                    contact=contact,
+                    kind="dm",
+                    network=identity.network,
+                    direction="in",
+                    external_id=f"demo-recent-{k}",
+                    text=texts[k % len(texts)],
+                    account=accounts.get(identity.network),
+                    identity=identity,
+                    occurred_at=moment - ago,
+                    language=contact.language,
+                    raw={"demo": True},
+                )
+            )
+            Contact.objects.filter(pk=contact.pk).update(last_interaction_at=moment - ago)
+        TimelineEntry.objects.bulk_create(entries, ignore_conflicts=True)
+
+    def _ticket_progress(self, tickets, now):
+        """Where the demo's tickets stand: the older ones answered and resolved (the
+        support report's first-response and resolution medians have numbers), the ones
+        of the last hours answered and open (hours left to resolve) or still new
+        (minutes left), the rest unanswered past their target. Through the SLA clock's
+        own helpers, so due times and business hours are the product's."""
+        from datetime import timedelta
+
+        from support.models.tickets import SlaEvent, Status
+        from support.services.sla import save_clock, set_status, sla_plan, ticket_schedule
+
+        rng = random.Random(len(tickets))
+        resolved = len(tickets) * 2 // 5
+        breaches = []
+        for i, ticket in enumerate(tickets):
+            age = now - ticket.created_at
+            if i < resolved:
+                # The first one answered late, the second resolved late: the report's
+                # attainment is not a flat 100 %.
+                late = (80, 95) if i == 0 else (8, 55)
+                answered = ticket.created_at + timedelta(minutes=rng.randint(*late))
+                hours = (26, 40) if i == 1 else (1, 20)
+                closed = min(answered + timedelta(hours=rng.uniform(*hours)), now)
+                status = Status.RESOLVED
+                for target, due, met in (
+                    (SlaEvent.Target.FIRST_RESPONSE, ticket.first_response_due_at, answered),
+                    (SlaEvent.Target.RESOLUTION, ticket.resolution_due_at, closed),
+                ):
+                    if due is not None and met > due:
+                        breaches.append(
+                            SlaEvent(
+                                ticket=ticket,
+                                target=target,
+                                level=SlaEvent.Level.BREACH,
+                                created_at=due,
+                            )
+                        )
+            elif age > timedelta(hours=1):
+                if age > timedelta(hours=12):
+                    continue  # unanswered: breached
+                answered = ticket.created_at + timedelta(minutes=rng.randint(10, 40))
+                closed, status = None, Status.OPEN
+            else:
+                continue  # new, minutes left to answer
+            schedule = ticket_schedule(ticket)
+            ticket.first_response_at = answered
+            ticket.first_response_seconds = ticket.sla_elapsed(answered, schedule)
+            sla_plan(ticket, schedule)
+            set_status(ticket, status, now=closed or answered, schedule=schedule)
+            save_clock(ticket, "status")
+        SlaEvent.objects.bulk_create(breaches, ignore_conflicts=True)
 
     def _backdate(self, tickets):
         """Each ticket just opened for a message of the last fortnight reads as opened
@@ -338,9 +585,9 @@ class Command(BaseCommand):
 
     def _accounts(self, users, names):
         specs = [
-            ("bluesky", "brand", None, "momentofibra.bsky.social"),
-            ("mastodon", "personal", users["ana"], "ana@mastodon.social"),
-            ("x", "personal", users["bruno"], "bruno_momento"),
+            ("bluesky", "brand", None, DEMO_HANDLES[0]),
+            ("mastodon", "personal", users["ana"], DEMO_HANDLES[1]),
+            ("x", "personal", users["bruno"], DEMO_HANDLES[2]),
         ]
         accounts = {}
         for network, kind, user, handle in specs:
