@@ -16,12 +16,12 @@ def test_every_spanish_message_is_translated():
 
 def test_compiled_catalogue_is_current():
     po = {
-        e.msgid: e.msgstr or e.msgstr_plural
+        (e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural
         for e in polib.pofile(str(LOCALE / "django.po"))
         if e.translated()
     }
     mo = {
-        e.msgid: e.msgstr or e.msgstr_plural
+        (e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural
         for e in polib.mofile(str(LOCALE / "django.mo"))
         if e.msgid
     }
