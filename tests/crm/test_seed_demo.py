@@ -319,3 +319,17 @@ def test_seed_demo_numbers_tell_a_plausible_story(settings):
     assert "Bought the 600Mb fibre plan" in reasons
     assert not any("Siguió" in r or "Contrató" in r for r in reasons)
     assert Todo.objects.filter(assignee=ana).count() == len(todos)  # once
+
+
+def test_demo_people_go_on_past_the_unique_names():
+    """The benchmarks load 100,000 demo people: names stay unique as far as they go,
+    then repeat with a number, never an IndexError."""
+    import random
+
+    from demo.data import person
+
+    rng = random.Random(1)
+    names = [person(rng, n)["name"] for n in range(0, 100_000, 2)]
+    assert len(names) == 50_000 and names[0] != names[1]
+    assert not any(ch.isdigit() for ch in "".join(names[:2_000]))
+    assert len(set(names)) == len(names)
