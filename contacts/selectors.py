@@ -49,8 +49,8 @@ def contact_api_list_queryset() -> QuerySet[Contact]:
     return Contact.objects.all()
 
 
-#: What ContactSerializer answers of an identity.
-_API_IDENTITY_COLUMNS = (
+#: What ContactSerializer answers of an identity (its SocialIdentitySerializer's fields).
+API_IDENTITY_COLUMNS = (
     "id",
     "network",
     "handle",
@@ -71,7 +71,7 @@ def contact_api_rows_attach(contacts: list[Contact]) -> None:
         "identities",
         SocialIdentity.objects.filter(contact_id__in=ids)
         .order_by("network", "id")
-        .values("contact_id", *_API_IDENTITY_COLUMNS),
+        .values("contact_id", *API_IDENTITY_COLUMNS),
         key="contact_id",
     )
     rows_attach(

@@ -22,6 +22,7 @@ from contacts.models import (
     Todo,
 )
 from contacts.scoring import reason_label
+from contacts.selectors import API_IDENTITY_COLUMNS
 from core.serializers import FastListSerializer, MomentoModelSerializer
 from core.validators import not_in_the_past
 
@@ -32,15 +33,7 @@ IDENTITY_KEYS = ("network", "external_id", "handle")
 class SocialIdentitySerializer(MomentoModelSerializer):
     class Meta:
         model = SocialIdentity
-        fields = [
-            "id",
-            "network",
-            "handle",
-            "external_id",
-            "display_name",
-            "profile_url",
-            "follower_count",
-        ]
+        fields = list(API_IDENTITY_COLUMNS)
         read_only_fields = ["id"]
         # Uniqueness of (network, external_id) is checked in ContactSerializer, where the
         # identity is created, so nested writes get a field message rather than a 500.
