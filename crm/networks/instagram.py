@@ -118,14 +118,13 @@ class Adapter(facebook.Adapter):
             ]
 
         def read(medium: base.WalkList, after: str | None):
-            params: dict[str, Any] = {
-                "fields": f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}",
-                "limit": limit,
-            }
-            if after:
-                params["after"] = after
-            payload = self.graph.get(f"{medium[0]}/comments", **params)
-            return meta.rows(payload), meta.next_after(payload)
+            return meta.edge_page(
+                self.graph,
+                f"{medium[0]}/comments",
+                fields=f"{COMMENT_FIELDS},replies{{{COMMENT_FIELDS}}}",
+                limit=limit,
+                after=after,
+            )
 
         return base.cursor_walk_step(
             cursor,
@@ -174,14 +173,13 @@ class Adapter(facebook.Adapter):
         back to the cursor; the walk's state is the cursor (``base.cursor_walk_step``)."""
 
         def read(_list: base.WalkList, after: str | None):
-            params: dict[str, Any] = {
-                "fields": "id,caption,timestamp,permalink,username,owner{id,username}",
-                "limit": limit,
-            }
-            if after:
-                params["after"] = after
-            payload = self.graph.get(f"{self._page()}/tags", **params)
-            return meta.rows(payload), meta.next_after(payload)
+            return meta.edge_page(
+                self.graph,
+                f"{self._page()}/tags",
+                fields="id,caption,timestamp,permalink,username,owner{id,username}",
+                limit=limit,
+                after=after,
+            )
 
         return base.cursor_walk_step(
             cursor,

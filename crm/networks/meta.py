@@ -232,3 +232,14 @@ def rows(payload: Any) -> list[dict[str, Any]]:
     if isinstance(payload, dict) and isinstance(payload.get("data"), list):
         return payload["data"]
     return []
+
+
+def edge_page(
+    graph: Any, path: str, *, fields: str, limit: int, after: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a Graph edge: its rows and the ``after`` cursor of the next page."""
+    params: dict[str, Any] = {"fields": fields, "limit": limit}
+    if after:
+        params["after"] = after
+    payload = graph.get(path, **params)
+    return rows(payload), next_after(payload)
