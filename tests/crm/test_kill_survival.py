@@ -33,7 +33,7 @@ import requests
 from contacts.models import Contact, SocialIdentity, TimelineEntry
 from crm.models import BackfillState, SocialAccount
 from crm.services import socialaccount_connect
-from tests.crm.worker import Worker, send_task
+from tests.crm.worker import Beat, Worker
 
 pytestmark = [pytest.mark.peers, pytest.mark.django_db(transaction=True)]
 AUTHORS = ["alice", "bob", "carol", "dave", "erin"]
@@ -62,19 +62,6 @@ SYNC_SETTINGS = {
     "MOMENTO_SYNC_INTERVAL_SECONDS": 1,
     "MOMENTO_SYNC_BACKOFF_SECONDS": 1,
 }
-
-
-class Beat(threading.Thread):
-    """What beat sends each minute, sent every second."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.wait(1.0):
-            send_task("crm.tasks.sync_due_accounts")
-            send_task("crm.tasks.sync_sweep")
 
 
 def _post(server, author: str, n: int, dm: bool = False) -> str:

@@ -14,7 +14,6 @@ second), as in ``test_kill_survival``."""
 from __future__ import annotations
 
 import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from tests.crm.conftest import held_against_stored, time_passes
 from tests.crm.http_fake import Request, Served
 from tests.crm.linkedin_fake import FakeOrg, li_error
 from tests.crm.meta_fake import FakePage, graph_error
-from tests.crm.worker import Worker, send_task
+from tests.crm.worker import Beat, Worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -142,17 +141,6 @@ def linkedin_scene() -> Scene:
         faults=org.faults,
         walked=("comments", "reactions", "mentions"),
     )
-
-
-class Beat(threading.Thread):
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.wait(1.0):
-            send_task("crm.tasks.sync_due_accounts")
-            send_task("crm.tasks.sync_sweep")
 
 
 def _mid_walk(account) -> bool:

@@ -9,6 +9,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -139,3 +140,16 @@ def send_task(name: str, *args) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AlwaysEagerIgnored)
         app.send_task(name, args=list(args))
+
+
+class Beat(threading.Thread):
+    """What beat sends each minute (due syncs, the sweep), sent every second."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(1.0):
+            send_task("crm.tasks.sync_due_accounts")
+            send_task("crm.tasks.sync_sweep")
