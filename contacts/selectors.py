@@ -29,7 +29,9 @@ __all__ = [
     "contact_board_queryset",
     "contact_board_totals",
     "contact_duplicates",
+    "contact_list_page_queryset",
     "contact_list_queryset",
+    "contact_list_row_extras",
     "contact_search",
     "contact_timeline",
 ]
@@ -41,6 +43,47 @@ def contact_list_queryset() -> QuerySet[Contact]:
         Prefetch("identities", queryset=SocialIdentity.objects.order_by("network", "id")),
         "tags",
     )
+
+
+#: The columns a row of the HTML contact list shows (and its sort orders need).
+LIST_ROW_COLUMNS = (
+    "id",
+    "display_name",
+    "company",
+    "stage",
+    "score",
+    "score_reasons",
+    "last_interaction_at",
+    "owner__username",
+)
+
+
+def contact_list_page_queryset() -> QuerySet[Contact]:
+    """The HTML contact list: only the columns its rows show (a contact's search
+    documents, which grow with its timeline, stay in the database); the rows' handles and
+    tags come from ``contact_list_row_extras``."""
+    return Contact.objects.select_related("owner").only(*LIST_ROW_COLUMNS)
+
+
+def contact_list_row_extras(ids: list[int]) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """The handles (by network) and tag names (by name) of the contacts ``ids``, as
+    plain strings: two queries whatever the page's size, no model instance per
+    identity or tag (a prefetch built one, with its related manager, per row)."""
+    handles: dict[int, list[str]] = defaultdict(list)
+    for contact_id, handle in (
+        SocialIdentity.objects.filter(contact_id__in=ids)
+        .order_by("network", "id")
+        .values_list("contact_id", "handle")
+    ):
+        handles[contact_id].append(handle)
+    tags: dict[int, list[str]] = defaultdict(list)
+    for contact_id, name in (
+        Contact.tags.through.objects.filter(contact_id__in=ids)
+        .order_by("tag__name")
+        .values_list("contact_id", "tag__name")
+    ):
+        tags[contact_id].append(name)
+    return handles, tags
 
 
 def contact_api_list_queryset() -> QuerySet[Contact]:

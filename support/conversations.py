@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
@@ -332,9 +333,11 @@ def conversation_page(
     found = found[:size]
     latest = {
         e.pk: e
-        for e in TimelineEntry.objects.filter(
-            pk__in=[hit[1] for _k, hit, _r in found]
-        ).select_related("contact", "identity")
+        for e in TimelineEntry.objects.filter(pk__in=[hit[1] for _k, hit, _r in found])
+        .select_related("contact", "identity")
+        # Not read: the newest item's network payload, and its contact's search
+        # documents (a joined contact skips the manager that defers them).
+        .defer("raw", "text_folded", *(f"contact__{name}" for name in Contact.DOCUMENTS))
     }
     conversations = [
         Conversation(
@@ -395,13 +398,7 @@ def conversation_thread(*, contact: Contact, network: str) -> Thread:
     """The whole conversation with ``contact`` on ``network``, oldest first: their posts,
     replies and DMs, our sent answers, what is still in the outbox, notes and ticket
     events (the newest ``THREAD_LIMIT``)."""
-    # No account: nothing in the pane shows it, and each joined row would decrypt
-    # the account's credentials.
-    entries = list(
-        _thread_entries(contact, network).select_related("identity", "assigned_to", "created_by")[
-            : THREAD_LIMIT + 1
-        ]
-    )
+    entries = _thread_items(contact, network)
     version = _version([(e.pk, e.handled_at) for e in entries], contact=contact, network=network)
     truncated = len(entries) > THREAD_LIMIT
     entries = entries[:THREAD_LIMIT]
@@ -434,6 +431,39 @@ def conversation_thread(*, contact: Contact, network: str) -> Thread:
         truncated=truncated,
         version=version,
     )
+
+
+def _thread_items(contact: Contact, network: str) -> list[TimelineEntry]:
+    """The newest ``THREAD_LIMIT + 1`` entries of a thread as the pane draws them.
+
+    Not joined: the account (nothing shows it, and each joined row would decrypt its
+    credentials). Not read: a message's ``raw`` payload (what the network sent, often
+    kilobytes) and the folded search copy; only ticket and CSAT events, which the pane
+    draws from ``raw``, get theirs (one query, when there are any). The assignee's and
+    author's usernames come in one query for the few entries that have one, instead of
+    two user rows joined to every entry."""
+    entries = list(
+        _thread_entries(contact, network)
+        .select_related("identity")
+        .defer("raw", "text_folded")[: THREAD_LIMIT + 1]
+    )
+    events = [e.pk for e in entries if e.kind in (EntryKind.TICKET, EntryKind.CSAT)]
+    if events:
+        raw = dict(TimelineEntry.objects.filter(pk__in=events).values_list("id", "raw"))
+        for entry in entries:
+            if entry.pk in raw:
+                entry.raw = raw[entry.pk]
+    user_ids = {e.created_by_id for e in entries} | {e.assigned_to_id for e in entries}
+    user_ids.discard(None)
+    if user_ids:
+        User = get_user_model()
+        users = User.objects.only("id", User.USERNAME_FIELD).in_bulk(user_ids)
+        for entry in entries:
+            if entry.created_by_id in users:
+                entry.created_by = users[entry.created_by_id]
+            if entry.assigned_to_id in users:
+                entry.assigned_to = users[entry.assigned_to_id]
+    return entries
 
 
 def _thread_entries(contact: Contact, network: str) -> QuerySet[TimelineEntry]:

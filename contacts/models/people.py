@@ -36,7 +36,7 @@ class Tag(models.Model):
 class ContactManager(models.Manager):
     def get_queryset(self):
         # The search documents can be large and are only read by PostgreSQL itself.
-        return super().get_queryset().defer("search_document", "timeline_document")
+        return super().get_queryset().defer(*Contact.DOCUMENTS)
 
 
 class Contact(ChoiceLabels, FoldedModel):
@@ -76,6 +76,9 @@ class Contact(ChoiceLabels, FoldedModel):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ContactManager()
+    #: Columns only PostgreSQL reads (the search documents, large for a busy contact):
+    #: deferred by the manager, and by a query that joins contacts from elsewhere.
+    DOCUMENTS = ("search_document", "timeline_document")
 
     class Meta:
         verbose_name = _("contact")

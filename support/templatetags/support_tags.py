@@ -1,11 +1,56 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from support.services.rules import RULE_COMPLAINT, RULE_DM
 
 register = template.Library()
+
+
+@register.simple_tag
+def thread_message(row: dict) -> str:
+    """One message of an inbox thread from ``support.inbox.thread_rows``.
+
+    The pane's hot loop (up to 200 items): built with ``format_html``, as Django's
+    admin builds its change-list cells, instead of ~15 template nodes an item. Every
+    value is escaped; the author's handle and the text are isolated (``dir="auto"``)."""
+    if row["author"]:
+        who = format_html(" · {}", row["author"])
+    elif row["handle"]:
+        who = format_html(' · <span dir="auto">@{}</span>', row["handle"])
+    else:
+        who = ""
+    if row["state"] == "handled":
+        state = format_html(' · <span class="ok">{}</span>', _("handled"))
+    elif row["state"] == "waiting":
+        state = format_html(' · <strong class="waiting">{}</strong>', _("waiting"))
+    else:
+        state = ""
+    return format_html(
+        '<li class="msg {}" id="item-{}"><div class="muted"><strong>{}</strong>{}'
+        ' · <time datetime="{}">{}</time>{}{}{}</div>{}{}</li>',
+        row["css"],
+        row["pk"],
+        row["kind"],
+        who,
+        row["iso"],
+        row["when"],
+        format_html(" · {}", row["intent"]) if row["intent"] else "",
+        state,
+        format_html(' · <span class="assignee">{}</span>', row["assignee"])
+        if row["assignee"]
+        else "",
+        format_html('<p class="text" dir="auto">{}</p>', row["text"]) if row["text"] else "",
+        format_html(
+            '<a href="{}" rel="noopener noreferrer nofollow" target="_blank" class="muted">{}</a>',
+            row["url"],
+            _("Open on the network"),
+        )
+        if row["url"]
+        else "",
+    )
 
 
 @register.filter

@@ -388,6 +388,40 @@ def test_query_counts_stay_constant_as_list_and_thread_grow(client, support, acc
     assert large[0] <= 11 and large[1] <= 16
 
 
+def test_thread_reads_no_payload_yet_draws_events_and_names(client, support, account, team):
+    """The pane leaves a message's network payload (``raw``) in the database, yet draws
+    a ticket event from its own ``raw``, and names the assignee and a note's author
+    (their usernames come in one query, not as user rows joined to every entry)."""
+    from support.conversations import conversation_thread
+
+    contact = ContactFactory()
+    identity = SocialIdentityFactory(contact=contact, network="mastodon", handle="lu")
+    big = {"content": "<p>" + "x" * 5000 + "</p>"}
+    _say(account, identity, minutes_ago=3, text="router down", raw=big, assigned_to=support)
+    ticket = Ticket.objects.create(contact=contact, subject="Router", team=team, status="open")
+    timeline_event_record(
+        contact_id=contact.pk, kind="ticket", subject=ticket, raw={"event": "escalated"}
+    )
+    TimelineEntryFactory(
+        contact=contact, kind="note", network="", text="called her", created_by=support
+    )
+
+    thread = conversation_thread(contact=contact, network="mastodon")
+    message = next(i for i in thread.items if i.kind == "mention")
+    event = next(i for i in thread.items if i.kind == "ticket")
+    assert "raw" in message.get_deferred_fields()
+    assert event.raw == {"event": "escalated"}
+
+    client.force_login(support)
+    html = client.get(
+        _thread_url(contact), headers={"HX-Request": "true", "HX-Target": "thread"}
+    ).content.decode()
+    assert "Escalated" in html
+    assert f"assigned to {support.username}" in html
+    assert f"<strong>Note</strong> · {support.username}" in html
+    assert "x" * 5000 not in html
+
+
 def _waiting_pairs(identities, account, **kw):
     """One waiting mention from each identity, in one insert."""
     now = timezone.now()
