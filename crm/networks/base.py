@@ -96,6 +96,9 @@ class NetworkError(Exception):
     {network}, ``no_dm_access``, ``auth`` {network}."""
 
     default_code: ClassVar[str] = "error"
+    #: Set by an adapter when the failure came before the request that sends (a login
+    #: that timed out, say): whatever the transport said, nothing was posted.
+    before_sending: bool = False
 
     def __init__(self, message: str = "", *, code: str = "", params: dict | None = None):
         super().__init__(message)
@@ -162,7 +165,7 @@ _MAYBE_SENT: tuple[type[BaseException], ...] = (
 def never_sent(exc: BaseException) -> bool:
     """Whether ``exc`` (an adapter's ``TransientError`` and the SDK and transport errors it
     was raised from) shows the request never left this machine, so the network cannot
-    have acted on it. False when anything in the chain says it may have been sent, or
+    have acted on it (or the adapter marked it ``before_sending``). False when anything in the chain says it may have been sent, or
     when nothing says either (an answer such as a 5xx came from the network)."""
     verdict = False
     seen: set[int] = set()
@@ -172,6 +175,8 @@ def never_sent(exc: BaseException) -> bool:
         if id(error) in seen:
             continue
         seen.add(id(error))
+        if getattr(error, "before_sending", False):
+            return True
         if isinstance(error, _MAYBE_SENT):
             return False
         if isinstance(error, _NEVER_SENT):

@@ -199,10 +199,14 @@ class Adapter:
                 if not password:
                     raise base.AuthError("No Bluesky app password is stored for this account.")
                 client.login(self.handle, password, fetch_bsky_profile=False)
-        except AtProtocolError as exc:
-            _raise_mapped(exc)
-        except httpx.TransportError as exc:
-            _raise_mapped(exc)
+        except (AtProtocolError, httpx.TransportError) as exc:
+            try:
+                _raise_mapped(exc)
+            except base.NetworkError as mapped:
+                # Nothing is sent before the login is done: a login that timed out or
+                # hung up posted nothing (the send says so, not "may or may not").
+                mapped.before_sending = True
+                raise
         self.did = client.me.did if client.me else (client._session.did if client._session else "")
         self._client = client
         return client

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from support.services.rules import RULE_COMPLAINT, RULE_DM
 
@@ -75,3 +76,19 @@ def duration(seconds) -> str:
     if hours:
         return _("%(h)sh %(m)02dm") % {"h": hours, "m": minutes}
     return _("%(m)sm") % {"m": minutes}
+
+
+@register.filter
+def topic_key(key: str) -> str:
+    """One of an incident's keywords as a reader says it: a bilingual concept in the
+    reader's language ("bill" → "factura"), a place mark as the place ("place:madrid"
+    → "in Madrid"), any other word as stored."""
+    from lib.classify.concepts import PLACE
+    from support.selectors import TOPIC_LABELS
+
+    if key in TOPIC_LABELS:
+        return str(TOPIC_LABELS[key])
+    if key.startswith(PLACE):
+        place = key.removeprefix(PLACE)
+        return pgettext("incident keyword", "in %(place)s") % {"place": place.title()}
+    return key

@@ -243,6 +243,24 @@ def test_testimonials_and_incident_pages(
     assert client.get("/support/incidents/").status_code == 200
 
 
+def test_incident_keywords_read_as_words_in_the_readers_language(client, support, team):
+    """An incident's keys are shown as a reader says them: a concept in the reader's
+    language, a place mark as "in Madrid" (never ``place:madrid``), other words as they
+    are, and hostile text escaped."""
+    from support.models import Incident
+
+    incident = Incident.objects.create(
+        title="Outage", team=team, keywords=["internet", "place:madrid", "<b>x</b>"]
+    )
+    client.force_login(support)
+    html = client.get(f"/support/incidents/{incident.pk}/").content.decode()
+    assert "keywords: internet, in Madrid, &lt;b&gt;x&lt;/b&gt;" in html
+    assert "place:" not in html
+    client.post("/i18n/setlang/", {"language": "es", "next": "/support/"})
+    html = client.get(f"/support/incidents/{incident.pk}/").content.decode()
+    assert "internet, en Madrid" in html and "place:" not in html
+
+
 def test_support_desk_in_spanish(client, support, customer, account):
     client.force_login(support)
     client.post("/i18n/setlang/", {"language": "es", "next": "/support/"})
