@@ -14,8 +14,9 @@ Dropped, and counted (never printed):
 
 * malformed lines (not three fields, unknown labels, empty text);
 * exact and punctuation-insensitive duplicates, of each other or of a row already
-  in the corpus, the development set or the holdout set (the first one wins,
-  writers taken in name order);
+  in the corpus (``train_*.csv`` and the ``hand_*.csv`` of writers imported before
+  whose folders are not in ``SOURCE_DIR``), the development set or the holdout set
+  (the first one wins, writers taken in name order);
 * any row too close to a row of the frozen blind set: the same normalised text,
   or, for posts of four words or more, a word-set Jaccard overlap of 0.6 or more
   with a blind row of four words or more. The blind set is read for this check
@@ -130,9 +131,17 @@ def import_writers(
 ) -> dict[str, Counter[str]]:
     """Write ``hand_<writer>.csv`` for each writer folder in ``source``; return counts."""
     guard = BlindGuard(_read_csv_texts([blind]))
-    seen = {key(t) for t in _read_csv_texts(existing)}
+    folders = sorted(p for p in source.iterdir() if p.is_dir())
+    # Writers imported before, whose folders are not here, count as existing rows: a
+    # new writer's post that repeats one of theirs is a duplicate.
+    earlier = [
+        path
+        for path in sorted(output.glob("hand_*.csv"))
+        if path.stem.removeprefix("hand_") not in {folder.name for folder in folders}
+    ]
+    seen = {key(t) for t in _read_csv_texts([*existing, *earlier])}
     report: dict[str, Counter[str]] = {}
-    for folder in sorted(p for p in source.iterdir() if p.is_dir()):
+    for folder in folders:
         writer = folder.name
         counts: Counter[str] = Counter()
         kept: list[dict[str, str]] = []
