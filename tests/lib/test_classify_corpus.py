@@ -71,6 +71,33 @@ def test_import_drops_duplicates_and_rows_close_to_the_blind_set(tmp_path: Path)
     assert (out / "hand_wa.csv").read_bytes() == first  # reproducible
 
 
+def test_a_later_writer_is_checked_against_the_writers_imported_before(tmp_path: Path) -> None:
+    """Importing only new writers' folders: a post that repeats an earlier writer's
+    (whose ``hand_*.csv`` is in the output, its folder gone) is a duplicate, and the
+    earlier writer's file is left as it was."""
+    out = tmp_path / "out"
+    out.mkdir()
+    earlier = (out / "hand_wa.csv").write_text(
+        "text,language,intent,sentiment,writer\n"
+        "the lift has been broken for a week,en,complaint,negative,wa\n",
+        encoding="utf-8",
+    )
+    source = tmp_path / "later"
+    (source / "wf").mkdir(parents=True)
+    (source / "wf" / "en.tsv").write_text(
+        "complaint\tnegative\tThe lift has been broken for a week!\n"
+        "question\tneutral\tis the pool open on mondays\n",
+        encoding="utf-8",
+    )
+    blind = _csv(tmp_path / "blind.csv", ["nothing like these"])
+    report = importer.import_writers(source, output=out, blind=blind, existing=[])
+    assert report["wf"]["duplicate"] == 1 and report["wf"]["kept"] == 1
+    assert set(report) == {"wf"}
+    assert len((out / "hand_wa.csv").read_text(encoding="utf-8")) == earlier
+    rows = load_rows([out / "hand_wf.csv"])
+    assert [r["text"] for r in rows] == ["is the pool open on mondays"]
+
+
 def test_the_committed_hand_written_files_hold_no_blind_overlap() -> None:
     guard = importer.BlindGuard(r["text"] for r in load_rows([importer.BLIND]))
     rows = load_rows(HAND)
