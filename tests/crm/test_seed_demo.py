@@ -245,6 +245,23 @@ def test_seed_demo_numbers_tell_a_plausible_story(settings):
         assert t.created_at < t.first_response_at < t.resolved_at < now
         assert t.first_response_seconds > 0 and t.resolution_seconds > t.first_response_seconds
     assert len({t.first_response_seconds for t in resolved}) == len(resolved)
+    # Each answered ticket shows its answer: a sent reply (a DM for a DM) on the
+    # contact's timeline at the first response, after what it answers, and the
+    # ticket's messages handled then.
+    answered = [t for t in tickets if t.first_response_at]
+    assert answered
+    for t in answered:
+        [reply] = t.replies.select_related("message__entry")
+        sent = reply.message
+        assert sent.state == "sent" and sent.entry.direction == "out"
+        assert sent.entry.occurred_at == t.first_response_at == sent.sent_at
+        opening = t.links.select_related("entry").order_by("entry__occurred_at")[0].entry
+        assert opening.occurred_at < sent.entry.occurred_at
+        assert sent.kind == ("dm" if opening.kind == "dm" else "reply") == sent.entry.kind
+        assert sent.in_reply_to_id == opening.pk and sent.entry.contact_id == t.contact_id
+        assert not t.links.filter(entry__direction="in", entry__handled_at__isnull=True).exists()
+    unanswered = [t for t in tickets if not t.first_response_at]
+    assert unanswered and not any(t.replies.exists() for t in unanswered)
     from support.selectors import support_report
 
     report = support_report(start=(now - timedelta(days=20)).date(), end=now.date())
@@ -296,6 +313,8 @@ def test_seed_demo_numbers_tell_a_plausible_story(settings):
             .exclude(kind="ticket")
             .order_by("occurred_at", "id")
         )
+        # A ticket's answer answers the ticket's first message (checked above).
+        entries = [e for e in entries if not e.external_id.startswith("demo-answer-")]
         for before, reply in itertools.pairwise(entries):
             if reply.direction != "out":
                 continue

@@ -421,7 +421,8 @@ class Command(BaseCommand):
             pk__in=list(Ticket.objects.filter(created_at__gte=opening).values_list("pk", flat=True))
         )
         self._backdate(opened)
-        self._ticket_progress(list(opened.order_by("created_at", "pk")), opening)
+        answered = self._ticket_progress(list(opened.order_by("created_at", "pk")), opening)
+        self._answers(answered, users["sofia"])
 
     def _recent_messages(self, since):
         """Three customers or leads quiet for the fortnight wrote a DM in the last hours
@@ -487,6 +488,7 @@ class Command(BaseCommand):
         rng = random.Random(len(tickets))
         resolved = len(tickets) * 2 // 5
         breaches = []
+        done = []
         for i, ticket in enumerate(tickets):
             age = now - ticket.created_at
             if i < resolved:
@@ -518,12 +520,74 @@ class Command(BaseCommand):
             else:
                 continue  # new, minutes left to answer
             schedule = ticket_schedule(ticket)
+            done.append((ticket, answered))
             ticket.first_response_at = answered
             ticket.first_response_seconds = ticket.sla_elapsed(answered, schedule)
             sla_plan(ticket, schedule)
             set_status(ticket, status, now=closed or answered, schedule=schedule)
             save_clock(ticket, "status")
         SlaEvent.objects.bulk_create(breaches, ignore_conflicts=True)
+        return done
+
+    def _answers(self, answered, agent):
+        """Each answered ticket's answer, sent when its first response was: an outbox
+        message (sent, the ticket's reply) and the entry it became on the contact's
+        timeline, after the message it answers, by DM when that was a DM; the ticket's
+        messages handled then. So the inbox and the ticket page show the exchange that
+        the support report counts."""
+        from crm.models import OutboundMessage
+        from support.models import TicketLink, TicketReply
+
+        for ticket, at in answered:
+            key = f"demo-answer-{ticket.pk}"
+            link = (
+                TicketLink.objects.filter(ticket=ticket)
+                .select_related("entry__contact")
+                .order_by("entry__occurred_at")
+                .first()
+            )
+            if link is None or link.entry.account_id is None:
+                continue
+            if OutboundMessage.objects.filter(idempotency_key=key).exists():
+                continue
+            first = link.entry
+            language = first.language or first.contact.language or "en"
+            texts = demo.TEXTS.get(language, demo.TEXTS["en"])["reply_out"]
+            kind = "dm" if first.kind == "dm" else "reply"
+            text = texts["dm" if kind == "dm" else "complaint"][0]
+            entry = TimelineEntry.objects.create(
+                contact_id=first.contact_id,
+                kind=kind,
+                network=first.network,
+                direction="out",
+                external_id=key,
+                text=text,
+                account_id=first.account_id,
+                in_reply_to=first.external_id,
+                thread_id=first.thread_id,
+                occurred_at=at,
+                created_by=agent,
+                language=language,
+                raw={"demo": True},
+            )
+            message = OutboundMessage.objects.create(
+                account_id=first.account_id,
+                kind=kind,
+                idempotency_key=key,
+                contact_id=first.contact_id,
+                in_reply_to=first,
+                text=text,
+                state=OutboundMessage.State.SENT,
+                attempts=1,
+                external_id=key,
+                entry=entry,
+                created_by=agent,
+                sent_at=at,
+            )
+            TicketReply.objects.create(ticket=ticket, message=message, purpose="reply")
+            TimelineEntry.objects.filter(
+                ticket_link__ticket=ticket, direction="in", handled_at__isnull=True
+            ).update(handled_at=at, handled_by=agent)
 
     def _backdate(self, tickets):
         """Each ticket just opened for a message of the last fortnight reads as opened
