@@ -154,6 +154,26 @@ def features(
     return list(dict.fromkeys([*named, *(f"c:{g}" for g in grams)]))
 
 
+#: Each weight of a feature, in units of the artefact's rounding, plus ``_OFFSET`` (so
+#: it is never negative), in its own ``_FIELD`` bits of one integer: summing the integers
+#: of a post's features sums every label's weights at once, exactly, with no carry
+#: between fields for up to 2**31 features a post.
+_FIELD = 64
+_OFFSET = 1 << 31
+
+
+def _pack(values: Sequence[int]) -> int:
+    if any(abs(v) >= _OFFSET for v in values):
+        raise ValueError("a weight is too large to pack")
+    return sum((v + _OFFSET) << (_FIELD * i) for i, v in enumerate(values))
+
+
+def _unpack(total: int, count: int, width: int) -> tuple[int, ...]:
+    """The per-label sums of ``count`` packed rows whose sum is ``total``."""
+    mask = (1 << _FIELD) - 1
+    return tuple(((total >> (_FIELD * i)) & mask) - count * _OFFSET for i in range(width))
+
+
 def _softmax(logits: Sequence[float]) -> list[float]:
     top = max(logits)
     exps = [math.exp(v - top) for v in logits]
@@ -173,8 +193,11 @@ class Model:
         width = len(self.intents) + len(self.sentiments)
         self.scale = 10 ** int(self.meta.get("settings", {}).get("digits", 4))
         self.weights: dict[str, tuple[int, ...]] = {}
-        #: Character n-grams apart, without their prefix (the hot path of prediction).
-        self.grams: dict[str, tuple[int, ...]] = {}
+        #: The hot path of prediction: each feature's weights packed into one integer
+        #: (``_pack``), named features and character n-grams (without their ``c:``
+        #: prefix) apart, so a post's logits are one ``sum`` over its features.
+        self.packed: dict[str, int] = {}
+        self.grams: dict[str, int] = {}
         for name, row in data["weights"].items():
             if len(row) != width:
                 raise ValueError(f"feature {name!r} has {len(row)} weights, not {width}")
@@ -183,7 +206,9 @@ class Model:
             values = tuple(round(float(v) * self.scale) for v in row)
             self.weights[name] = values
             if name.startswith("c:"):
-                self.grams[name[2:]] = values
+                self.grams[name[2:]] = _pack(values)
+            else:
+                self.packed[name] = _pack(values)
         self.width = width
         settings = self.meta.get("settings", {})
         # Added to an intent's logit when deciding: "<intent>_bias" in the settings.
@@ -212,9 +237,16 @@ class Model:
     def predict_parts(
         self, named: Iterable[str], grams: Iterable[str]
     ) -> tuple[list[float], list[float]]:
-        """:meth:`predict` on :func:`feature_parts` (the same result, faster)."""
-        found = [*map(self.weights.get, set(named)), *map(self.grams.get, set(grams))]
-        return self._probabilities([row for row in found if row is not None])
+        """:meth:`predict` on :func:`feature_parts` (the same result, faster: one sum
+        of packed integers instead of a column sum per label)."""
+        found = [
+            row
+            for row in (*map(self.packed.get, set(named)), *map(self.grams.get, set(grams)))
+            if row is not None
+        ]
+        if not found:
+            return self._probabilities([])
+        return self._probabilities([_unpack(sum(found), len(found), self.width)])
 
 
 _model: Model | None = None
