@@ -20,22 +20,21 @@ BLIND_SHA256 = "807018f4e0d07dfee0575f7bb64b07f5334453cd4d11e8bd9205d1eeb952b96f
 
 # Measured on the blind set (433 posts written apart from the code, frozen before
 # training; see docs/classification.md). The aim of issue 13 is intent and sentiment
-# >= 0.90 per language and complaint recall >= 0.95: NOT reached; these are the
-# figures the shipped model reaches (intent 0.915/0.886, sentiment 0.882/0.857,
-# complaint recall 0.934), asserted so that they cannot silently drop. The third
-# round's settings (eleven writers, complaint bias 2.5) were chosen by cross-writer
-# validation before the blind set was read; it moved English intent and complaint
-# recall up and Spanish intent and sentiment down (by less than their intervals), so
-# the Spanish floors are lower than the second round's (0.89 and 0.87).
+# >= 0.90 per language and complaint recall >= 0.95: reached in English and for
+# complaint recall, NOT in Spanish; these are the figures the shipped model reaches
+# (intent 0.925/0.890, sentiment 0.901/0.867, complaint recall 0.954), asserted so
+# that they cannot silently drop. The third round's settings (seventeen writers,
+# complaint bias 2.5) were chosen by cross-writer validation before the blind set was
+# read; Spanish sentiment's floor is lower than the second round's (0.87).
 BLIND_FLOORS = {
     "language:all": 0.99,
     "intent:all": 0.90,
-    "sentiment:all": 0.87,
-    "intent:en": 0.91,
-    "intent:es": 0.88,
-    "sentiment:en": 0.88,
-    "sentiment:es": 0.85,
-    "complaint_recall": 0.93,
+    "sentiment:all": 0.88,
+    "intent:en": 0.92,
+    "intent:es": 0.89,
+    "sentiment:en": 0.90,
+    "sentiment:es": 0.86,
+    "complaint_recall": 0.95,
 }
 
 
@@ -74,15 +73,17 @@ def test_the_training_command_reproduces_the_shipped_model(tmp_path: Path) -> No
     shipped = json.loads(text)["meta"]["evaluation"]["blind"]
     printed = out.getvalue()
     assert "### blind (433 rows)" in printed
-    assert f"| all (433) | {shipped['language:all']:.3f}" in printed
-    assert (
-        f"{shipped['intent:all']:.3f}" in printed and f"{shipped['sentiment:all']:.3f}" in printed
-    )
+    # The printed row "| all (433) | language [..] | intent [..] | sentiment [..] |" says
+    # what the artefact stores (stored to 4 decimals, printed to 3).
+    row = printed.split("### blind (433 rows)")[1].split("| all (433) |")[1].split("\n")[0]
+    figures = [float(cell.split("[")[0]) for cell in row.split("|")[:3]]
+    stored = [shipped[f"{name}:all"] for name in ("language", "intent", "sentiment")]
+    assert all(abs(a - b) < 0.0006 for a, b in zip(figures, stored, strict=True)), row
     assert model.get_model() is not None  # the process' model is the shipped one again
 
 
 def test_artefact_is_small_and_loaded_once() -> None:
-    assert model.MODEL_PATH.stat().st_size < 5_500_000
+    assert model.MODEL_PATH.stat().st_size < 6_500_000
     model.reset_model()
     first = model.get_model()
     assert first is not None and model.get_model() is first
