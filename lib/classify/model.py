@@ -125,8 +125,8 @@ def feature_parts(
         out.append("p:!")
     if raw.count("!") + raw.count("?") >= 3:
         out.append("p:!!!")
-    letters = [c for c in prepared.text if c.isalpha()]
-    if len(letters) >= 8 and sum(c.isupper() for c in letters) > 0.7 * len(letters):
+    letters = list(filter(str.isalpha, prepared.text))
+    if len(letters) >= 8 and sum(map(str.isupper, letters)) > 0.7 * len(letters):
         out.append("p:caps")
     out.append(f"len:{min(len(tokens) // 4, 8)}")
     if prepared.urls:
