@@ -134,3 +134,28 @@ def test_wilson_interval() -> None:
     low, high = wilson(81, 100)
     assert 0.72 < low < 0.73 and 0.87 < high < 0.88
     assert wilson(0, 0) != wilson(0, 0)  # nan: no rows, no interval
+
+
+def test_packed_sums_equal_the_column_sums() -> None:
+    """``predict_parts`` sums each feature's weights packed in one integer; on posts of
+    the corpus, and with the largest negative and positive weights the artefact holds,
+    it gives exactly what the per-label column sums give."""
+    from lib.classify.core import analyse
+    from lib.classify.language import detect_language
+    from lib.classify.text import prepare
+    from lib.classify.training import CORPUS
+
+    shipped = model.get_model()
+    assert shipped is not None
+    texts = [r["text"] for r in load_rows(CORPUS[:1])[:300]]
+    texts += ["", "🙂", "x" * 5000, "ok ok ok ok ok ok ok ok ok ok"]
+    for text in texts:
+        prepared = prepare(text)
+        language = detect_language(prepared.text)
+        view, _score = analyse(prepared, language)
+        named, grams = model.feature_parts(prepared, language, view, shipped.shape)
+        unpacked = shipped.predict([*named, *(f"c:{g}" for g in grams)])
+        assert shipped.predict_parts(named, grams) == unpacked, text[:40]
+    extreme = [-(2**31) + 1, 2**31 - 1, 0, -5, 7, -(2**30), 2**30]
+    total = sum([model._pack(extreme)] * 1000)
+    assert model._unpack(total, 1000, 7) == tuple(v * 1000 for v in extreme)
