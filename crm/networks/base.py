@@ -165,8 +165,9 @@ _MAYBE_SENT: tuple[type[BaseException], ...] = (
 def never_sent(exc: BaseException) -> bool:
     """Whether ``exc`` (an adapter's ``TransientError`` and the SDK and transport errors it
     was raised from) shows the request never left this machine, so the network cannot
-    have acted on it (or the adapter marked it ``before_sending``). False when anything in the chain says it may have been sent, or
-    when nothing says either (an answer such as a 5xx came from the network)."""
+    have acted on it, or the adapter marked it ``before_sending``. False when anything in
+    the chain says it may have been sent, or when nothing says either (an answer such as
+    a 5xx came from the network)."""
     verdict = False
     seen: set[int] = set()
     stack: list[BaseException] = [exc]
