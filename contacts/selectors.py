@@ -65,23 +65,25 @@ def contact_list_page_queryset() -> QuerySet[Contact]:
     return Contact.objects.select_related("owner").only(*LIST_ROW_COLUMNS)
 
 
+def _page_identities(ids: list[int]) -> QuerySet[SocialIdentity]:
+    """The identities of a page's contacts, in the order a row lists them (by network)."""
+    return SocialIdentity.objects.filter(contact_id__in=ids).order_by("network", "id")
+
+
+def _page_tags(ids: list[int]) -> QuerySet:
+    """The (contact, tag) links of a page's contacts, by tag name."""
+    return Contact.tags.through.objects.filter(contact_id__in=ids).order_by("tag__name")
+
+
 def contact_list_row_extras(ids: list[int]) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
     """The handles (by network) and tag names (by name) of the contacts ``ids``, as
     plain strings: two queries whatever the page's size, no model instance per
     identity or tag (a prefetch built one, with its related manager, per row)."""
     handles: dict[int, list[str]] = defaultdict(list)
-    for contact_id, handle in (
-        SocialIdentity.objects.filter(contact_id__in=ids)
-        .order_by("network", "id")
-        .values_list("contact_id", "handle")
-    ):
+    for contact_id, handle in _page_identities(ids).values_list("contact_id", "handle"):
         handles[contact_id].append(handle)
     tags: dict[int, list[str]] = defaultdict(list)
-    for contact_id, name in (
-        Contact.tags.through.objects.filter(contact_id__in=ids)
-        .order_by("tag__name")
-        .values_list("contact_id", "tag__name")
-    ):
+    for contact_id, name in _page_tags(ids).values_list("contact_id", "tag__name"):
         tags[contact_id].append(name)
     return handles, tags
 
@@ -112,17 +114,13 @@ def contact_api_rows_attach(contacts: list[Contact]) -> None:
     rows_attach(
         contacts,
         "identities",
-        SocialIdentity.objects.filter(contact_id__in=ids)
-        .order_by("network", "id")
-        .values("contact_id", *API_IDENTITY_COLUMNS),
+        _page_identities(ids).values("contact_id", *API_IDENTITY_COLUMNS),
         key="contact_id",
     )
     rows_attach(
         contacts,
         "tags",
-        Contact.tags.through.objects.filter(contact_id__in=ids)
-        .order_by("tag__name")
-        .values("contact_id", name=F("tag__name")),
+        _page_tags(ids).values("contact_id", name=F("tag__name")),
         key="contact_id",
     )
 
