@@ -538,19 +538,25 @@ class Command(BaseCommand):
         from crm.models import OutboundMessage
         from support.models import TicketLink, TicketReply
 
+        # Each ticket's first message, and the answers a run before already wrote: two
+        # queries for all the tickets.
+        firsts = {}
+        for link in (
+            TicketLink.objects.filter(ticket__in=[t for t, _at in answered])
+            .select_related("entry__contact")
+            .order_by("-entry__occurred_at")
+        ):
+            firsts[link.ticket_id] = link.entry
+        written = set(
+            OutboundMessage.objects.filter(idempotency_key__startswith="demo-answer-").values_list(
+                "idempotency_key", flat=True
+            )
+        )
         for ticket, at in answered:
             key = f"demo-answer-{ticket.pk}"
-            link = (
-                TicketLink.objects.filter(ticket=ticket)
-                .select_related("entry__contact")
-                .order_by("entry__occurred_at")
-                .first()
-            )
-            if link is None or link.entry.account_id is None:
+            first = firsts.get(ticket.pk)
+            if first is None or first.account_id is None or key in written:
                 continue
-            if OutboundMessage.objects.filter(idempotency_key=key).exists():
-                continue
-            first = link.entry
             language = first.language or first.contact.language or "en"
             texts = demo.TEXTS.get(language, demo.TEXTS["en"])["reply_out"]
             kind = "dm" if first.kind == "dm" else "reply"
