@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from contacts.models import WAITING, Contact, TimelineEntry
@@ -437,14 +437,15 @@ def _thread_items(contact: Contact, network: str) -> list[TimelineEntry]:
     """The newest ``THREAD_LIMIT + 1`` entries of a thread as the pane draws them.
 
     Not joined: the account (nothing shows it, and each joined row would decrypt its
-    credentials). Not read: a message's ``raw`` payload (what the network sent, often
+    credentials). The identity's handle is read as ``identity_handle`` (the pane shows
+    nothing else of it, and no identity is built). Not read: a message's ``raw`` payload (what the network sent, often
     kilobytes) and the folded search copy; only ticket and CSAT events, which the pane
     draws from ``raw``, get theirs (one query, when there are any). The assignee's and
     author's usernames come in one query for the few entries that have one, instead of
     two user rows joined to every entry."""
     entries = list(
         _thread_entries(contact, network)
-        .select_related("identity")
+        .annotate(identity_handle=F("identity__handle"))
         .defer("raw", "text_folded")[: THREAD_LIMIT + 1]
     )
     events = [e.pk for e in entries if e.kind in (EntryKind.TICKET, EntryKind.CSAT)]

@@ -12,8 +12,8 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils import dateformat, timezone
+from django.utils.formats import get_format
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
@@ -135,6 +135,7 @@ def thread_rows(items: list) -> list[dict]:
     author, times and state as plain values the template only escapes and places; an
     outbox message or a ticket event goes to its own include."""
     rows = []
+    when = get_format("DATETIME_FORMAT")  # looked up once, not once an item
     for item in items:
         if item.kind == "outbox":
             rows.append({"type": "outbox", "message": item.message})
@@ -146,7 +147,7 @@ def thread_rows(items: list) -> list[dict]:
         row = {
             "pk": item.pk,
             "iso": local.isoformat(),
-            "when": date_format(local, "DATETIME_FORMAT"),
+            "when": dateformat.format(local, when),
             "text": item.text,
             "author": item.created_by.get_username() if item.created_by else "",
         }
@@ -159,7 +160,7 @@ def thread_rows(items: list) -> list[dict]:
             css=("msg-out" if outbound else "msg-in") + (" handled" if item.handled_at else ""),
             kind=item.get_kind_display(),
             author=row["author"] if outbound else "",
-            handle=item.identity.handle if not outbound and item.identity else "",
+            handle=(item.identity_handle or "") if not outbound else "",
             intent=item.get_intent_display() if item.intent else "",
             state=(
                 ("handled" if item.handled_at else "waiting")

@@ -7,12 +7,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from contacts.models import TimelineEntry, timeline_event_record
 from crm.models import OutboundMessage
 from support.models import CannedResponse, Ticket
 from support.services import team_default
+from support.templatetags.support_tags import thread_message
 from tests.factories import (
     ContactFactory,
     SocialAccountFactory,
@@ -339,6 +340,49 @@ def test_hostile_text_is_escaped(client, support, account, customer):
         html = client.get(url).content.decode()
         assert "<script>alert(1)" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+HOSTILE = '<script>alert("x")</script>&\'\u202e🙂'
+
+
+@pytest.mark.parametrize(
+    "field", ["author", "handle", "kind", "intent", "assignee", "text", "url", "css", "when", "iso"]
+)
+def test_a_thread_message_escapes_every_value(field):
+    row = {
+        "pk": 7,
+        "iso": "2026-12-01T10:00:00+00:00",
+        "when": "Dec. 1, 2026",
+        "text": "router down",
+        "author": "",
+        "css": "msg-in",
+        "kind": "Mention",
+        "handle": "ana@example.social" if field != "author" else "",
+        "intent": "Complaint",
+        "state": "waiting",
+        "assignee": "",
+        "url": "https://example.social/1",
+        field: HOSTILE,
+    }
+    html = str(thread_message(row))
+    assert "<script>" not in html and '"x"' not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#x27;\u202e🙂" in html
+    assert html.startswith('<li class="msg ') and html.endswith("</li>")
+
+
+def test_a_thread_messages_labels_follow_the_active_language():
+    row = {
+        "pk": 1, "iso": "", "when": "", "text": "", "author": "", "css": "msg-in",
+        "kind": "DM", "handle": "", "intent": "", "state": "handled", "assignee": "",
+        "url": "https://example.social/1",
+    }  # fmt: skip
+    with translation.override("es"):
+        spanish = str(thread_message(row))
+    with translation.override("en"):
+        english = str(thread_message(row))
+    assert "atendido" in spanish and "handled" not in spanish
+    assert "handled" in english and "Open on the network" in english
+    assert "Open on the network" not in spanish
 
 
 def _count_queries(client, url, **kw) -> int:
