@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from contacts.filters import SORTS
 from contacts.models import Contact, ContactAudit, Stage, StageChange, Tag
+from contacts.templatetags.contacts_tags import contact_row
 from core.paging import InvalidCursor, keyset_page
 from tests.factories import ContactFactory, SocialIdentityFactory, TimelineEntryFactory, UserFactory
 
@@ -213,6 +214,32 @@ def test_search_finds_words_they_wrote(client, sales):
     html = client.get("/contacts/?search=chamberi").content.decode()
     assert "Quiet Person" in html
     assert Stage.LEAD.label  # the stage labels render too
+
+
+HOSTILE = '<script>alert("x")</script>&\'\u202e🙂'
+HOSTILE_ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#x27;\u202e🙂"
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["name", "company", "tags", "handles", "stage", "stage_label", "owner", "score_title",
+     "score", "since", "url", "select_label"],
+)  # fmt: skip
+def test_a_row_escapes_every_value(field):
+    row = {
+        "pk": 5, "name": "Ana", "company": "ACME", "tags": ["vip"], "stage": 1,
+        "stage_label": "Lead", "handles": ["ana@example.social"], "owner": "bob",
+        "score_title": "Reply (+5)", "score": 12, "since": "3 days ago", "url": "/contacts/5/",
+    }  # fmt: skip
+    label = "Select"
+    if field == "select_label":
+        label = HOSTILE
+    else:
+        row[field] = [HOSTILE] if field in ("tags", "handles") else HOSTILE
+    html = str(contact_row(row, True, label))
+    assert "<script>" not in html and '"x"' not in html
+    assert HOSTILE_ESCAPED in html
+    assert html.startswith("<tr><td><input ") and html.endswith("</td></tr>")
 
 
 def test_rows_escape_hostile_text_and_keep_their_controls(client, sales, support):
