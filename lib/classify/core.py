@@ -127,6 +127,10 @@ def _classify(text: object, model: Model | None = None) -> Classification:
     return decide_with(model, prepared, language, view, score)
 
 
+#: The sentiment an intent has by definition.
+_OWN_SENTIMENT = {"complaint": "negative", "praise": "positive"}
+
+
 def decide_with(
     model: Model, prepared: Prepared, language: str, view: RuleView, score: float = 0.0
 ) -> Classification:
@@ -150,39 +154,51 @@ def decide_with(
         best = max(range(len(p_intent)), key=p_intent.__getitem__)
     intent = model.intents[best]
     confidence = p_intent[best]
-    if (
+    words = len(prepared.text.split())
+    guarded = (
         model.guard
         and intent in ("praise", "other")
         and view.intent == "complaint"
         and view.compound <= -NEUTRAL_BAND
-    ):
-        # The rule layer found complaint cues in a clearly negative post (a negated
-        # compliment, "broken", "outage"...): the model's n-grams do not overrule that.
+        and (model.guard_words is None or words <= model.guard_words)
+    )
+    if guarded:
+        # The rule layer found complaint cues in a short, clearly negative post (a
+        # negated compliment, "broken", "outage"...): the model's n-grams do not
+        # overrule that.
         intent, confidence = "complaint", min(confidence, 0.79)
     if (
         model.guard
         and intent == "complaint"
         and view.scores.get("complaint", 0.0) <= 0
         and view.compound >= 0
-        and len(prepared.text.split()) <= 5
+        and words <= 5
     ):
         # A short post in which the rule layer sees no complaint and nothing negative
         # ("the app"): the model may be right (implicit complaints), but it is a guess.
         confidence = min(confidence, 0.79)
-    # A complaint is negative and praise positive by definition; otherwise the
-    # sentiment head decides.
-    if intent == "complaint":
-        sentiment = "negative"
-    elif intent == "praise":
-        sentiment = "positive"
+    # A complaint is negative and praise positive by definition. With ``tie`` set, the
+    # sentiment head decides with that label favoured: a post called a complaint only
+    # because of the complaint bias, which the head reads as neutral, keeps its neutral
+    # sentiment (and says it is unsure).
+    own = _OWN_SENTIMENT.get(intent)
+    if own is not None and model.tie is None:
+        sentiment = own
     elif model.guard and not prepared.text:
         # No words (emoji, handles, a URL): the emoji lexicon knows more than the corpus,
         # whose writers labelled nearly every such post neutral.
         sentiment = _label(score)
     else:
-        s = max(range(len(p_sentiment)), key=p_sentiment.__getitem__)
+        logs = [math.log(p + 1e-12) for p in p_sentiment]
+        if own is not None:
+            logs[model.sentiments.index(own)] += model.tie or 0.0
+        allowed = range(len(logs))
+        if guarded:  # the n-grams read "me gusta" in "no me gusta": never positive
+            allowed = [i for i, name in enumerate(model.sentiments) if name != "positive"]
+        s = max(allowed, key=logs.__getitem__)
         sentiment = model.sentiments[s]
-        confidence = min(confidence, p_sentiment[s])
+        if sentiment != own:
+            confidence = min(confidence, p_sentiment[s])
     p_neg = p_sentiment[model.sentiments.index("negative")]
     p_pos = p_sentiment[model.sentiments.index("positive")]
     compound = p_pos - p_neg
