@@ -20,21 +20,21 @@ BLIND_SHA256 = "807018f4e0d07dfee0575f7bb64b07f5334453cd4d11e8bd9205d1eeb952b96f
 
 # Measured on the blind set (433 posts written apart from the code, frozen before
 # training; see docs/classification.md). The aim of issue 13 is intent and sentiment
-# >= 0.90 per language and complaint recall >= 0.95: reached for intent in both languages
-# and for English sentiment, NOT for Spanish sentiment (0.890) nor complaint recall (0.947,
-# 144 of 152: one post short); these are the figures the shipped model reaches (intent
-# 0.915/0.914, sentiment 0.910/0.890), asserted so that they cannot silently drop. The
-# fourth round's settings (twenty-three writers, complaint bias 2.5, tie 2.0) were chosen
-# by cross-writer validation before the blind set was read.
+# >= 0.90 per language, language >= 0.99 and complaint recall >= 0.95: reached for
+# intent in both languages (0.920 / 0.929), English sentiment (0.910), language and
+# complaint recall (0.954), NOT for Spanish sentiment (0.890, two posts short); these
+# are the figures the shipped model reaches, asserted so that they cannot silently
+# drop. The fourth round's settings (twenty-three writers, complaint bias 3.0, tie 2.0,
+# the guard up to 8 words) were chosen by cross-writer validation, not by a blind figure.
 BLIND_FLOORS = {
     "language:all": 0.99,
-    "intent:all": 0.91,
+    "intent:all": 0.92,
     "sentiment:all": 0.90,
     "intent:en": 0.91,
-    "intent:es": 0.91,
+    "intent:es": 0.92,
     "sentiment:en": 0.91,
     "sentiment:es": 0.89,
-    "complaint_recall": 0.94,
+    "complaint_recall": 0.95,
 }
 
 
