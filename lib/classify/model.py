@@ -67,7 +67,7 @@ DEFAULTS: dict[str, float] = {
     "guard": 1,
     # ... in posts of at most this many words: in longer ones the rule layer's complaint
     # cues are mostly a problem told in a thank-you ("lost my wallet, the cashier kept it
-    # for me"); the guard at any length cost 0.9 points of cross-writer intent.
+    # for me"); the guard at any length cost 1.0 point of cross-writer intent.
     "guard_words": 8,
     # How much a complaint's "negative" and praise's "positive" are favoured when the
     # sentiment head decides (added to that label's log-probability; absent: the intent
