@@ -1,10 +1,8 @@
-from html import escape
-
 from django import template
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from contacts.scoring import reason_label
+from core.html import fast_format_html, fast_format_html_join
 
 register = template.Library()
 
@@ -90,34 +88,42 @@ def stage_rule_name(name: str) -> str:
 def contact_row(row: dict, can_change: bool, select_label: str) -> str:
     """One row of the contact list from ``contacts.views.lists.contact_rows``.
 
-    The page's hot loop: one string built from escaped values, as Django's admin
-    builds its change-list cells with ``format_html``, instead of ~15 template nodes a
-    row (a third of the page's rendering). Every value is escaped (``escape``:
-    ``&<>"'``); names, companies, tags and handles are isolated (``dir="auto"``)."""
-    name = escape(str(row["name"]))
+    The page's hot loop: built with ``format_html`` (its faster twin,
+    ``core.html``), as Django's admin builds its change-list cells, instead of ~15
+    template nodes a row (a third of the page's rendering). Every value is escaped;
+    names, companies, tags and handles are isolated (``dir="auto"``)."""
     select = (
-        f'<td><input type="checkbox" name="ids" value="{int(row["pk"])}" form="bulk-form"'
-        f' aria-label="{escape(str(select_label))} {name}"></td>'
+        fast_format_html(
+            '<td><input type="checkbox" name="ids" value="{}" form="bulk-form"'
+            ' aria-label="{} {}"></td>',
+            row["pk"],
+            select_label,
+            row["name"],
+        )
         if can_change
         else ""
     )
     company = (
-        f'<div class="muted" dir="auto">{escape(str(row["company"]))}</div>'
+        fast_format_html('<div class="muted" dir="auto">{}</div>', row["company"])
         if row["company"]
         else ""
     )
-    tags = "".join(f' <span class="tag">{escape(str(tag))}</span>' for tag in row["tags"])
-    handles = "".join(
-        f'<span class="muted" dir="auto">@{escape(str(h))}</span> ' for h in row["handles"]
-    )
-    # Every piece is an escaped value or fixed markup.
-    return mark_safe(  # noqa: S308
-        f'<tr>{select}<td><a href="{escape(str(row["url"]))}" dir="auto">{name}</a>'
-        f"{company}{tags}</td>"
-        f'<td><span class="stage stage-{escape(str(row["stage"]))}">'
-        f"{escape(str(row['stage_label']))}</span></td>"
-        f"<td>{handles}</td><td>{escape(str(row['owner'] or '—'))}</td>"
-        f'<td><span class="score" title="{escape(str(row["score_title"]))}">'
-        f"{escape(str(row['score']))}</span></td>"
-        f"<td>{escape(str(row['since'] or '—'))}</td></tr>"
+    return fast_format_html(
+        "<tr>{}<td>{}{}{}</td>"
+        '<td><span class="stage stage-{}">{}</span></td>'
+        "<td>{}</td><td>{}</td>"
+        '<td><span class="score" title="{}">{}</span></td><td>{}</td></tr>',
+        select,
+        fast_format_html('<a href="{}" dir="auto">{}</a>', row["url"], row["name"]),
+        company,
+        fast_format_html_join("", ' <span class="tag">{}</span>', ((tag,) for tag in row["tags"])),
+        row["stage"],
+        row["stage_label"],
+        fast_format_html_join(
+            "", '<span class="muted" dir="auto">@{}</span> ', ((h,) for h in row["handles"])
+        ),
+        row["owner"] or "—",
+        row["score_title"],
+        row["score"],
+        row["since"] or "—",
     )

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import functools
-from html import escape
 
 from django import template
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
+from core.html import fast_format_html
 from support.services.rules import RULE_COMPLAINT, RULE_DM
 
 register = template.Library()
@@ -17,47 +16,49 @@ register = template.Library()
 def thread_message(row: dict) -> str:
     """One message of an inbox thread from ``support.inbox.thread_rows``.
 
-    The pane's hot loop (up to 200 items): one string built from escaped values, as
-    Django's admin builds its change-list cells with ``format_html``, instead of ~15
-    template nodes an item, and the translated labels looked up once per language.
-    Every value from a row is escaped (``escape``: ``&<>"'``); the author's handle and
-    the text are isolated (``dir="auto"``)."""
+    The pane's hot loop (up to 200 items): built with ``format_html`` (its faster twin,
+    ``core.html``), as Django's admin builds its change-list cells, instead of ~15
+    template nodes an item, with the fixed labels translated once per language. Every
+    value is escaped; the author's handle and the text are isolated (``dir="auto"``)."""
     labels = _message_labels(get_language() or "")
     if row["author"]:
-        who = " · " + escape(row["author"])
+        who = fast_format_html(" · {}", row["author"])
     elif row["handle"]:
-        who = ' · <span dir="auto">@' + escape(row["handle"]) + "</span>"
+        who = fast_format_html(' · <span dir="auto">@{}</span>', row["handle"])
     else:
         who = ""
-    intent = " · " + escape(row["intent"]) if row["intent"] else ""
-    assignee = (
-        ' · <span class="assignee">' + escape(row["assignee"]) + "</span>"
+    return fast_format_html(
+        '<li class="msg {}" id="item-{}"><div class="muted"><strong>{}</strong>{}'
+        ' · <time datetime="{}">{}</time>{}{}{}</div>{}{}</li>',
+        row["css"],
+        row["pk"],
+        row["kind"],
+        who,
+        row["iso"],
+        row["when"],
+        fast_format_html(" · {}", row["intent"]) if row["intent"] else "",
+        labels.get(row["state"], ""),
+        fast_format_html(' · <span class="assignee">{}</span>', row["assignee"])
         if row["assignee"]
-        else ""
-    )
-    text = '<p class="text" dir="auto">' + escape(row["text"]) + "</p>" if row["text"] else ""
-    link = (
-        '<a href="' + escape(row["url"]) + '" rel="noopener noreferrer nofollow"'
-        ' target="_blank" class="muted">' + labels["open"] + "</a>"
+        else "",
+        fast_format_html('<p class="text" dir="auto">{}</p>', row["text"]) if row["text"] else "",
+        fast_format_html(
+            '<a href="{}" rel="noopener noreferrer nofollow" target="_blank" class="muted">{}</a>',
+            row["url"],
+            labels["open"],
+        )
         if row["url"]
-        else ""
-    )
-    # Every piece above is an escaped value or an escaped fixed label.
-    return mark_safe(  # noqa: S308
-        f'<li class="msg {escape(row["css"])}" id="item-{int(row["pk"])}"><div class="muted">'
-        f'<strong>{escape(row["kind"])}</strong>{who} · <time datetime="{escape(row["iso"])}">'
-        f"{escape(row['when'])}</time>{intent}{labels.get(row['state'], '')}{assignee}</div>"
-        f"{text}{link}</li>"
+        else "",
     )
 
 
 @functools.cache
 def _message_labels(language: str) -> dict[str, str]:
-    """The fixed, escaped pieces of a thread message in ``language`` (the active one)."""
+    """The fixed pieces of a thread message in ``language`` (the active one)."""
     return {
-        "handled": ' · <span class="ok">' + escape(_("handled")) + "</span>",
-        "waiting": ' · <strong class="waiting">' + escape(_("waiting")) + "</strong>",
-        "open": escape(_("Open on the network")),
+        "handled": fast_format_html(' · <span class="ok">{}</span>', _("handled")),
+        "waiting": fast_format_html(' · <strong class="waiting">{}</strong>', _("waiting")),
+        "open": _("Open on the network"),
     }
 
 
