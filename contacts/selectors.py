@@ -54,15 +54,17 @@ LIST_ROW_COLUMNS = (
     "score",
     "score_reasons",
     "last_interaction_at",
-    "owner__username",
+    "owner_id",
 )
 
 
 def contact_list_page_queryset() -> QuerySet[Contact]:
     """The HTML contact list: only the columns its rows show (a contact's search
-    documents, which grow with its timeline, stay in the database); the rows' handles and
-    tags come from ``contact_list_row_extras``."""
-    return Contact.objects.select_related("owner").only(*LIST_ROW_COLUMNS)
+    documents, which grow with its timeline, stay in the database); the owner's username
+    as a column (``owner_username``: a row shows nothing else of the owner, and no user is
+    built for it); the rows' handles and tags come from ``contact_list_row_extras``."""
+    username = get_user_model().USERNAME_FIELD
+    return Contact.objects.only(*LIST_ROW_COLUMNS).annotate(owner_username=F(f"owner__{username}"))
 
 
 def _page_identities(ids: list[int]) -> QuerySet[SocialIdentity]:

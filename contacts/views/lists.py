@@ -42,9 +42,20 @@ def filtered(request: HttpRequest, queryset):
     return filterset, qs
 
 
+#: The filter bar's fields whose current value its options compare with.
+_SELECTABLE = ("search", "stage", "network", "owner", "tag", "last_interaction")
+
+
 def filter_context(request: HttpRequest, filterset) -> dict:
+    form = filterset.form
     return {
         "filter": filterset,
+        # Each field's value as the request gave it, once (not once an option).
+        "selected": {
+            name: "" if (value := form[name].value()) is None else str(value)
+            for name in _SELECTABLE
+            if name in form.fields
+        },
         "stages": Stage.choices,
         "owners": owner_choices(),
         "all_tags": Tag.objects.order_by("name")[:200],
@@ -78,7 +89,7 @@ def contact_rows(contacts) -> list[dict]:
             "stage": contact.stage,
             "stage_label": stages.get(contact.stage, contact.stage),
             "handles": handles.get(contact.pk, ()),
-            "owner": contact.owner.get_username() if contact.owner_id else "",
+            "owner": contact.owner_username or "",
             "score": contact.score,
             "score_title": score_summary(contact.score_reasons),
             "since": ago % {"since": timesince(contact.last_interaction_at, now)}

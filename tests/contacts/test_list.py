@@ -273,3 +273,38 @@ def test_rows_escape_hostile_text_and_keep_their_controls(client, sales, support
     client.force_login(support)
     html = client.get("/contacts/").content.decode()
     assert 'name="ids"' not in html and 'id="bulk-form"' not in html
+
+
+def test_filter_bar_shows_what_the_request_selected(client, sales):
+    """Each filter keeps its value in the bar after filtering (the option the request
+    chose is the selected one, the search box keeps its words, escaped); nothing else is
+    selected."""
+    Tag.objects.create(name="vip")
+    Tag.objects.create(name="later")
+    other = UserFactory(username="other-owner")
+    sales.groups.first().user_set.add(other)
+    client.force_login(sales)
+    html = client.get(
+        "/contacts/",
+        {
+            "search": '"><b>ana',
+            "stage": "1",
+            "network": "mastodon",
+            "owner": str(other.pk),
+            "tag": "vip",
+            "last_interaction": "30d",
+        },
+    ).content.decode()
+    assert 'value="&quot;&gt;&lt;b&gt;ana"' in html
+    assert '<option value="1" selected>' in html and '<option value="0" selected>' not in html
+    assert '<option value="mastodon" selected>' in html
+    assert f'<option value="{other.pk}" selected>other-owner</option>' in html
+    assert '<option value="vip" selected>vip</option>' in html
+    assert '<option value="later">later</option>' in html
+    assert '<option value="30d" selected>' in html and '<option value="7d" selected>' not in html
+    plain = client.get("/contacts/", {"owner": "me"}).content.decode()
+    assert (
+        '<option value="me" selected>' in plain
+        and " selected>"
+        not in plain.replace('<option value="me" selected>', "").split('id="language-select"')[0]
+    )
