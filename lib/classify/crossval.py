@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m lib.classify.crossval [name=value ...]
+    python -m lib.classify.crossval [--jobs N] [name=value ...]
 
 Each fold holds out one writer's hand-written posts (``hand_wa`` ... ``hand_ww``:
 twenty-three writers, each briefed apart with only the label definitions; and the
@@ -10,11 +10,14 @@ development set, written by the rules' author), trains on every other row of the
 corpus, and scores the held-out rows. The figures printed are pooled over the
 folds. Settings given as ``name=value`` override :data:`lib.classify.model.DEFAULTS`
 (e.g. ``complaint_bias=1.5 weight_train_en=0.5``). Neither the holdout set nor the
-blind set is read.
+blind set is read. ``--jobs N`` trains N folds at a time, in forked processes (the
+figures are the same: each fold's training is deterministic).
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,29 +71,54 @@ def load(paths: Sequence = CORPUS) -> list[Row]:
     return out
 
 
+#: What a forked fold worker reads (set before the fork, inherited, never pickled).
+_SHARED: tuple[Sequence[Row], list[list[str]], dict] | None = None
+
+
+def _fold(fold: str) -> tuple[str, dict[str, Classification]] | None:
+    """Train without ``fold``'s rows and classify them (None: the fold has no rows)."""
+    assert _SHARED is not None
+    rows, feats, settings = _SHARED
+    train_set = [
+        (f, r.intent, r.sentiment, source_weight(r.source, settings))
+        for f, r in zip(feats, rows, strict=True)
+        if r.source != fold
+    ]
+    if len(train_set) == len(rows):
+        return None
+    model = Model(train(train_set, **settings))
+    held = [r for r in rows if r.source == fold]
+    return fold, {r.text: decide_with(model, r.prepared, r.detected, r.view, r.score) for r in held}
+
+
 def cross_writer(
-    rows: Sequence[Row], settings: dict, folds: Sequence[str] = FOLDS
+    rows: Sequence[Row], settings: dict, folds: Sequence[str] = FOLDS, jobs: int = 1
 ) -> tuple[Metrics, dict[str, Metrics]]:
-    """Figures pooled over the writers' folds (``hand_*``) and per fold."""
+    """Figures pooled over the writers' folds (``hand_*``) and per fold; ``jobs`` folds
+    are trained at a time (forked processes where there is more than one)."""
+    global _SHARED
     shape = shape_of(settings)
     feats = [features(r.prepared, r.detected, r.view, shape) for r in rows]
+    _SHARED = (rows, feats, settings)
+    try:
+        if jobs > 1 and len(folds) > 1:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                results = pool.map(_fold, folds, chunksize=1)
+        else:
+            results = [_fold(fold) for fold in folds]
+    finally:
+        _SHARED = None
     pooled_rows: list[dict[str, str]] = []
     pooled: dict[str, Classification] = {}
     per_fold = {}
-    for fold in folds:
-        train_set = [
-            (f, r.intent, r.sentiment, source_weight(r.source, settings))
-            for f, r in zip(feats, rows, strict=True)
-            if r.source != fold
-        ]
-        if len(train_set) == len(rows):
+    for result in results:
+        if result is None:
             continue
-        model = Model(train(train_set, **settings))
-        held = [r for r in rows if r.source == fold]
-        got = {r.text: decide_with(model, r.prepared, r.detected, r.view, r.score) for r in held}
+        fold, got = result
         gold = [
             {"text": r.text, "language": r.language, "intent": r.intent, "sentiment": r.sentiment}
-            for r in held
+            for r in rows
+            if r.source == fold
         ]
         per_fold[fold] = measure(gold, got.__getitem__, fold)
         if fold.startswith("hand_"):
@@ -115,9 +143,13 @@ def _value(text: str) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    jobs = 1
+    if args[:1] == ["--jobs"] and len(args) > 1:
+        jobs = max(1, int(args[1])) if args[1] != "auto" else os.cpu_count() or 1
+        args = args[2:]
     settings = {k: _value(v) for k, v in (a.split("=", 1) for a in args)}
     rows = load()
-    pooled, per_fold = cross_writer(rows, settings)
+    pooled, per_fold = cross_writer(rows, settings, jobs=jobs)
     for name, m in per_fold.items():
         print(line(name, m))
     print(line("pooled writers", pooled))

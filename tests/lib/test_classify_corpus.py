@@ -143,3 +143,11 @@ def test_cross_writer_validation_holds_out_one_writer_at_a_time(tmp_path: Path) 
     assert set(per_fold) == {"hand_wa", "hand_wb"}
     assert pooled.rows == 6 and per_fold["hand_wa"].rows == 3
     assert 0.0 <= pooled.acc("all", "intent") <= 1.0
+    # Folds trained in forked processes give the same figures as one after the other.
+    forked, forked_folds = crossval.cross_writer(
+        rows, {"min_count": 1}, ("hand_wa", "hand_wb"), jobs=2
+    )
+    assert forked.accuracy == pooled.accuracy and forked.counts == pooled.counts
+    assert {k: m.accuracy for k, m in forked_folds.items()} == {
+        k: m.accuracy for k, m in per_fold.items()
+    }
