@@ -4,8 +4,8 @@ Usage::
 
     python -m lib.classify.crossval [--jobs N] [name=value ...]
 
-Each fold holds out one writer's hand-written posts (``hand_wa`` ... ``hand_ww``:
-twenty-three writers, each briefed apart with only the label definitions; and the
+Each fold holds out one writer's hand-written posts (``hand_wa`` ... ``hand_xc``:
+twenty-nine writers, each briefed apart with only the label definitions; and the
 development set, written by the rules' author), trains on every other row of the
 corpus, and scores the held-out rows. The figures printed are pooled over the
 folds. Settings given as ``name=value`` override :data:`lib.classify.model.DEFAULTS`
