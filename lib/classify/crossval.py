@@ -10,7 +10,7 @@ development set, written by the rules' author), trains on every other row of the
 corpus, and scores the held-out rows. The figures printed are pooled over the
 folds. Settings given as ``name=value`` override :data:`lib.classify.model.DEFAULTS`
 (e.g. ``complaint_bias=1.5 weight_train_en=0.5``). Neither the holdout set nor the
-blind set is read. ``--jobs N`` trains N folds at a time, in forked processes (the
+blind set is read. ``--jobs N`` trains N folds at a time, in worker processes (the
 figures are the same: each fold's training is deterministic).
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -71,8 +72,13 @@ def load(paths: Sequence = CORPUS) -> list[Row]:
     return out
 
 
-#: What a forked fold worker reads (set before the fork, inherited, never pickled).
+#: What a fold worker reads: set in this process, or once in each worker process.
 _SHARED: tuple[Sequence[Row], list[list[str]], dict] | None = None
+
+
+def _share(shared: tuple[Sequence[Row], list[list[str]], dict] | None) -> None:
+    global _SHARED
+    _SHARED = shared
 
 
 def _fold(fold: str) -> tuple[str, dict[str, Classification]] | None:
@@ -95,19 +101,23 @@ def cross_writer(
     rows: Sequence[Row], settings: dict, folds: Sequence[str] = FOLDS, jobs: int = 1
 ) -> tuple[Metrics, dict[str, Metrics]]:
     """Figures pooled over the writers' folds (``hand_*``) and per fold; ``jobs`` folds
-    are trained at a time (forked processes where there is more than one)."""
-    global _SHARED
+    are trained at a time, in worker processes where there is more than one (forked when
+    this process has a single thread, which is cheap; spawned otherwise, since forking a
+    threaded process can deadlock)."""
     shape = shape_of(settings)
     feats = [features(r.prepared, r.detected, r.view, shape) for r in rows]
-    _SHARED = (rows, feats, settings)
-    try:
-        if jobs > 1 and len(folds) > 1:
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                results = pool.map(_fold, folds, chunksize=1)
-        else:
+    shared = (rows, feats, settings)
+    if jobs > 1 and len(folds) > 1:
+        method = "fork" if threading.active_count() == 1 else "spawn"
+        context = multiprocessing.get_context(method)
+        with context.Pool(jobs, initializer=_share, initargs=(shared,)) as pool:
+            results = pool.map(_fold, folds, chunksize=1)
+    else:
+        _share(shared)
+        try:
             results = [_fold(fold) for fold in folds]
-    finally:
-        _SHARED = None
+        finally:
+            _share(None)
     pooled_rows: list[dict[str, str]] = []
     pooled: dict[str, Classification] = {}
     per_fold = {}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from pathlib import Path
 
 from lib.classify import crossval
 from lib.classify.corpus import importer
 from lib.classify.model import Model, train
-from lib.classify.training import HAND, load_rows
+from lib.classify.training import HAND, ROOT, load_rows
 
 
 def _csv(path: Path, texts: list[str]) -> Path:
@@ -143,11 +145,34 @@ def test_cross_writer_validation_holds_out_one_writer_at_a_time(tmp_path: Path) 
     assert set(per_fold) == {"hand_wa", "hand_wb"}
     assert pooled.rows == 6 and per_fold["hand_wa"].rows == 3
     assert 0.0 <= pooled.acc("all", "intent") <= 1.0
-    # Folds trained in forked processes give the same figures as one after the other.
-    forked, forked_folds = crossval.cross_writer(
+    # Folds trained in worker processes give the same figures as one after the other:
+    # here (spawned workers when this process has threads, forked ones when it has none)
+    # and in a fresh single-threaded process, which forks.
+    parallel, parallel_folds = crossval.cross_writer(
         rows, {"min_count": 1}, ("hand_wa", "hand_wb"), jobs=2
     )
-    assert forked.accuracy == pooled.accuracy and forked.counts == pooled.counts
-    assert {k: m.accuracy for k, m in forked_folds.items()} == {
+    assert parallel.accuracy == pooled.accuracy and parallel.counts == pooled.counts
+    assert {k: m.accuracy for k, m in parallel_folds.items()} == {
         k: m.accuracy for k, m in per_fold.items()
     }
+    script = (
+        "import sys, threading\n"
+        "from lib.classify import crossval\n"
+        "assert threading.active_count() == 1\n"
+        "rows = crossval.load(sys.argv[1:])\n"
+        "m, _ = crossval.cross_writer(rows, {'min_count': 1}, ('hand_wa', 'hand_wb'), jobs=2)\n"
+        "print(m.acc('all', 'intent'), m.acc('all', 'sentiment'), m.rows)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.split() == [
+        str(pooled.acc("all", "intent")),
+        str(pooled.acc("all", "sentiment")),
+        "6",
+    ]
