@@ -142,10 +142,8 @@ def decide_with(
     if model.joint:
         # Decide both at once: a complaint must also be a negative post and praise a
         # positive one, so the sentiment head's evidence counts for the intent too.
-        fixed = {"complaint": "negative", "praise": "positive"}
-
         def joint(i: int) -> float:
-            tied = fixed.get(model.intents[i])
+            tied = _OWN_SENTIMENT.get(model.intents[i])
             p_s = p_sentiment[model.sentiments.index(tied)] if tied else max(p_sentiment)
             return math.log(p_intent[i] + 1e-12) + model.joint * math.log(p_s + 1e-12)
 

@@ -197,3 +197,27 @@ def test_packed_sums_equal_the_column_sums() -> None:
     extreme = [-(2**31) + 1, 2**31 - 1, 0, -5, 7, -(2**30), 2**30]
     total = sum([model._pack(extreme)] * 1000)
     assert model._unpack(total, 1000, 7) == tuple(v * 1000 for v in extreme)
+
+
+def test_the_joint_decision_lets_sentiment_tip_the_intent() -> None:
+    """With ``joint`` set, an intent whose own sentiment the sentiment head rejects loses
+    to one whose sentiment it backs: a near tie of complaint and praise in a clearly
+    positive post is praise (without ``joint``, the intent head alone says complaint)."""
+    from lib.classify.core import classify_with
+
+    def artefact(joint: float) -> model.Model:
+        return model.Model(
+            {
+                "format": model.FORMAT,
+                "intents": list(model.INTENTS),
+                "sentiments": list(model.SENTIMENTS),
+                "meta": {"settings": {"digits": 4, "joint": joint}},
+                # complaint, question, praise, other | negative, neutral, positive
+                "weights": {"bias": [1.0, -5.0, 0.9, -5.0, -3.0, 0.0, 3.0]},
+            }
+        )
+
+    alone = classify_with(artefact(0.0), "the parcel came today")
+    joint = classify_with(artefact(1.0), "the parcel came today")
+    assert (alone.intent, alone.sentiment) == ("complaint", "negative")
+    assert (joint.intent, joint.sentiment) == ("praise", "positive")
