@@ -42,19 +42,14 @@ def filtered(request: HttpRequest, queryset):
     return filterset, qs
 
 
-#: The filter bar's fields whose current value its options compare with.
-_SELECTABLE = ("search", "stage", "network", "owner", "tag", "last_interaction")
-
-
 def filter_context(request: HttpRequest, filterset) -> dict:
     form = filterset.form
     return {
         "filter": filterset,
-        # Each field's value as the request gave it, once (not once an option).
+        # Each filter's value as the request gave it, read once (not once an option).
         "selected": {
             name: "" if (value := form[name].value()) is None else str(value)
-            for name in _SELECTABLE
-            if name in form.fields
+            for name in form.fields
         },
         "stages": Stage.choices,
         "owners": owner_choices(),
