@@ -17,7 +17,6 @@ figures are the same: each fold's training is deterministic).
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
 import threading
 from collections.abc import Sequence
@@ -155,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     jobs = 1
     if args[:1] == ["--jobs"] and len(args) > 1:
-        jobs = max(1, int(args[1])) if args[1] != "auto" else os.cpu_count() or 1
+        jobs = max(1, int(args[1]))
         args = args[2:]
     settings = {k: _value(v) for k, v in (a.split("=", 1) for a in args)}
     rows = load()
